@@ -1,0 +1,1 @@
+"""Slagkracht services: catalog, booking, costsharing."""

@@ -1,0 +1,23 @@
+"""Booking service: wiring only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from services.booking.api import blp
+from shared.settings import load_settings
+from shared.web import create_service_app
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = (config or {}).get("SLAGKRACHT_SETTINGS") or load_settings("booking")
+    app, api = create_service_app(
+        settings=settings,
+        title="Slagkracht booking",
+        description="Police units request Defence capacity; owners decide; use is registered.",
+        config=config,
+    )
+    api.register_blueprint(blp)
+    return app

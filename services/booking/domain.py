@@ -1,0 +1,116 @@
+"""Booking rules: the lifecycle state machine, priorities, legal bases. Standard library only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import IntEnum, StrEnum
+
+from shared.errors import Conflict, Invalid
+
+
+class State(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    IN_USE = "in_use"
+    COMPLETED = "completed"
+    PREEMPTED = "preempted"
+
+
+# States that hold the asset's capacity (a request holds it at once).
+ACTIVE_STATES = (State.REQUESTED, State.APPROVED, State.IN_USE)
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+    START = "start"
+    COMPLETE = "complete"
+
+
+TRANSITIONS: dict[tuple[State, Action], State] = {
+    (State.REQUESTED, Action.APPROVE): State.APPROVED,
+    (State.REQUESTED, Action.REJECT): State.REJECTED,
+    (State.REQUESTED, Action.CANCEL): State.CANCELLED,
+    (State.REQUESTED, Action.EXPIRE): State.EXPIRED,
+    (State.APPROVED, Action.CANCEL): State.CANCELLED,
+    (State.APPROVED, Action.START): State.IN_USE,
+    (State.APPROVED, Action.COMPLETE): State.COMPLETED,  # start implied by actual times
+    (State.IN_USE, Action.COMPLETE): State.COMPLETED,
+}
+
+
+class Party(StrEnum):
+    REQUESTER = "requester"
+    OWNER = "owner"
+    SYSTEM = "system"
+
+
+# Who may take each action.
+ACTOR_OF: dict[Action, Party] = {
+    Action.APPROVE: Party.OWNER,
+    Action.REJECT: Party.OWNER,
+    Action.CANCEL: Party.REQUESTER,
+    Action.EXPIRE: Party.SYSTEM,
+    Action.START: Party.OWNER,
+    Action.COMPLETE: Party.OWNER,
+}
+
+
+class Priority(IntEnum):
+    ACUTE = 1  # life/safety, crisis
+    PLANNED_OPERATION = 2
+    EXERCISE = 3
+
+
+class LegalBasis(StrEnum):
+    BIJSTAND_POLITIEWET = "bijstand_politiewet"
+    STEUNVERLENING = "steunverlening"
+    ICMS_GUARANTEED = "icms_guaranteed"
+    JOINT_EXERCISE = "joint_exercise"
+    JOINT_PROCUREMENT = "joint_procurement"
+
+
+def next_state(current: State, action: Action) -> State:
+    """The state after ``action``; an illegal move is a conflict naming the current state."""
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        raise Conflict(
+            f"Cannot {action.value} a booking that is {current.value}.",
+            current_state=current.value,
+        ) from None
+
+
+def check_window(start: datetime, end: datetime, *, now: datetime) -> None:
+    """A requested window is timezone-aware, runs forward and lies in the future."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise Invalid("Times need a timezone offset (ISO 8601).", errors={"start": ["No offset."]})
+    if end <= start:
+        raise Invalid("The end must be after the start.", errors={"end": ["Must be after start."]})
+    if start < now - timedelta(minutes=1):
+        raise Invalid(
+            "The window lies in the past.", errors={"start": ["Must not be in the past."]}
+        )
+
+
+def expiry_deadline(*, requested_at: datetime, start: datetime, priority: Priority) -> datetime:
+    """A request lapses if undecided: acute within 1 h, others within 72 h, never after start."""
+    window = timedelta(hours=1) if priority is Priority.ACUTE else timedelta(hours=72)
+    return min(requested_at + window, start)
+
+
+def usage_hours(actual_start: datetime, actual_end: datetime) -> Decimal:
+    """Actual use in hours, to two decimals (quarter-minute precision is not billed)."""
+    if actual_end <= actual_start:
+        raise Invalid(
+            "Actual end must be after actual start.",
+            errors={"actual_end": ["Must be after start."]},
+        )
+    seconds = Decimal((actual_end - actual_start).total_seconds())
+    return (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

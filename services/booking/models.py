@@ -1,0 +1,88 @@
+"""Booking tables: the asset read model (from catalog events), bookings and their audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    Computed,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AssetView(Base):
+    """Booking's own copy of a catalog asset, kept current by catalog.assets events."""
+
+    __tablename__ = "asset_view"
+    asset_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_org: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    booking_mode: Mapped[str] = mapped_column(Text)
+    regions: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    capacity: Mapped[int] = mapped_column(Integer)
+    readiness_notice: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    tariffs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("asset_view.asset_id"))
+    owner_org: Mapped[str] = mapped_column(Text)
+    requester_org: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    is_slot: Mapped[bool] = mapped_column()
+    planned_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    planned_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    during: Mapped[Any] = mapped_column(
+        TSTZRANGE, Computed("tstzrange(planned_start, planned_end, '[)')", persisted=True)
+    )
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    priority: Mapped[int] = mapped_column(Integer)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    tariff: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actual_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    actual_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class BookingTransition(Base):
+    """Audit trail: every state change with actor, time and reason."""
+
+    __tablename__ = "booking_transitions"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    booking_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bookings.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    from_state: Mapped[str | None] = mapped_column(Text, nullable=True)
+    to_state: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    actor_org: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,114 @@
+"""Catalog rules: categories and booking modes, asset and tariff validity. Standard library only."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from shared.errors import Invalid
+
+
+class BookingMode(StrEnum):
+    SLOT = "slot"  # one booking at a time
+    CAPACITY = "capacity"  # N parallel units
+    QUANTITY = "quantity"  # call-offs against a contract
+
+
+class Category(StrEnum):
+    HELICOPTER = "helicopter"
+    DRONE = "drone"
+    DIVE_TEAM = "dive_team"
+    SEARCH_TEAM = "search_team"
+    TERRAIN = "terrain"
+    PROCUREMENT_ITEM = "procurement_item"
+
+
+BOOKING_MODE: dict[Category, BookingMode] = {
+    Category.HELICOPTER: BookingMode.SLOT,
+    Category.DRONE: BookingMode.SLOT,
+    Category.DIVE_TEAM: BookingMode.CAPACITY,
+    Category.SEARCH_TEAM: BookingMode.CAPACITY,
+    Category.TERRAIN: BookingMode.CAPACITY,
+    Category.PROCUREMENT_ITEM: BookingMode.QUANTITY,
+}
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.HELICOPTER: "Helicopter",
+    Category.DRONE: "Drone (UAS)",
+    Category.DIVE_TEAM: "Dive team",
+    Category.SEARCH_TEAM: "Search / specialist team",
+    Category.TERRAIN: "Terrain / facility",
+    Category.PROCUREMENT_ITEM: "Procurement item",
+}
+
+
+class TariffUnit(StrEnum):
+    FLIGHT_HOUR = "flight_hour"
+    HOUR = "hour"
+    DAY = "day"
+    DAY_PART = "day_part"
+    UNIT = "unit"
+
+
+class AssetStatus(StrEnum):
+    ACTIVE = "active"
+    MAINTENANCE = "maintenance"
+    RETIRED = "retired"
+
+
+_ISO_DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?)?$")
+
+
+@dataclass(frozen=True)
+class Tariff:
+    unit: TariffUnit
+    full_cost_rate: Decimal
+    marginal_cost_rate: Decimal
+    mobilisation_fee: Decimal
+    market_reference_price: Decimal
+    valid_from: date
+    valid_to: date | None
+
+    def check(self) -> None:
+        """Money is non-negative, to the cent; the period runs forward."""
+        for name in (
+            "full_cost_rate",
+            "marginal_cost_rate",
+            "mobilisation_fee",
+            "market_reference_price",
+        ):
+            amount: Decimal = getattr(self, name)
+            if amount < 0:
+                raise Invalid("Amounts cannot be negative.", errors={name: ["Must be >= 0."]})
+            if amount != amount.quantize(Decimal("0.01")):
+                raise Invalid("Amounts are in whole cents.", errors={name: ["At most 2 decimals."]})
+        if self.marginal_cost_rate > self.full_cost_rate:
+            raise Invalid(
+                "The marginal-cost rate cannot exceed the full-cost rate.",
+                errors={"marginal_cost_rate": ["Must be <= full_cost_rate."]},
+            )
+        if self.valid_to is not None and self.valid_to <= self.valid_from:
+            raise Invalid(
+                "A tariff period must end after it starts.",
+                errors={"valid_to": ["Must be after valid_from."]},
+            )
+
+
+def check_new_asset(*, category: Category, capacity: int, readiness_notice: str) -> None:
+    """Rules that hold for every asset, whatever the caller."""
+    mode = BOOKING_MODE[category]
+    if capacity < 1:
+        raise Invalid("Capacity must be at least 1.", errors={"capacity": ["Must be >= 1."]})
+    if mode is BookingMode.SLOT and capacity != 1:
+        raise Invalid(
+            f"A {category.value} is booked one slot at a time; its capacity is 1.",
+            errors={"capacity": ["Must be 1 for slot assets."]},
+        )
+    if not _ISO_DURATION.match(readiness_notice):
+        raise Invalid(
+            "Readiness notice is an ISO 8601 duration such as PT4H or P1D.",
+            errors={"readiness_notice": ["Not an ISO 8601 duration (e.g. PT4H)."]},
+        )

@@ -1,0 +1,201 @@
+"""SQLAlchemy 2 engine, sessions, the kit's tables and the unit of work."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    create_engine,
+    func,
+    insert,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import make_event
+
+# Tables every service database carries; each service's first migration creates them.
+kit_metadata = MetaData()
+
+outbox_table = Table(
+    "outbox",
+    kit_metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+    Column("topic", Text, nullable=False),
+    Column("aggregate_type", Text, nullable=False),
+    Column("aggregate_id", Text, nullable=False),
+    Column("event_type", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    Index("ix_outbox_occurred_at", "occurred_at"),
+)
+
+processed_messages_table = Table(
+    "processed_messages",
+    kit_metadata,
+    Column("consumer", Text, nullable=False),
+    Column("event_id", UUID(as_uuid=False), nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("consumer", "event_id"),
+)
+
+idempotency_keys_table = Table(
+    "idempotency_keys",
+    kit_metadata,
+    Column("actor", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("request_hash", Text, nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("actor", "key"),
+)
+
+OUTBOX_CHANNEL = "slagkracht_outbox"
+
+
+def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
+    """An engine whose connections all speak UTC."""
+    return create_engine(
+        database_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
+        json_serializer=lambda obj: json.dumps(obj, default=str),
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+class UnitOfWork:
+    """One transaction for one use case: business rows and their outbox events commit together.
+
+    Use as ``with uow: ...; uow.commit()``. Leaving the block without commit rolls back, so a
+    refused request writes nothing, neither rows nor events.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], Session],
+        *,
+        producer: str,
+        topic_for: Callable[[str], str] = lambda name: name,
+        actor: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.producer = producer
+        self.topic_for = topic_for
+        self.actor = actor
+        self.trace_id = trace_id
+        self._session: Session | None = None
+        self._borrowed = False
+        self.events: list[dict[str, Any]] = []
+
+    @classmethod
+    def within(
+        cls,
+        session: Session,
+        *,
+        producer: str,
+        topic_for: Callable[[str], str] = lambda name: name,
+        actor: str | None = None,
+        trace_id: str | None = None,
+    ) -> UnitOfWork:
+        """A unit of work inside a transaction someone else commits (the consumer's batch)."""
+        uow = cls(
+            lambda: session, producer=producer, topic_for=topic_for, actor=actor, trace_id=trace_id
+        )
+        uow._session = session
+        uow._borrowed = True
+        return uow
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("UnitOfWork used outside its 'with' block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._session_factory()
+        self.events = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back whatever was not committed; unlike rollback() it detaches objects
+        # without expiring them, so views can still serialise what a use case returned.
+        session = self.session
+        self._session = None
+        session.close()
+
+    def add_event(
+        self,
+        *,
+        event_type: str,
+        topic: str,
+        aggregate_type: str,
+        aggregate_id: str,
+        data: dict[str, Any],
+        version: int = 1,
+        occurred_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Validate the event against its contract and stage it in the outbox."""
+        event = make_event(
+            event_type=event_type,
+            producer=self.producer,
+            aggregate_id=aggregate_id,
+            data=data,
+            actor=self.actor,
+            trace_id=self.trace_id,
+            version=version,
+            occurred_at=occurred_at,
+        )
+        self.session.execute(
+            insert(outbox_table).values(
+                event_id=event["id"],
+                topic=self.topic_for(topic),
+                aggregate_type=aggregate_type,
+                aggregate_id=aggregate_id,
+                event_type=event_type,
+                payload=event,
+                occurred_at=event["occurred_at"],
+            )
+        )
+        self.events.append(event)
+        return event
+
+    def commit(self) -> None:
+        if self._borrowed:
+            self.session.flush()  # the owner of the transaction commits it
+        else:
+            self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

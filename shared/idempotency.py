@@ -1,0 +1,91 @@
+"""Idempotent creates: a retried POST with the same ``Idempotency-Key`` returns the first result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from shared.db import UnitOfWork, idempotency_keys_table
+from shared.errors import Invalid
+
+_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+def idempotency_key() -> str | None:
+    """The request's key, if any; a malformed key is refused rather than ignored."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _KEY_PATTERN.match(key):
+        raise Invalid(
+            "Idempotency-Key must be 8-128 characters of letters, digits, '.', '_', ':' or '-'.",
+            errors={"Idempotency-Key": ["Malformed key."]},
+        )
+    return key
+
+
+def _fingerprint(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(f"{request.method} {request.path} {canonical}".encode()).hexdigest()
+
+
+def _stored(uow: UnitOfWork, actor: str, key: str, fingerprint: str) -> dict[str, Any] | None:
+    row = uow.session.execute(
+        select(idempotency_keys_table).where(
+            idempotency_keys_table.c.actor == actor, idempotency_keys_table.c.key == key
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise Invalid(
+            "This Idempotency-Key was already used with a different request.",
+            errors={"Idempotency-Key": ["Reused with a different body."]},
+        )
+    return dict(row.response_body)
+
+
+def run_idempotent(
+    make_uow: Callable[[], UnitOfWork],
+    *,
+    actor: str,
+    body: Any,
+    action: Callable[[UnitOfWork], dict[str, Any]],
+) -> tuple[dict[str, Any], bool]:
+    """Run ``action`` once per (actor, key); returns (response body, created now?)."""
+    key = idempotency_key()
+    fingerprint = _fingerprint(body)
+    with make_uow() as uow:
+        if key is not None and (prior := _stored(uow, actor, key, fingerprint)) is not None:
+            return prior, False
+        result = action(uow)
+        if key is not None:
+            uow.session.execute(
+                pg_insert(idempotency_keys_table).values(
+                    actor=actor,
+                    key=key,
+                    request_hash=fingerprint,
+                    status_code=201,
+                    response_body=result,
+                )
+            )
+        try:
+            uow.commit()
+            return result, True
+        except IntegrityError:
+            if key is None:
+                raise
+    # A concurrent request with the same key won the race: answer with its result.
+    with make_uow() as uow:
+        prior = _stored(uow, actor, key, fingerprint)
+        if prior is None:
+            raise RuntimeError("idempotency row vanished after a conflict")
+        return prior, False

@@ -1,0 +1,115 @@
+"""Kafka clients configured the one way every service uses them, and topic set-up."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Topic name → partitions. Keys are aggregate ids, so one aggregate's events stay in order.
+TOPICS: dict[str, int] = {
+    "catalog.assets": 3,
+    "booking.bookings": 3,
+    "costsharing.allocations": 3,
+}
+DLQ_SUFFIX = ".dlq"
+
+
+def all_topic_names(settings: Settings) -> list[str]:
+    names = []
+    for name in TOPICS:
+        names += [settings.topic(name), settings.topic(name + DLQ_SUFFIX)]
+    return names
+
+
+def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
+    """Idempotent producer, acks from all replicas; raises a KafkaError if unreachable."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
+        "client_id": f"{settings.service}-producer",
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 2,
+        "request_timeout_ms": 5000,
+        "max_block_ms": 5000,
+        "bootstrap_timeout_ms": 5000,
+    }
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def make_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaConsumer:
+    """Manual-commit consumer in the service's group; joins in ~3 s on Tansu."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers.split(","),
+        "client_id": f"{settings.service}-consumer",
+        "group_id": settings.group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": 6000,
+        "heartbeat_interval_ms": 1000,
+        "fetch_max_wait_ms": settings.fetch_max_wait_ms,
+        "max_poll_records": 500,
+        "bootstrap_timeout_ms": 10000,
+    }
+    config.update(overrides)
+    return KafkaConsumer(*topics, **config)
+
+
+def create_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[str]:
+    """Create every topic and its DLQ explicitly (auto-created ones get the wrong partitions)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = KafkaAdminClient(
+                bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+                client_id=f"{settings.service}-admin",
+                bootstrap_timeout_ms=5000,
+            )
+            break
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        existing = set(admin.list_topics())
+        wanted = []
+        for name, partitions in TOPICS.items():
+            for topic, count in ((name, partitions), (name + DLQ_SUFFIX, 1)):
+                physical = settings.topic(topic)
+                if physical not in existing:
+                    wanted.append(NewTopic(physical, num_partitions=count, replication_factor=1))
+        for new_topic in wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics([new_topic])
+        return [t.name for t in wanted]
+    finally:
+        admin.close()
+
+
+def broker_reachable(settings: Settings, timeout_s: float = 2.0) -> bool:
+    """True when a metadata request to the broker succeeds (readiness)."""
+    try:
+        consumer = KafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            client_id=f"{settings.service}-ready",
+            request_timeout_ms=int(timeout_s * 1000) + 500,
+            bootstrap_timeout_ms=int(timeout_s * 1000),
+        )
+    except KafkaError:
+        return False
+    try:
+        return consumer.topics() is not None
+    except KafkaError:
+        return False
+    finally:
+        consumer.close()

@@ -1,0 +1,76 @@
+"""Alembic per service: every service keeps its own ``migrations/`` folder and database."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import psycopg
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy.engine import make_url
+
+from shared.db import OUTBOX_CHANNEL, kit_metadata
+
+log = logging.getLogger(__name__)
+
+SERVICES_DIR = Path(__file__).resolve().parents[1] / "services"
+
+
+def alembic_config(service: str, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade(service: str, database_url: str, revision: str = "head") -> None:
+    """Bring one service's database to ``revision`` (idempotent)."""
+    command.upgrade(alembic_config(service, database_url), revision)
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the URL's database on its server if it does not exist yet."""
+    url = make_url(database_url)
+    name = url.database
+    admin = url.set(drivername="postgresql", database="postgres")
+    conninfo = admin.render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            log.info("created database %s", name)
+
+
+def drop_database(database_url: str) -> None:
+    url = make_url(database_url)
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+
+
+def create_kit_tables(connection: Connection) -> None:
+    """The outbox, dedupe and idempotency tables, and the trigger that wakes the relay."""
+    kit_metadata.create_all(bind=connection)
+    connection.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$;
+        CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+            FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+        """
+    )
+
+
+def run_env() -> None:
+    """Body of every service's ``migrations/env.py`` (online mode only)."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url, "sqlalchemy.url is not configured"
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()

@@ -1,0 +1,109 @@
+"""Settings from the environment, validated once at start-up with clear messages."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEV_JWT_SECRET = "slagkracht-dev-secret-not-for-production-use"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable and what is expected."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    kafka_bootstrap_servers: str
+    topic_prefix: str = ""
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_jwks_url: str | None = None
+    jwt_audience: str | None = None
+    environment: str = "development"
+    outbox_retention_hours: int = 168
+    consumer_group: str = ""
+    fetch_max_wait_ms: int = 10
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def topic(self, name: str) -> str:
+        """Physical topic name; a prefix lets tests and tenants share one broker."""
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def group_id(self) -> str:
+        return self.consumer_group or f"{self.topic_prefix}{self.service}"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept plain libpq URLs (postgresql://) and use the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def load_settings(
+    service: str, env: Mapping[str, str] | None = None, *, require_database: bool = True
+) -> Settings:
+    """Read the settings of one service.
+
+    The database comes from ``<SERVICE>_DATABASE_URL`` or else ``DATABASE_URL``, so one
+    environment can name every service's database and a container can name just its own.
+    """
+    env = os.environ if env is None else env
+    db_var = f"{service.upper()}_DATABASE_URL"
+    database_url = env.get(db_var) or env.get("DATABASE_URL") or ""
+    if not database_url and not require_database:
+        database_url = "postgresql://unused/unused"
+    if not database_url:
+        raise SettingsError(
+            f"{db_var} (or DATABASE_URL) is not set: name the service's PostgreSQL database, "
+            "e.g. postgresql://user@127.0.0.1:5432/" + service
+        )
+    scheme = urlsplit(database_url).scheme
+    if not scheme.startswith("postgres"):
+        raise SettingsError(f"{db_var} must be a postgresql:// URL, got scheme {scheme!r}")
+    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise SettingsError(
+                f"KAFKA_BOOTSTRAP_SERVERS must be host:port[,host:port], got {bootstrap!r}"
+            )
+    environment = env.get("SLAGKRACHT_ENV", "development")
+    jwt_secret = env.get("JWT_SECRET", DEV_JWT_SECRET)
+    jwks_url = env.get("JWT_JWKS_URL") or None
+    if environment == "production" and not jwks_url and jwt_secret == DEV_JWT_SECRET:
+        raise SettingsError(
+            "SLAGKRACHT_ENV=production needs JWT_JWKS_URL (RS256) or a real JWT_SECRET"
+        )
+    return Settings(
+        service=service,
+        database_url=sqlalchemy_url(database_url),
+        kafka_bootstrap_servers=bootstrap,
+        topic_prefix=env.get("KAFKA_TOPIC_PREFIX", ""),
+        jwt_secret=jwt_secret,
+        jwt_jwks_url=jwks_url,
+        jwt_audience=env.get("JWT_AUDIENCE") or None,
+        environment=environment,
+        outbox_retention_hours=_int(env, "OUTBOX_RETENTION_HOURS", 168, minimum=1),
+        consumer_group=env.get("KAFKA_CONSUMER_GROUP", ""),
+        fetch_max_wait_ms=_int(env, "KAFKA_FETCH_MAX_WAIT_MS", 10, minimum=1),
+    )

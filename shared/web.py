@@ -1,0 +1,202 @@
+"""Flask app construction shared by every service: errors, ids, health, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from shared.auth import current_principal
+from shared.db import UnitOfWork, make_engine, make_session_factory
+from shared.errors import ProblemError
+from shared.kafka import broker_reachable
+from shared.logs import configure_logging
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+MAX_BODY_BYTES = 1024 * 1024
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "status"])
+LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["service"])
+
+
+@dataclass
+class ServiceContext:
+    """What a service's handlers need; built in create_app, never at import time."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+    def uow(self, actor: str | None = None, trace_id: str | None = None) -> UnitOfWork:
+        return UnitOfWork(
+            self.session_factory,
+            producer=self.settings.service,
+            topic_for=self.settings.topic,
+            actor=actor,
+            trace_id=trace_id,
+        )
+
+
+def service_context() -> ServiceContext:
+    return cast(ServiceContext, current_app.extensions["slagkracht"])
+
+
+def request_uow() -> UnitOfWork:
+    """A unit of work stamped with the caller and the request id (trace id of its events)."""
+    principal = current_principal()
+    return service_context().uow(actor=principal.sub, trace_id=g.get("request_id"))
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    """A body already dumped by its schema (e.g. redacted or replayed), returned as is."""
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if g.get("request_id"):
+        body["request_id"] = g.request_id
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def _field_errors(messages: Any) -> dict[str, Any]:
+    """webargs nests messages by location ({"json": {...}}); callers want the fields."""
+    if isinstance(messages, dict) and len(messages) == 1:
+        ((location, inner),) = messages.items()
+        if location in {"json", "query", "headers", "path", "form"} and isinstance(inner, dict):
+            return inner
+        if location in {"json", "query"} and isinstance(inner, list):
+            return {"_body": inner}
+    return messages if isinstance(messages, dict) else {"_body": messages}
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ProblemError)
+    def _problem(exc: ProblemError) -> Response:
+        return problem(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        data = getattr(exc, "data", None) or {}
+        errors = _field_errors(data["messages"]) if "messages" in data else None
+        detail = exc.description or exc.name
+        if status == 422:
+            detail = "The request has invalid fields; see 'errors'."
+        elif status == 400 and errors:
+            detail = "The request body is not valid JSON."
+        elif status == 413:
+            detail = f"The request body is larger than {MAX_BODY_BYTES} bytes."
+        response = problem(status, exc.name, detail, errors=errors)
+        for name, value in getattr(exc, "get_headers", lambda: [])() or []:
+            if name.lower() == "allow":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return problem(500, "Internal server error", "Something went wrong on our side.")
+
+
+def _install_observability(app: Flask, settings: Settings) -> None:
+    service = settings.service
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if 8 <= len(incoming) <= 64 else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        REQUESTS.labels(service, request.method, str(response.status_code)).inc()
+        if "started" in g:
+            LATENCY.labels(service).observe(time.perf_counter() - g.started)
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok", service=service)
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        checks: dict[str, str] = {}
+        try:
+            with service_context().engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        checks["broker"] = "ok" if broker_reachable(settings) else "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        response = jsonify(status="ready" if ready else "not ready", checks=checks)
+        response.status_code = 200 if ready else 503
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def create_service_app(
+    *, settings: Settings, title: str, description: str, config: dict[str, Any] | None = None
+) -> tuple[Flask, Api]:
+    """Build the Flask app and flask-smorest Api of one service; register blueprints after."""
+    configure_logging()
+    app = Flask(settings.service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "security": [{"bearerAuth": []}],
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+        },
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        SLAGKRACHT_SETTINGS=settings,
+        JSON_SORT_KEYS=False,
+    )
+    app.config.update(config or {})
+    engine = make_engine(settings.database_url)
+    app.extensions["slagkracht"] = ServiceContext(
+        settings=settings, engine=engine, session_factory=make_session_factory(engine)
+    )
+    api = Api(app)
+    _install_error_handlers(app)
+    _install_observability(app, settings)
+    return app, api
