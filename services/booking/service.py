@@ -189,9 +189,10 @@ def request_booking(
         created_at=now,
         version=1,
     )
-    session.add(booking)
     try:
+        # Added inside the savepoint so a refused insert leaves nothing pending to re-flush.
         with session.begin_nested():
+            session.add(booking)
             session.flush()
     except IntegrityError as exc:
         other = _conflicting_booking(session, asset.asset_id, start, end)
