@@ -17,8 +17,8 @@ def check(service: str) -> str:
 
 
 def app_factory(service: str) -> Callable[..., Any]:
-    return importlib.import_module(f"services.{check(service)}.app").create_app  # type: ignore[no-any-return]
+    return importlib.import_module(f"services.{check(service)}.app").create_app
 
 
 def worker_builder(service: str) -> Callable[..., Any]:
-    return importlib.import_module(f"services.{check(service)}.worker").build  # type: ignore[no-any-return]
+    return importlib.import_module(f"services.{check(service)}.worker").build
