@@ -1,37 +1,38 @@
 """Demo data, loaded idempotently by ``slagkracht run`` (a second run adds nothing).
 
-Tariffs and reference prices are ILLUSTRATIVE, not real Defence rates.
+Tariffs and reference prices are ILLUSTRATIVE, not real Defence rates. Availability is
+published for the 90 days after the asset is first loaded.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
+from services.catalog import availability as catalog_availability
+from services.catalog import contracts as catalog_contracts
 from services.catalog import service as catalog
-from services.catalog.models import Asset
+from services.catalog.models import Asset, FrameworkContract
 from services.costsharing import service as costsharing
 from services.costsharing.models import Agreement
-from shared.auth import Principal
+from shared.auth import ADMIN, OWNER, Principal
 from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.personas import PERSONAS
 from shared.settings import Settings
 
 ILLUSTRATIVE = {"illustrative_prices": True}
-
-
-def _principal(persona: str) -> Principal:
-    p = PERSONAS[persona]
-    return Principal(sub=p.key, name=p.name, org=p.org, roles=frozenset(p.roles))
+ALL_WEEK = [1, 2, 3, 4, 5, 6, 7]
+WEEKDAYS = [1, 2, 3, 4, 5]
 
 
 def _owner(org: str) -> Principal:
-    return Principal(
-        sub=f"demo-{org}", name=f"Demo {org}", org=org, roles=frozenset({"defensie-beheerder"})
-    )
+    return Principal(sub=f"demo-{org}", name=f"Demo {org}", org=org, roles=frozenset({OWNER}))
+
+
+ADMIN_PRINCIPAL = Principal(sub="demo-admin", name="Demo admin", org="joint",
+                            roles=frozenset({ADMIN}))
 
 
 def _tariff(unit: str, full: str, marginal: str, fee: str, market: str) -> dict[str, Any]:
@@ -46,154 +47,198 @@ def _tariff(unit: str, full: str, marginal: str, fee: str, market: str) -> dict[
     }
 
 
-DEMO_ASSETS: list[tuple[str, dict[str, Any]]] = [
-    (
-        "defensie-dhc",
-        {
-            "registration": "D-101",
-            "name": "CH-47F Chinook D-101",
-            "category": "helicopter",
-            "home_base": "Vliegbasis Gilze-Rijen",
-            "regions": ["VR20", "VR21", "VR22", "VR17", "VR15"],
-            "capacity": 1,
-            "readiness_notice": "PT4H",
-            "attributes": {"type": "CH-47F", "lift_capacity_kg": 10000, **ILLUSTRATIVE},
-            "tariff": _tariff("flight_hour", "12500.00", "4800.00", "2500.00", "15000.00"),
-        },
-    ),
-    (
-        "defensie-dhc",
-        {
-            "registration": "N-088",
-            "name": "NH90 N-088",
-            "category": "helicopter",
-            "home_base": "Marinevliegkamp De Kooy",
-            "regions": ["VR10", "VR11", "VR12", "VR13"],
-            "capacity": 1,
-            "readiness_notice": "PT2H",
-            "attributes": {"type": "NH90 NFH", "hoist": True, **ILLUSTRATIVE},
-            "tariff": _tariff("flight_hour", "9800.00", "3900.00", "1500.00", "11000.00"),
-        },
-    ),
-    (
-        "defensie-dhc",
-        {
-            "registration": "S-440",
-            "name": "AS532 Cougar S-440",
-            "category": "helicopter",
-            "home_base": "Vliegbasis Gilze-Rijen",
-            "regions": ["VR17", "VR18", "VR19", "VR20"],
-            "capacity": 1,
-            "readiness_notice": "PT4H",
-            "attributes": {"type": "AS532U2 Cougar", **ILLUSTRATIVE},
-            "tariff": _tariff("flight_hour", "8200.00", "3100.00", "1500.00", "9500.00"),
-        },
-    ),
-    (
-        "defensie-duikgroep",
-        {
-            "registration": "DG-TEAM",
-            "name": "Defensie Duikgroep duikteams",
-            "category": "dive_team",
-            "home_base": "Den Helder",
-            "regions": ["VR10", "VR13", "VR15", "VR17", "VR19"],
-            "capacity": 3,
-            "readiness_notice": "PT6H",
-            "attributes": {"max_depth_m": 60, "sonar": True, **ILLUSTRATIVE},
-            "tariff": _tariff("hour", "650.00", "280.00", "900.00", "950.00"),
-        },
-    ),
-    (
-        "defensie-306sqn",
-        {
-            "registration": "UAS-R1",
-            "name": "RQ-11 Raven set 1",
-            "category": "drone",
-            "home_base": "Vliegbasis Leeuwarden",
-            "regions": ["VR01", "VR02", "VR03"],
-            "capacity": 1,
-            "readiness_notice": "PT12H",
-            "attributes": {"type": "RQ-11 Raven", "crew_included": True, **ILLUSTRATIVE},
-            "tariff": _tariff("day", "3500.00", "1200.00", "500.00", "4800.00"),
-        },
-    ),
+def _asset(org: str, registration: str, name: str, category: str, base: str, regions: list[str],
+           tariff: dict[str, Any], *, capacity: int = 1, notice: str = "PT4H",
+           availability: str = "always", **attributes: Any) -> tuple[str, dict[str, Any], str]:
+    return org, {
+        "registration": registration, "name": name, "category": category, "home_base": base,
+        "regions": regions, "capacity": capacity, "readiness_notice": notice,
+        "attributes": {**attributes, **ILLUSTRATIVE}, "tariff": tariff,
+    }, availability
+
+
+NORTH = ["VR01", "VR02", "VR03", "VR25"]
+WEST = ["VR10", "VR11", "VR12", "VR13", "VR14", "VR15", "VR16", "VR17", "VR18"]
+SOUTH = ["VR19", "VR20", "VR21", "VR22", "VR23", "VR24"]
+EAST = ["VR04", "VR05", "VR06", "VR07", "VR08", "VR09"]
+NATIONAL = sorted(NORTH + WEST + SOUTH + EAST)
+
+
+def demo_assets() -> list[tuple[str, dict[str, Any], str]]:
+    chinook = _tariff("flight_hour", "12500.00", "4800.00", "2500.00", "15000.00")
+    cougar = _tariff("flight_hour", "8200.00", "3100.00", "1500.00", "9500.00")
+    nh90 = _tariff("flight_hour", "9800.00", "3900.00", "1500.00", "11000.00")
+    assets = []
+    for i in range(1, 5):
+        assets.append(_asset("defensie-dhc", f"D-10{i}", f"CH-47F Chinook D-10{i}", "helicopter",
+                             "Vliegbasis Gilze-Rijen", NATIONAL, chinook, notice="PT4H",
+                             availability="day", type="CH-47F", lift_capacity_kg=10000))
+        assets.append(_asset("defensie-dhc", f"S-44{i}", f"AS532 Cougar S-44{i}", "helicopter",
+                             "Vliegbasis Gilze-Rijen", SOUTH + WEST, cougar, notice="PT4H",
+                             availability="day", type="AS532U2 Cougar"))
+        assets.append(_asset("defensie-dhc", f"N-08{i}", f"NH90 N-08{i}", "helicopter",
+                             "Marinevliegkamp De Kooy", WEST + NORTH, nh90, notice="PT2H",
+                             availability="day", type="NH90 NFH", hoist=True))
+    raven = _tariff("day", "3500.00", "1200.00", "500.00", "4800.00")
+    integrator = _tariff("day", "9000.00", "3500.00", "1500.00", "12500.00")
+    reaper = _tariff("flight_hour", "6500.00", "2500.00", "5000.00", "9000.00")
+    for i in range(1, 4):
+        assets.append(_asset("defensie-306sqn", f"UAS-R{i}", f"RQ-11 Raven set {i}", "drone",
+                             "Vliegbasis Leeuwarden", NATIONAL, raven, notice="PT12H",
+                             availability="weekdays", type="RQ-11 Raven", crew_included=True))
+    for i in range(1, 3):
+        assets.append(_asset("defensie-306sqn", f"UAS-I{i}", f"Integrator {i}", "drone",
+                             "Vliegbasis Leeuwarden", NATIONAL, integrator, notice="P1D",
+                             availability="weekdays", type="RQ-21A Integrator"))
+        assets.append(_asset("defensie-306sqn", f"UAS-M{i}", f"MQ-9 Reaper {i}", "drone",
+                             "Vliegbasis Leeuwarden", NATIONAL, reaper, notice="P2D",
+                             availability="weekdays", type="MQ-9A Reaper"))
+    dive = _tariff("hour", "650.00", "280.00", "900.00", "950.00")
+    assets += [
+        _asset("defensie-duikgroep", "DG-HLD", "Duikteams Den Helder", "dive_team", "Den Helder",
+               NATIONAL, dive, capacity=3, notice="PT6H", max_depth_m=60),
+        _asset("defensie-duikgroep", "DG-SONAR", "Duikteam met sonar en REMUS", "dive_team",
+               "Den Helder", NATIONAL, _tariff("hour", "1150.00", "520.00", "1500.00", "1800.00"),
+               capacity=1, notice="PT12H", max_depth_m=100, sonar=True, remus=True),
+        _asset("defensie-duikgroep", "DG-ZLD", "Duikteams Vlissingen", "dive_team", "Vlissingen",
+               SOUTH + ["VR18"], dive, capacity=2, notice="PT6H", max_depth_m=50),
+    ]
+    ast = _tariff("day", "4200.00", "1800.00", "750.00", "6500.00")
+    eod = _tariff("day", "3800.00", "1500.00", "500.00", "5200.00")
+    for i, (base, regions) in enumerate(
+            [("Wezep", EAST + NORTH), ("Oirschot", SOUTH), ("Vught", SOUTH + WEST)], start=1):
+        assets.append(_asset("defensie-genie", f"AST-{i}", f"Advanced Search Team {i} ({base})",
+                             "search_team", base, regions, ast, capacity=2, notice="PT12H"))
+        assets.append(_asset("defensie-eod", f"EOD-{i}", f"EOD-ploeg {i} ({base})", "search_team",
+                             base, regions, eod, capacity=3, notice="PT2H"))
+    range_ = _tariff("day_part", "1400.00", "450.00", "0.00", "2600.00")
+    for reg, name, base, regions, cap in [
+        ("TER-HARDE", "Schietkamp 't Harde", "'t Harde", EAST + NORTH, 4),
+        ("TER-MARNE", "Marnewaard met oefendorp Marnehuizen", "Marnewaard", NORTH, 3),
+        ("TER-OIRS", "Oefenterrein Oirschotse Heide", "Oirschot", SOUTH, 5),
+        ("TER-HARS", "Schietbanen Harskamp", "Harskamp", EAST + ["VR09"], 6),
+        ("TER-ERM", "Oefenterrein Ermelo", "Ermelo", EAST + ["VR09", "VR14"], 4),
+    ]:
+        assets.append(_asset("defensie-oefenterreinen", reg, name, "terrain", base, regions,
+                             range_, capacity=cap, notice="P2D", availability="range",
+                             day_parts=["morning", "afternoon", "evening"]))
+    for reg, name, price, market in [
+        ("PRC-BOOT", "Gevechtslaars (paar)", "189.00", "245.00"),
+        ("PRC-VEST", "Ballistisch vest klasse IV", "1450.00", "1890.00"),
+        ("PRC-GLOVE", "Tactische handschoenen (paar)", "42.00", "59.00"),
+        ("PRC-HELM", "Ballistische helm", "780.00", "990.00"),
+        ("PRC-RAIN", "Regenkleding set", "120.00", "165.00"),
+        ("PRC-FLEECE", "Fleece jack", "64.00", "85.00"),
+        ("PRC-KNEE", "Kniebeschermers (paar)", "38.00", "52.00"),
+        ("PRC-BAG", "Uitrustingstas", "95.00", "130.00"),
+    ]:
+        assets.append(_asset("defensie-dmo", reg, name, "procurement_item", "DMO Utrecht",
+                             NATIONAL, _tariff("unit", price, price, "0.00", market),
+                             capacity=1, notice="P14D", availability="none"))
+    return assets
+
+
+def _publish_availability(uow: UnitOfWork, asset: Asset, kind: str, today: date) -> None:
+    owner = _owner(asset.owner_org)
+    horizon = today + timedelta(days=90)
+    rules: list[dict[str, Any]] = []
+    if kind == "always":
+        start = datetime.combine(today, time(0), UTC)
+        rules.append({"kind": "one_off", "start_at": start,
+                      "end_at": start + timedelta(days=90)})
+    elif kind == "day":
+        rules.append({"kind": "recurring", "weekdays": ALL_WEEK, "start_time": time(7),
+                      "end_time": time(23), "valid_from": today, "valid_to": horizon})
+    elif kind == "weekdays":
+        rules.append({"kind": "recurring", "weekdays": WEEKDAYS, "start_time": time(8),
+                      "end_time": time(20), "valid_from": today, "valid_to": horizon})
+    elif kind == "range":
+        rules.append({"kind": "recurring", "weekdays": WEEKDAYS + [6], "start_time": time(8),
+                      "end_time": time(22), "valid_from": today, "valid_to": horizon})
+    for rule in rules:
+        catalog_availability.publish_window(
+            uow, principal=owner, asset_id=asset.id,
+            window_in={"timezone": "Europe/Amsterdam", "note": "demo", **rule})
+
+
+DEMO_CONTRACTS = [
+    ("FWC-2026-KLEDING-01", "Koninklijke Schoenenfabriek B.V. (fictief)",
+     "Laarzen en handschoenen voor politie en Defensie",
+     ["PRC-BOOT", "PRC-GLOVE", "PRC-KNEE"], 40000,
+     [(1, "189.00"), (1000, "171.00"), (10000, "158.00")]),
+    ("FWC-2026-BESCH-02", "Protect Europe N.V. (fictief)",
+     "Ballistische bescherming: vesten en helmen",
+     ["PRC-VEST", "PRC-HELM"], 12000,
+     [(1, "1450.00"), (500, "1320.00"), (5000, "1210.00")]),
+    ("FWC-2026-OUTDOOR-03", "Dutch Outdoor Supply B.V. (fictief)",
+     "Regenkleding, fleece en uitrustingstassen",
+     ["PRC-RAIN", "PRC-FLEECE", "PRC-BAG"], 30000,
+     [(1, "120.00"), (2000, "108.00"), (15000, "99.00")]),
 ]
 
+
 DEMO_AGREEMENTS: list[dict[str, Any]] = [
-    {
-        "name": "Bijstand Politiewet — meerkosten, politie betaalt 100%",
-        "legal_basis": "bijstand_politiewet",
-        "price_basis": "marginal_cost",
-        "requester_share_pct": Decimal("100"),
-        "charge_mobilisation": True,
-    },
-    {
-        "name": "Steunverlening — integrale kosten, 50/50",
-        "legal_basis": "steunverlening",
-        "price_basis": "full_cost",
-        "requester_share_pct": Decimal("50"),
-        "charge_mobilisation": True,
-    },
-    {
-        "name": "Gezamenlijke oefening — kosteloos",
-        "legal_basis": "joint_exercise",
-        "price_basis": "free",
-        "requester_share_pct": Decimal("0"),
-        "charge_mobilisation": False,
-    },
-    {
-        "name": "ICMS gegarandeerde capaciteit — meerkosten, geen mobilisatie",
-        "legal_basis": "icms_guaranteed",
-        "price_basis": "marginal_cost",
-        "requester_share_pct": Decimal("100"),
-        "charge_mobilisation": False,
-    },
+    {"name": "Bijstand Politiewet — meerkosten, politie betaalt 100%",
+     "legal_basis": "bijstand_politiewet", "price_basis": "marginal_cost",
+     "requester_share_pct": Decimal("100"), "charge_mobilisation": True},
+    {"name": "Steunverlening — integrale kosten, 50/50",
+     "legal_basis": "steunverlening", "price_basis": "full_cost",
+     "requester_share_pct": Decimal("50"), "charge_mobilisation": True},
+    {"name": "Gezamenlijke oefening — kosteloos", "legal_basis": "joint_exercise",
+     "price_basis": "free", "requester_share_pct": Decimal("0"), "charge_mobilisation": False},
+    {"name": "ICMS gegarandeerde capaciteit — meerkosten, geen mobilisatie",
+     "legal_basis": "icms_guaranteed", "price_basis": "marginal_cost",
+     "requester_share_pct": Decimal("100"), "charge_mobilisation": False},
+    {"name": "Gezamenlijke inkoop — politie betaalt eigen afname",
+     "legal_basis": "joint_procurement", "price_basis": "full_cost",
+     "requester_share_pct": Decimal("100"), "charge_mobilisation": False},
 ]
 
 
 def load_demo_data(settings: dict[str, Settings]) -> dict[str, int]:
-    """Register demo assets (catalog) and agreements (cost-sharing) that are not there yet."""
-    added = {"assets": 0, "agreements": 0}
+    """Load what is not there yet: assets with availability, contracts, agreements."""
+    added = {"assets": 0, "contracts": 0, "agreements": 0}
+    today = datetime.now(UTC).date()
     s = settings["catalog"]
     engine = make_engine(s.database_url)
     factory = make_session_factory(engine)
-    for org, asset_in in DEMO_ASSETS:
+    by_registration: dict[str, Any] = {}
+    for org, asset_in, kind in demo_assets():
         with UnitOfWork(factory, producer="catalog", topic_for=s.topic, actor="demo-data") as uow:
-            exists = uow.session.scalar(
-                select(Asset.id).where(
-                    Asset.owner_org == org, Asset.registration == asset_in["registration"]
-                )
-            )
-            if exists is None:
-                catalog.register_asset(uow, principal=_owner(org), asset_in=asset_in)
+            existing = uow.session.scalar(select(Asset).where(
+                Asset.owner_org == org, Asset.registration == asset_in["registration"]))
+            if existing is None:
+                existing = catalog.register_asset(uow, principal=_owner(org), asset_in=asset_in)
+                _publish_availability(uow, existing, kind, today)
                 uow.commit()
                 added["assets"] += 1
+            by_registration[asset_in["registration"]] = existing.id
+    for reference, supplier, description, items, volume, tiers in DEMO_CONTRACTS:
+        with UnitOfWork(factory, producer="catalog", topic_for=s.topic, actor="demo-data") as uow:
+            if uow.session.scalar(select(FrameworkContract.id).where(
+                    FrameworkContract.reference == reference)) is None:
+                catalog_contracts.create_contract(uow, principal=_owner("defensie-dmo"), contract_in={
+                    "reference": reference, "supplier": supplier, "description": description,
+                    "valid_from": date(2026, 1, 1), "valid_to": date(2027, 12, 31),
+                    "total_volume": volume, "item_ids": [by_registration[i] for i in items],
+                    "tiers": [{"min_quantity": q, "unit_price": p} for q, p in tiers]})
+                uow.commit()
+                added["contracts"] += 1
     engine.dispose()
 
     s = settings["costsharing"]
     engine = make_engine(s.database_url)
     factory = make_session_factory(engine)
     for agreement_in in DEMO_AGREEMENTS:
-        with UnitOfWork(
-            factory, producer="costsharing", topic_for=s.topic, actor="demo-data"
-        ) as uow:
-            if (
-                uow.session.scalar(
-                    select(Agreement.id).where(Agreement.name == agreement_in["name"])
-                )
-                is None
-            ):
-                full = {
-                    "category": None,
-                    "owner_org": None,
-                    "requester_org": None,
-                    "valid_from": date(2026, 1, 1),
-                    "valid_to": None,
-                    "cancellation_free_hours": 48,
-                    "cancellation_pct": Decimal("25"),
-                    **agreement_in,
-                }
-                costsharing.create_agreement(uow, principal=_principal("admin"), agreement_in=full)
+        with UnitOfWork(factory, producer="costsharing", topic_for=s.topic,
+                        actor="demo-data") as uow:
+            if uow.session.scalar(select(Agreement.id).where(
+                    Agreement.name == agreement_in["name"])) is None:
+                full = {"category": None, "owner_org": None, "requester_org": None,
+                        "valid_from": date(2026, 1, 1), "valid_to": None,
+                        "cancellation_free_hours": 48, "cancellation_pct": Decimal("25"),
+                        **agreement_in}
+                costsharing.create_agreement(uow, principal=ADMIN_PRINCIPAL, agreement_in=full)
                 uow.commit()
                 added["agreements"] += 1
     engine.dispose()

@@ -40,3 +40,7 @@ class Conflict(ProblemError):
 
 class PreconditionFailed(ProblemError):
     status, title = 412, "Precondition failed"
+
+
+class PreconditionRequired(ProblemError):
+    status, title = 428, "Precondition required"

@@ -12,12 +12,13 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from shared.auth import current_principal
 from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.errors import ProblemError
+from shared.errors import PreconditionFailed, PreconditionRequired, ProblemError
 from shared.kafka import broker_reachable
 from shared.logs import configure_logging
 from shared.settings import Settings
@@ -66,6 +67,25 @@ def json_response(body: Any, status: int = 200) -> Response:
     return response
 
 
+def with_etag(response: Response, version: int) -> Response:
+    """Strong ETag from the resource's version column (cheap, and exact for If-Match)."""
+    response.headers["ETag"] = f'"v{version}"'
+    return response
+
+
+def if_match_version() -> int:
+    """The version the caller last read, from ``If-Match``; required on updates."""
+    header = request.headers.get("If-Match")
+    if not header:
+        raise PreconditionRequired(
+            "Send If-Match with the ETag you last read, so you never overwrite a newer change."
+        )
+    tag = header.strip().removeprefix("W/").strip('"')
+    if not tag.startswith("v") or not tag[1:].isdigit():
+        raise PreconditionFailed(f"If-Match {header!r} is not an ETag this API gave out.")
+    return int(tag[1:])
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -94,10 +114,21 @@ def _field_errors(messages: Any) -> dict[str, Any]:
     return messages if isinstance(messages, dict) else {"_body": messages}
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_nul(v) for v in value)
+
+
 def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ProblemError)
     def _problem(exc: ProblemError) -> Response:
-        return problem(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+        response = problem(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+        if exc.status == 401:  # RFC 9110: a 401 names the scheme that would be accepted
+            response.headers["WWW-Authenticate"] = 'Bearer realm="slagkracht"'
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -121,6 +152,37 @@ def _install_error_handlers(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
         return problem(500, "Internal server error", "Something went wrong on our side.")
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        # json.loads recurses once per nesting level: a body nested that deep is the caller's.
+        if "JSON" not in str(exc):
+            return _unexpected(exc)
+        return problem(
+            400,
+            "Bad Request",
+            "The request body is nested too deeply.",
+            errors={"_body": ["Nested too deeply."]},
+        )
+
+    @app.errorhandler(DataError)
+    def _unstorable(exc: DataError) -> Response:
+        # PostgreSQL refused a value the schemas let through (a NUL character, a number out of
+        # range): the caller's input, so a 422; the unit of work rolled back, nothing written.
+        # A value that cannot be read back (no SQLSTATE) is ours: that stays a 500.
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        if not (sqlstate.startswith("22") or "NUL (0x00)" in str(exc.orig)):
+            return _unexpected(exc)
+        log.warning("database refused a value: %s", exc.orig)
+        body = request.get_json(silent=True)
+        fields = [k for k, v in body.items() if _has_nul(v)] if isinstance(body, dict) else []
+        errors = {k: ["Text cannot contain NUL (\\u0000) characters."] for k in fields}
+        return problem(
+            422,
+            "Unprocessable content",
+            "A value cannot be stored; see 'errors'.",
+            errors=errors or {"_body": ["A value is out of range or cannot be stored."]},
+        )
 
 
 def _install_observability(app: Flask, settings: Settings) -> None:

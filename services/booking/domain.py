@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import IntEnum, StrEnum
 
@@ -87,10 +87,22 @@ def next_state(current: State, action: Action) -> State:
         ) from None
 
 
+def _in_range(**moments: datetime) -> None:
+    """Each time has a UTC equivalent before the year 10000, so it can be stored and read back."""
+    for name, moment in moments.items():
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise Invalid(
+                "Times must lie before the year 10000 (UTC).", errors={name: ["Out of range."]}
+            ) from None
+
+
 def check_window(start: datetime, end: datetime, *, now: datetime) -> None:
     """A requested window is timezone-aware, runs forward and lies in the future."""
     if start.tzinfo is None or end.tzinfo is None:
         raise Invalid("Times need a timezone offset (ISO 8601).", errors={"start": ["No offset."]})
+    _in_range(start=start, end=end)
     if end <= start:
         raise Invalid("The end must be after the start.", errors={"end": ["Must be after start."]})
     if start < now - timedelta(minutes=1):
@@ -107,6 +119,7 @@ def expiry_deadline(*, requested_at: datetime, start: datetime, priority: Priori
 
 def usage_hours(actual_start: datetime, actual_end: datetime) -> Decimal:
     """Actual use in hours, to two decimals (quarter-minute precision is not billed)."""
+    _in_range(actual_start=actual_start, actual_end=actual_end)
     if actual_end <= actual_start:
         raise Invalid(
             "Actual end must be after actual start.",

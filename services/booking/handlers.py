@@ -13,6 +13,21 @@ def on_asset_snapshot(uow: UnitOfWork, event: dict[str, Any]) -> None:
     service.apply_asset_snapshot(uow.session, event["data"])
 
 
+def on_contract_published(uow: UnitOfWork, event: dict[str, Any]) -> None:
+    service.apply_contract(uow.session, event["data"])
+
+
+ASSET_EVENTS = (
+    "catalog.asset.registered",
+    "catalog.asset.updated",
+    "catalog.asset.retired",
+    "catalog.tariff.set",
+    "catalog.availability.published",
+    "catalog.availability.withdrawn",
+    "catalog.blackout.added",
+    "catalog.blackout.removed",
+)
 HANDLERS: dict[str, EventHandler] = {
-    "catalog.asset.registered": on_asset_snapshot,
+    **{t: on_asset_snapshot for t in ASSET_EVENTS},
+    "catalog.contract.published": on_contract_published,
 }

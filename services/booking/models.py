@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     Computed,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -39,6 +40,9 @@ class AssetView(Base):
     readiness_notice: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     tariffs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    home_base: Mapped[str] = mapped_column(Text, default="")
+    availability: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    blackouts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -86,3 +90,19 @@ class BookingTransition(Base):
     actor_org: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ContractView(Base):
+    """Booking's copy of a framework contract (from catalog events) and its remaining volume."""
+
+    __tablename__ = "contract_view"
+    contract_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_org: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(Text)
+    supplier: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    total_volume: Mapped[int] = mapped_column(Integer)
+    remaining_volume: Mapped[int] = mapped_column(Integer)
+    item_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)

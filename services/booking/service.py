@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -24,7 +24,7 @@ from services.booking.domain import (
     next_state,
     usage_hours,
 )
-from services.booking.models import AssetView, Booking, BookingTransition
+from services.booking.models import AssetView, Booking, BookingTransition, ContractView
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
@@ -102,8 +102,28 @@ def apply_asset_snapshot(uow_session: Any, data: dict[str, Any]) -> None:
     view.readiness_notice = data["readiness_notice"]
     view.status = data["status"]
     view.tariffs = data["tariffs"]
+    view.home_base = data.get("home_base", "")
+    view.availability = data.get("availability", [])
+    view.blackouts = data.get("blackouts", [])
     view.version = data["version"]
     view.updated_at = _now()
+
+
+def apply_contract(session: Any, data: dict[str, Any]) -> None:
+    """Keep a framework contract in the read model; remaining volume starts at the total."""
+    contract_id = uuid.UUID(data["contract_id"])
+    view = session.get(ContractView, contract_id, with_for_update=True)
+    if view is None:
+        view = ContractView(contract_id=contract_id, remaining_volume=data["total_volume"])
+        session.add(view)
+    view.owner_org = data["owner_org"]
+    view.reference = data["reference"]
+    view.supplier = data["supplier"]
+    view.valid_from = date.fromisoformat(data["valid_from"])
+    view.valid_to = date.fromisoformat(data["valid_to"])
+    view.total_volume = data["total_volume"]
+    view.item_ids = data["item_ids"]
+    view.tiers = data["tiers"]
 
 
 # -- requesting -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from shared.errors import Invalid
 
@@ -112,3 +113,52 @@ def check_new_asset(*, category: Category, capacity: int, readiness_notice: str)
             "Readiness notice is an ISO 8601 duration such as PT4H or P1D.",
             errors={"readiness_notice": ["Not an ISO 8601 duration (e.g. PT4H)."]},
         )
+
+
+def check_period(start: Any, end: Any, *, field: str = "end") -> None:
+    """An interval must run forward (dates or instants)."""
+    if end is not None and start is not None and end <= start:
+        raise Invalid("The end must be after the start.", errors={field: ["Must be after start."]})
+
+
+def check_price_tiers(tiers: list[tuple[int, Decimal]]) -> None:
+    """Volume tiers: the first starts at 1, thresholds rise, unit prices never rise."""
+    if not tiers:
+        raise Invalid("A contract needs at least one price tier.", errors={"tiers": ["Empty."]})
+    if tiers[0][0] != 1:
+        raise Invalid("The first tier starts at quantity 1.", errors={"tiers": ["Start at 1."]})
+    for (q1, p1), (q2, p2) in zip(tiers, tiers[1:], strict=False):
+        if q2 <= q1:
+            raise Invalid("Tier thresholds must rise.", errors={"tiers": ["Thresholds rise."]})
+        if p2 > p1:
+            raise Invalid(
+                "A higher volume tier cannot cost more per unit.",
+                errors={"tiers": ["Unit prices must not rise with volume."]},
+            )
+    for _, price in tiers:
+        if price < 0 or price != price.quantize(Decimal("0.01")):
+            raise Invalid("Tier prices are non-negative cents.", errors={"tiers": ["Bad price."]})
+
+
+def tier_price(tiers: list[tuple[int, Decimal]], quantity: int) -> Decimal:
+    """Unit price of the highest tier whose threshold ``quantity`` reaches."""
+    price = tiers[0][1]
+    for threshold, unit_price in tiers:
+        if quantity >= threshold:
+            price = unit_price
+    return price
+
+
+def check_patch(
+    *, category: Category, current_status: AssetStatus, new_status: str, capacity: int,
+    readiness_notice: str,
+) -> None:
+    """What an owner may change on an existing asset (given the values after the change)."""
+    if current_status is AssetStatus.RETIRED:
+        raise Invalid("A retired asset cannot be changed.", errors={"status": ["Asset is retired."]})
+    if new_status == AssetStatus.RETIRED.value:
+        raise Invalid(
+            "Retire an asset with POST /assets/{id}/retire.",
+            errors={"status": ["Use the retire action."]},
+        )
+    check_new_asset(category=category, capacity=capacity, readiness_notice=readiness_notice)

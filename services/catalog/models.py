@@ -64,6 +64,10 @@ class Asset(Base):
     tariffs: Mapped[list[Tariff]] = relationship(
         back_populates="asset", order_by="Tariff.valid_from", lazy="selectin"
     )
+    windows: Mapped[list[AvailabilityWindow]] = relationship(
+        order_by="AvailabilityWindow.created_at", viewonly=True
+    )
+    blackouts: Mapped[list[Blackout]] = relationship(order_by="Blackout.start_at", viewonly=True)
 
 
 class Tariff(Base):
@@ -80,3 +84,67 @@ class Tariff(Base):
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     asset: Mapped[Asset] = relationship(back_populates="tariffs")
+
+
+class AvailabilityWindow(Base):
+    """Published availability: a one-off interval, or a weekly rule in local time."""
+
+    __tablename__ = "availability_windows"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assets.id"), index=True)
+    kind: Mapped[str] = mapped_column(Text)  # one_off | recurring
+    start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    weekdays: Mapped[list[int] | None] = mapped_column(ARRAY(Integer), nullable=True)
+    start_time: Mapped[str | None] = mapped_column(Text, nullable=True)  # HH:MM local
+    end_time: Mapped[str | None] = mapped_column(Text, nullable=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    timezone: Mapped[str] = mapped_column(Text, default="Europe/Amsterdam")
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Blackout(Base):
+    """Defence's own use: overrides published availability."""
+
+    __tablename__ = "blackouts"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    asset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("assets.id"), index=True)
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class FrameworkContract(Base):
+    """A joint framework contract for procurement items, with volume price tiers."""
+
+    __tablename__ = "framework_contracts"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    owner_org: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    reference: Mapped[str] = mapped_column(Text, unique=True)
+    supplier: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    total_volume: Mapped[int] = mapped_column(Integer)
+    item_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)))
+    tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)  # [{min_quantity, unit_price}]
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AssetCommitment(Base):
+    """What catalog knows of bookings (from booking events): enough to refuse a retirement."""
+
+    __tablename__ = "asset_commitments"
+    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    asset_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    state: Mapped[str] = mapped_column(Text)
+    planned_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    planned_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requester_org: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)

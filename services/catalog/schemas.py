@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, fields, validate
 
-from services.catalog.domain import Category, TariffUnit
+from services.catalog.domain import AssetStatus, Category, TariffUnit
 
 Money = fields.Decimal(places=2, as_string=True, required=True, validate=validate.Range(min=0))
+# What the columns hold: NUMERIC(12, 2) for money, INTEGER for capacity (larger is a 500 otherwise).
+STORABLE_MONEY = validate.Range(max=Decimal("9999999999.99"))
+STORABLE_INT = validate.Range(max=2**31 - 1)
 
 
 class OrganisationRead(Schema):
@@ -30,10 +34,18 @@ class CategoryRead(Schema):
 
 class TariffIn(Schema):
     unit = fields.Enum(TariffUnit, by_value=True, required=True)
-    full_cost_rate = fields.Decimal(places=2, as_string=True, required=True)
-    marginal_cost_rate = fields.Decimal(places=2, as_string=True, required=True)
-    mobilisation_fee = fields.Decimal(places=2, as_string=True, load_default=Decimal("0.00"))
-    market_reference_price = fields.Decimal(places=2, as_string=True, required=True)
+    full_cost_rate = fields.Decimal(
+        places=2, as_string=True, required=True, validate=STORABLE_MONEY
+    )
+    marginal_cost_rate = fields.Decimal(
+        places=2, as_string=True, required=True, validate=STORABLE_MONEY
+    )
+    mobilisation_fee = fields.Decimal(
+        places=2, as_string=True, load_default=Decimal("0.00"), validate=STORABLE_MONEY
+    )
+    market_reference_price = fields.Decimal(
+        places=2, as_string=True, required=True, validate=STORABLE_MONEY
+    )
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
 
@@ -60,7 +72,7 @@ class AssetCreate(Schema):
         required=True,
         validate=validate.Length(min=1, max=25),
     )
-    capacity = fields.Integer(load_default=1, strict=True)
+    capacity = fields.Integer(load_default=1, strict=True, validate=STORABLE_INT)
     readiness_notice = fields.String(load_default="PT4H", validate=validate.Length(max=20))
     attributes = fields.Dict(keys=fields.String(), load_default=dict)
     tariff = fields.Nested(TariffIn, required=True)
@@ -83,8 +95,147 @@ class AssetRead(Schema):
     tariffs = fields.List(fields.Nested(TariffRead))
 
 
-class AssetQuery(Schema):
+class AssetSummary(Schema):
+    """One row of the asset list (no tariffs: lists must stay cheap)."""
+
+    id = fields.UUID()
+    owner_org = fields.String()
+    registration = fields.String()
+    name = fields.String()
+    category = fields.String()
+    booking_mode = fields.String()
+    home_base = fields.String()
+    regions = fields.List(fields.String())
+    capacity = fields.Integer()
+    readiness_notice = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+
+
+class AssetPage(Schema):
+    items = fields.List(fields.Nested(AssetSummary))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AssetListQuery(Schema):
     category = fields.Enum(Category, by_value=True)
-    owner = fields.String()
+    region = fields.String(validate=validate.Regexp(r"^VR\d{2}$"))
+    owner = fields.String(validate=validate.Length(max=80))
+    status = fields.Enum(AssetStatus, by_value=True)
+    q = fields.String(validate=validate.Length(min=1, max=100))
+    sort = fields.String(
+        load_default="name",
+        validate=validate.OneOf(["name", "-name", "registration", "created_at", "-created_at"]),
+    )
+    cursor = fields.String(validate=validate.Length(max=500))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class AssetUpdate(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    home_base = fields.String(validate=validate.Length(min=1, max=120))
+    regions = fields.List(
+        fields.String(validate=validate.Length(equal=4)), validate=validate.Length(min=1, max=25)
+    )
+    capacity = fields.Integer(strict=True)
+    readiness_notice = fields.String(validate=validate.Length(max=20))
+    attributes = fields.Dict(keys=fields.String())
+    status = fields.String(validate=validate.OneOf(["active", "maintenance", "retired"]))
+
+
+class RetireIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+def _valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+class WindowIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["one_off", "recurring"]))
+    start_at = fields.AwareDateTime(load_default=None)
+    end_at = fields.AwareDateTime(load_default=None)
+    weekdays = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1, max=7)),
+        load_default=None,
+        validate=validate.Length(min=1, max=7),
+        metadata={"description": "ISO weekdays, 1 = Monday"},
+    )
+    start_time = fields.Time(load_default=None, metadata={"description": "local time HH:MM"})
+    end_time = fields.Time(load_default=None)
+    valid_from = fields.Date(load_default=None)
+    valid_to = fields.Date(load_default=None, metadata={"description": "inclusive"})
+    timezone = fields.String(load_default="Europe/Amsterdam", validate=_valid_timezone)
+    note = fields.String(load_default=None, validate=validate.Length(max=500))
+
+
+class WindowRead(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    start_at = fields.AwareDateTime(allow_none=True)
+    end_at = fields.AwareDateTime(allow_none=True)
+    weekdays = fields.List(fields.Integer(), allow_none=True)
+    start_time = fields.String(allow_none=True)
+    end_time = fields.String(allow_none=True)
+    valid_from = fields.Date(allow_none=True)
+    valid_to = fields.Date(allow_none=True)
+    timezone = fields.String()
+    note = fields.String(allow_none=True)
+
+
+class AvailabilityQuery(Schema):
+    start = fields.AwareDateTime(data_key="from")
+    end = fields.AwareDateTime(data_key="to")
+
+
+class IntervalRead(Schema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+
+
+class BlackoutIn(Schema):
+    start_at = fields.AwareDateTime(required=True)
+    end_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class BlackoutRead(Schema):
+    id = fields.UUID()
+    start_at = fields.AwareDateTime()
+    end_at = fields.AwareDateTime()
+    reason = fields.String()
+
+
+class TierIn(Schema):
+    min_quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    unit_price = fields.Decimal(required=True, places=2, as_string=True,
+                                validate=validate.Range(min=0))
+
+
+class ContractCreate(Schema):
+    reference = fields.String(required=True, validate=validate.Length(min=3, max=60))
+    supplier = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    description = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(required=True)
+    total_volume = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    item_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=100))
+    tiers = fields.List(fields.Nested(TierIn), required=True,
+                        validate=validate.Length(min=1, max=20))
+
+
+class ContractRead(Schema):
+    id = fields.UUID()
+    owner_org = fields.String()
+    reference = fields.String()
+    supplier = fields.String()
+    description = fields.String()
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+    total_volume = fields.Integer()
+    item_ids = fields.List(fields.UUID())
+    tiers = fields.List(fields.Dict())

@@ -1,12 +1,15 @@
-"""Catalog use cases: each one unit of work that also writes its events to the outbox."""
+"""Catalog use cases for assets and tariffs; each one unit of work that also writes its events."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog.domain import (
@@ -16,50 +19,69 @@ from services.catalog.domain import (
     Tariff,
     TariffUnit,
     check_new_asset,
+    check_patch,
 )
-from services.catalog.models import Asset, Organisation, Region
+from services.catalog.models import Asset, AssetCommitment, Organisation, Region
 from services.catalog.models import Tariff as TariffRow
+from services.catalog.snapshot import emit_asset_event
 from shared.auth import OWNER, Principal
 from shared.db import UnitOfWork
-from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 
-ASSETS_TOPIC = "catalog.assets"
-
-
-def tariff_data(row: TariffRow) -> dict[str, Any]:
-    return {
-        "tariff_id": str(row.id),
-        "unit": row.unit,
-        "full_cost_rate": str(row.full_cost_rate),
-        "marginal_cost_rate": str(row.marginal_cost_rate),
-        "mobilisation_fee": str(row.mobilisation_fee),
-        "market_reference_price": str(row.market_reference_price),
-        "currency": row.currency,
-        "valid_from": row.valid_from.isoformat(),
-        "valid_to": row.valid_to.isoformat() if row.valid_to else None,
-    }
+ACTIVE_BOOKING_STATES = ("requested", "approved", "in_use")
 
 
-def asset_data(asset: Asset) -> dict[str, Any]:
-    """Everything a consumer needs to keep a complete read model of the asset."""
-    return {
-        "asset_id": str(asset.id),
-        "owner_org": asset.owner_org,
-        "registration": asset.registration,
-        "name": asset.name,
-        "category": asset.category,
-        "booking_mode": asset.booking_mode,
-        "home_base": asset.home_base,
-        "regions": list(asset.regions),
-        "capacity": asset.capacity,
-        "readiness_notice": asset.readiness_notice,
-        "attributes": asset.attributes,
-        "status": asset.status,
-        "version": asset.version,
-        "tariffs": [tariff_data(t) for t in asset.tariffs],
-    }
+# -- helpers -------------------------------------------------------------------------------
+def owned_asset(uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID) -> Asset:
+    """The asset, locked for change, if the caller is an owner of its organisation."""
+    asset = uow.session.get(Asset, asset_id, with_for_update=True)
+    if asset is None:
+        raise NotFound(f"Asset {asset_id} does not exist.")
+    if not principal.has_role(OWNER) or principal.org != asset.owner_org:
+        raise Forbidden(f"Only an owner (defensie-beheerder) of {asset.owner_org} may change it.")
+    return asset
 
 
+def _check_regions(uow: UnitOfWork, regions: list[str]) -> list[str]:
+    wanted = sorted(set(regions))
+    known = set(uow.session.scalars(select(Region.code).where(Region.code.in_(wanted))))
+    if unknown := [r for r in wanted if r not in known]:
+        raise Invalid(
+            "Unknown safety region code(s).",
+            errors={"regions": [f"Unknown region: {r}" for r in unknown]},
+        )
+    return wanted
+
+
+def _tariff(tariff_in: dict[str, Any]) -> Tariff:
+    tariff = Tariff(
+        unit=TariffUnit(tariff_in["unit"]),
+        full_cost_rate=tariff_in["full_cost_rate"],
+        marginal_cost_rate=tariff_in["marginal_cost_rate"],
+        mobilisation_fee=tariff_in["mobilisation_fee"],
+        market_reference_price=tariff_in["market_reference_price"],
+        valid_from=tariff_in["valid_from"],
+        valid_to=tariff_in["valid_to"],
+    )
+    tariff.check()
+    return tariff
+
+
+def _tariff_row(tariff: Tariff) -> TariffRow:
+    return TariffRow(
+        id=uuid.uuid4(),
+        unit=tariff.unit.value,
+        full_cost_rate=tariff.full_cost_rate,
+        marginal_cost_rate=tariff.marginal_cost_rate,
+        mobilisation_fee=tariff.mobilisation_fee,
+        market_reference_price=tariff.market_reference_price,
+        currency="EUR",
+        valid_from=tariff.valid_from,
+        valid_to=tariff.valid_to,
+    )
+
+
+# -- assets ----------------------------------------------------------------------------------
 def register_asset(uow: UnitOfWork, *, principal: Principal, asset_in: dict[str, Any]) -> Asset:
     """An owner registers an asset of its own organisation, with its first tariff."""
     if not principal.has_role(OWNER):
@@ -73,25 +95,9 @@ def register_asset(uow: UnitOfWork, *, principal: Principal, asset_in: dict[str,
         capacity=asset_in["capacity"],
         readiness_notice=asset_in["readiness_notice"],
     )
-    regions = sorted(set(asset_in["regions"]))
-    known = set(session.scalars(select(Region.code).where(Region.code.in_(regions))))
-    if unknown := [r for r in regions if r not in known]:
-        raise Invalid(
-            "Unknown safety region code(s).",
-            errors={"regions": [f"Unknown region: {r}" for r in unknown]},
-        )
-    tariff_in = asset_in["tariff"]
-    tariff = Tariff(
-        unit=TariffUnit(tariff_in["unit"]),
-        full_cost_rate=tariff_in["full_cost_rate"],
-        marginal_cost_rate=tariff_in["marginal_cost_rate"],
-        mobilisation_fee=tariff_in["mobilisation_fee"],
-        market_reference_price=tariff_in["market_reference_price"],
-        valid_from=tariff_in["valid_from"],
-        valid_to=tariff_in["valid_to"],
-    )
+    regions = _check_regions(uow, asset_in["regions"])
     try:
-        tariff.check()
+        tariff = _tariff(asset_in["tariff"])
     except Invalid as exc:
         exc.errors = {"tariff": exc.errors}
         raise
@@ -119,34 +125,80 @@ def register_asset(uow: UnitOfWork, *, principal: Principal, asset_in: dict[str,
         attributes=asset_in["attributes"],
         status=AssetStatus.ACTIVE.value,
         version=1,
-        tariffs=[
-            TariffRow(
-                unit=tariff.unit.value,
-                full_cost_rate=tariff.full_cost_rate,
-                marginal_cost_rate=tariff.marginal_cost_rate,
-                mobilisation_fee=tariff.mobilisation_fee,
-                market_reference_price=tariff.market_reference_price,
-                currency="EUR",
-                valid_from=tariff.valid_from,
-                valid_to=tariff.valid_to,
-            )
-        ],
+        tariffs=[_tariff_row(tariff)],
     )
-    session.add(asset)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(asset)
+            session.flush()
     except IntegrityError as exc:  # a concurrent registration of the same number
         raise Conflict(
             f"Registration {asset_in['registration']!r} is already registered.",
             errors={"registration": ["Already registered by your organisation."]},
         ) from exc
-    uow.add_event(
-        event_type="catalog.asset.registered",
-        topic=ASSETS_TOPIC,
-        aggregate_type="asset",
-        aggregate_id=str(asset.id),
-        data=asset_data(asset),
+    emit_asset_event(uow, asset, "catalog.asset.registered")
+    return asset
+
+
+def update_asset(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    asset_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int,
+) -> Asset:
+    """Change an asset's descriptive fields; refused when the caller's copy is stale."""
+    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    if asset.version != expected_version:
+        raise PreconditionFailed(
+            f"The asset changed since you read it (version {asset.version}, "
+            f"you sent {expected_version}); read it again.",
+            current_version=asset.version,
+        )
+    if "regions" in changes:
+        changes["regions"] = _check_regions(uow, changes["regions"])
+    check_patch(
+        category=Category(asset.category),
+        current_status=AssetStatus(asset.status),
+        new_status=changes.get("status", asset.status),
+        capacity=changes.get("capacity", asset.capacity),
+        readiness_notice=changes.get("readiness_notice", asset.readiness_notice),
     )
+    for field, value in changes.items():
+        setattr(asset, field, value.value if hasattr(value, "value") else value)
+    asset.version += 1
+    asset.updated_at = datetime.now(UTC)
+    emit_asset_event(uow, asset, "catalog.asset.updated", {"fields": sorted(changes)})
+    return asset
+
+
+def retire_asset(
+    uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, reason: str,
+    now: datetime | None = None,
+) -> Asset:
+    """Retire an asset; refused while bookings that are still to come hold it."""
+    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    if asset.status == AssetStatus.RETIRED.value:
+        raise Conflict(f"Asset {asset.name} is already retired.")
+    now = now or datetime.now(UTC)
+    holding = uow.session.scalars(
+        select(AssetCommitment.booking_id).where(
+            AssetCommitment.asset_id == asset.id,
+            AssetCommitment.state.in_(ACTIVE_BOOKING_STATES),
+            AssetCommitment.planned_end > now,
+        ).order_by(AssetCommitment.planned_start)
+    ).all()
+    if holding:
+        raise Conflict(
+            f"{asset.name} still has {len(holding)} future booking(s); cancel or complete them "
+            "first.",
+            bookings=[str(b) for b in holding],
+        )
+    asset.status = AssetStatus.RETIRED.value
+    asset.version += 1
+    asset.updated_at = now
+    emit_asset_event(uow, asset, "catalog.asset.retired", {"reason": reason})
     return asset
 
 
@@ -157,25 +209,147 @@ def get_asset(uow: UnitOfWork, *, asset_id: uuid.UUID) -> Asset:
     return asset
 
 
+# -- listing with a stable cursor ----------------------------------------------------------
+SORTS: dict[str, tuple[Any, bool]] = {
+    "name": (func.lower(Asset.name), False),
+    "-name": (func.lower(Asset.name), True),
+    "registration": (Asset.registration, False),
+    "created_at": (Asset.created_at, False),
+    "-created_at": (Asset.created_at, True),
+}
+
+
+def encode_cursor(sort: str, key: Any, asset_id: uuid.UUID) -> str:
+    raw = json.dumps([sort, key.isoformat() if isinstance(key, datetime) else key, str(asset_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        cursor_sort, key, asset_id = json.loads(base64.urlsafe_b64decode(padded))
+        if cursor_sort != sort:
+            raise ValueError("sort changed")
+        if sort.lstrip("-") == "created_at":
+            key = datetime.fromisoformat(key)
+        return key, uuid.UUID(asset_id)
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise Invalid(
+            "The cursor is not one this list gave out (or the sort changed).",
+            errors={"cursor": ["Invalid cursor."]},
+        ) from exc
+
+
 def list_assets(
     uow: UnitOfWork,
     *,
     category: Category | None = None,
+    region: str | None = None,
     owner: str | None = None,
+    status: AssetStatus | None = None,
+    q: str | None = None,
+    sort: str = "name",
+    cursor: str | None = None,
     limit: int = 50,
-    offset: int = 0,
-) -> Sequence[Asset]:
-    query = select(Asset).order_by(Asset.name, Asset.id).limit(limit).offset(offset)
+) -> tuple[Sequence[Any], str | None]:
+    """A page of assets (rows, not ORM objects: lists must be cheap) and the next cursor."""
+    key_column, descending = SORTS[sort]
+    query = select(
+        Asset.id, Asset.owner_org, Asset.registration, Asset.name, Asset.category,
+        Asset.booking_mode, Asset.home_base, Asset.regions, Asset.capacity,
+        Asset.readiness_notice, Asset.status, Asset.version, key_column.label("sort_key"),
+    )
     if category is not None:
         query = query.where(Asset.category == category.value)
+    if region is not None:
+        query = query.where(Asset.regions.any(region))
     if owner is not None:
         query = query.where(Asset.owner_org == owner)
+    if status is not None:
+        query = query.where(Asset.status == status.value)
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Asset.name.ilike(pattern), Asset.registration.ilike(pattern)))
+    if cursor:
+        key, after_id = decode_cursor(cursor, sort)
+        position = tuple_(key_column, Asset.id)
+        query = query.where(position < (key, after_id) if descending else position > (key, after_id))
+    if descending:
+        query = query.order_by(key_column.desc(), Asset.id.desc())
+    else:
+        query = query.order_by(key_column, Asset.id)
+    rows = uow.session.execute(query.limit(limit + 1)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(sort, rows[-1].sort_key, rows[-1].id)
+    return rows, next_cursor
+
+
+# -- tariffs ---------------------------------------------------------------------------------
+def add_tariff(
+    uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, tariff_in: dict[str, Any]
+) -> TariffRow:
+    """Set a tariff for a new validity period; periods of one asset never overlap."""
+    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    tariff = _tariff(tariff_in)
+    for existing in asset.tariffs:
+        ends_after = existing.valid_to is None or tariff.valid_from < existing.valid_to
+        starts_before = tariff.valid_to is None or existing.valid_from < tariff.valid_to
+        if ends_after and starts_before:
+            raise Conflict(
+                f"The period overlaps tariff {existing.id} "
+                f"({existing.valid_from} – {existing.valid_to or 'open'}).",
+                errors={"valid_from": ["Overlaps an existing tariff period."]},
+                conflicting_tariff=str(existing.id),
+            )
+    row = _tariff_row(tariff)
+    row.asset_id = asset.id
+    uow.session.add(row)
+    asset.version += 1
+    emit_asset_event(uow, asset, "catalog.tariff.set", {"tariff_id": str(row.id)})
+    return row
+
+
+def tariff_covers(asset: Asset, first_day: date, last_day: date | None) -> bool:
+    """True when tariff periods cover every day from ``first_day`` to ``last_day``."""
+    day = first_day
+    for tariff in sorted(asset.tariffs, key=lambda t: t.valid_from):
+        if tariff.valid_from > day:
+            return False
+        if tariff.valid_to is None:
+            return True
+        day = max(day, tariff.valid_to)
+        if last_day is not None and day > last_day:
+            return True
+    return False
+
+
+# -- reference data ------------------------------------------------------------------------
+def list_organisations(uow: UnitOfWork, *, kind: str | None = None) -> Sequence[Organisation]:
+    query = select(Organisation).order_by(Organisation.kind, Organisation.name)
+    if kind:
+        query = query.where(Organisation.kind == kind)
     return uow.session.scalars(query).all()
-
-
-def list_organisations(uow: UnitOfWork) -> Sequence[Organisation]:
-    return uow.session.scalars(select(Organisation).order_by(Organisation.id)).all()
 
 
 def list_regions(uow: UnitOfWork) -> Sequence[Region]:
     return uow.session.scalars(select(Region).order_by(Region.code)).all()
+
+
+# -- what catalog learns from booking --------------------------------------------------------
+def apply_booking_event(uow: UnitOfWork, *, data: dict[str, Any]) -> None:
+    """Keep the latest state of each booking (by version) to answer retirement questions."""
+    booking_id = uuid.UUID(data["booking_id"])
+    row = uow.session.get(AssetCommitment, booking_id, with_for_update=True)
+    if row is not None and row.version >= data["version"]:
+        return
+    if row is None:
+        row = AssetCommitment(booking_id=booking_id)
+        uow.session.add(row)
+    row.asset_id = uuid.UUID(data["asset_id"])
+    row.state = data["state"]
+    row.planned_start = datetime.fromisoformat(data["planned_start"])
+    row.planned_end = datetime.fromisoformat(data["planned_end"])
+    row.requester_org = data["requester_org"]
+    row.version = data["version"]

@@ -1,15 +1,23 @@
-"""Catalog worker: only the outbox relay for now (catalog consumes no events yet)."""
+"""Catalog worker: the outbox relay and what catalog learns from booking events."""
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy.orm import Session, sessionmaker
 
+from services.catalog.handlers import HANDLERS
 from shared.consumer import EventConsumer
 from shared.settings import Settings
 from shared.worker import PeriodicJob
 
 
 def build(
-    settings: Settings, session_factory: Any
+    settings: Settings, session_factory: sessionmaker[Session]
 ) -> tuple[list[EventConsumer], list[PeriodicJob]]:
-    return [], []
+    consumer = EventConsumer(
+        name="catalog.booking-commitments",
+        settings=settings,
+        session_factory=session_factory,
+        topics=["booking.bookings"],
+        handlers=HANDLERS,
+    )
+    return [consumer], []

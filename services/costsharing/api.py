@@ -45,7 +45,7 @@ class Agreements(MethodView):
             return dict(AgreementRead().dump(row))
 
         body, _ = run_idempotent(request_uow, actor=principal.sub, body=agreement_in, action=action)
-        return body
+        return json_response(body, 201)
 
 
 @blp.route("/allocations")
