@@ -3,28 +3,44 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.booking import service
+from services.booking import calendar, orders, series, service
 from services.booking.domain import Action
 from services.booking.schemas import (
+    AvailabilitySearch,
     BookingCreate,
     BookingQuery,
     BookingRead,
     CompleteIn,
+    ContractViewRead,
+    CounterOfferIn,
+    FeedQuery,
+    FeedRead,
+    FreeAssetRead,
+    OrderCreate,
+    OrderRead,
+    PendingRead,
+    PreemptIn,
+    SeriesCreate,
+    SeriesRead,
     TransitionIn,
     TransitionRead,
     redact,
 )
+from services.booking.search import find_free
 from shared.auth import current_principal, require_roles
 from shared.db import UnitOfWork
+from shared.errors import Invalid
 from shared.idempotency import run_idempotent
-from shared.web import json_response, request_uow
+from shared.web import json_response, request_uow, service_context
 
-blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Request and decide")
+blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Find, request, decide")
 
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 
@@ -34,13 +50,37 @@ def _dump(booking: Any) -> dict[str, Any]:
     return redact(dict(BookingRead().dump(booking)), service.can_see_purpose(principal, booking))
 
 
+def _create(body_in: dict[str, Any], use_case: Any) -> Response:
+    """Run a creating use case once per Idempotency-Key; answer 201 with its body."""
+    principal = current_principal()
+
+    def action(uow: UnitOfWork) -> dict[str, Any]:
+        return dict(use_case(uow, principal))
+
+    body, _ = run_idempotent(request_uow, actor=principal.sub, body=body_in, action=action)
+    return json_response(body, 201)
+
+
+@blp.route("/availability")
+class Availability(MethodView):
+    @require_roles()
+    @blp.arguments(AvailabilitySearch, location="query")
+    @blp.response(200, FreeAssetRead(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """Search by time first: assets free for the whole window, with a cost estimate"""
+        if query["end"] <= query["start"]:
+            raise Invalid("The end must be after the start.", errors={"end": ["After start."]})
+        with request_uow() as uow:
+            return json_response(FreeAssetRead(many=True).dump(find_free(uow.session, **query)))
+
+
 @blp.route("/bookings")
 class Bookings(MethodView):
     @require_roles()
     @blp.arguments(BookingQuery, location="query")
     @blp.response(200, BookingRead(many=True))
     def get(self, query: dict[str, Any]) -> Any:
-        """List the bookings you may see"""
+        """List the bookings you may see (filter by state, asset, organisation, period)"""
         principal = current_principal()
         with request_uow() as uow:
             bookings = service.list_bookings(uow, principal=principal, **query)
@@ -51,15 +91,9 @@ class Bookings(MethodView):
     @blp.response(201, BookingRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, booking_in: dict[str, Any]) -> Any:
-        """Request an asset for a window (police planner)"""
-        principal = current_principal()
-
-        def action(uow: UnitOfWork) -> dict[str, Any]:
-            booking = service.request_booking(uow, principal=principal, booking_in=booking_in)
-            return _dump(booking)
-
-        body, _ = run_idempotent(request_uow, actor=principal.sub, body=booking_in, action=action)
-        return json_response(body, 201)
+        """Request an asset for a window (police planner); the request holds it at once"""
+        return _create(booking_in, lambda uow, p: _dump(
+            service.request_booking(uow, principal=p, booking_in=booking_in)))
 
 
 @blp.route("/bookings/<uuid:booking_id>")
@@ -79,7 +113,7 @@ class BookingHistory(MethodView):
     @require_roles()
     @blp.response(200, TransitionRead(many=True))
     def get(self, booking_id: uuid.UUID) -> Any:
-        """The audit trail of a booking"""
+        """The audit trail of a booking: who did what, when and why"""
         principal = current_principal()
         with request_uow() as uow:
             return service.history(uow, principal=principal, booking_id=booking_id)
@@ -97,7 +131,8 @@ def _transition(booking_id: uuid.UUID, action: Action, body: dict[str, Any]) -> 
 
 
 def _register_transition(action: Action, schema: type, summary: str) -> None:
-    @blp.route(f"/bookings/<uuid:booking_id>/{action.value}", endpoint=f"booking_{action.value}")
+    @blp.route(f"/bookings/<uuid:booking_id>/{action.value}",
+               endpoint=f"booking_{action.value.replace('-', '_')}")
     class _Transition(MethodView):
         @require_roles()
         @blp.arguments(schema)
@@ -110,6 +145,112 @@ def _register_transition(action: Action, schema: type, summary: str) -> None:
 
 _register_transition(Action.APPROVE, TransitionIn, "Approve a request (asset owner)")
 _register_transition(Action.REJECT, TransitionIn, "Reject a request with a reason (asset owner)")
+_register_transition(Action.COUNTER_OFFER, CounterOfferIn,
+                     "Counter-offer another window or asset (asset owner)")
+_register_transition(Action.ACCEPT_COUNTER_OFFER, TransitionIn,
+                     "Accept the owner's counter-offer (requesting unit)")
 _register_transition(Action.CANCEL, TransitionIn, "Cancel with a reason (requesting unit)")
 _register_transition(Action.START, TransitionIn, "Register the start of use (asset owner)")
 _register_transition(Action.COMPLETE, CompleteIn, "Complete with actual use (asset owner)")
+_register_transition(Action.PREEMPT, PreemptIn,
+                     "Preempt for an acute (priority 1) request of the same asset (asset owner)")
+
+
+@blp.route("/approvals/pending")
+class PendingApprovals(MethodView):
+    @require_roles()
+    @blp.response(200, PendingRead)
+    def get(self) -> Any:
+        """The owner's queue of undecided requests, most urgent first, with counts"""
+        principal = current_principal()
+        with request_uow() as uow:
+            queue = service.pending_approvals(uow, principal=principal)
+            return json_response({"counts": queue["counts"],
+                                  "items": [_dump(b) for b in queue["items"]]})
+
+
+@blp.route("/series")
+class SeriesView(MethodView):
+    @require_roles()
+    @blp.arguments(SeriesCreate)
+    @blp.response(201, SeriesRead)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, series_in: dict[str, Any]) -> Any:
+        """Request a recurring series; occurrences that conflict are reported, not dropped"""
+
+        def use_case(uow: UnitOfWork, p: Any) -> dict[str, Any]:
+            result = series.create_series(uow, principal=p, series_in=series_in)
+            return {"series_id": str(result["series_id"]),
+                    "created": [_dump(b) for b in result["created"]],
+                    "conflicts": SeriesRead().dump({"conflicts": result["conflicts"]})[
+                        "conflicts"]}
+
+        return _create(series_in, use_case)
+
+
+@blp.route("/contracts")
+class Contracts(MethodView):
+    @require_roles()
+    @blp.response(200, ContractViewRead(many=True))
+    def get(self) -> Any:
+        """Framework contracts with their remaining volume"""
+        with request_uow() as uow:
+            return json_response(ContractViewRead(many=True).dump(orders.list_contracts(uow)))
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    @require_roles()
+    @blp.response(200, OrderRead(many=True))
+    def get(self) -> Any:
+        """Call-offs you may see"""
+        with request_uow() as uow:
+            return json_response(OrderRead(many=True).dump(
+                orders.list_orders(uow, principal=current_principal())))
+
+    @require_roles()
+    @blp.arguments(OrderCreate)
+    @blp.response(201, OrderRead)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, order_in: dict[str, Any]) -> Any:
+        """Call off items against a framework contract (police planner)"""
+        return _create(order_in, lambda uow, p: OrderRead().dump(
+            orders.place_order(uow, principal=p, order_in=order_in)))
+
+
+@blp.route("/orders/<uuid:order_id>")
+class OrderById(MethodView):
+    @require_roles()
+    @blp.response(200, OrderRead)
+    def get(self, order_id: uuid.UUID) -> Any:
+        """One call-off"""
+        with request_uow() as uow:
+            return json_response(OrderRead().dump(
+                orders.get_order(uow, principal=current_principal(), order_id=order_id)))
+
+
+@blp.route("/calendar")
+class CalendarFeed(MethodView):
+    @require_roles()
+    @blp.response(200, FeedRead)
+    def get(self) -> Any:
+        """Your organisation's secret iCalendar feed URL (keep it secret: it needs no login)"""
+        principal = current_principal()
+        key = calendar.feed_key(service_context().settings.jwt_secret, principal.org)
+        url = f"{request.host_url.rstrip('/')}/api/v1/calendar/{principal.org}.ics?key={key}"
+        return json_response({"url": url})
+
+
+@blp.route("/calendar/<string:org>.ics")
+class CalendarIcs(MethodView):
+    @blp.arguments(FeedQuery, location="query")
+    @blp.response(200, content_type="text/calendar")
+    @blp.doc(security=[])
+    def get(self, query: dict[str, Any], org: str) -> Any:
+        """The organisation's bookings as iCalendar (authorised by the secret key in the URL)"""
+        calendar.check_key(current_app.config["SLAGKRACHT_SETTINGS"].jwt_secret, org,
+                           query["key"])
+        now = datetime.now(UTC)
+        with service_context().uow() as uow:
+            body = calendar.render_ics(org, calendar.bookings_for_feed(uow, org, now), now)
+        return Response(body, mimetype="text/calendar")

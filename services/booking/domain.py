@@ -15,13 +15,15 @@ class State(StrEnum):
     REJECTED = "rejected"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    COUNTER_OFFERED = "counter_offered"
     IN_USE = "in_use"
     COMPLETED = "completed"
     PREEMPTED = "preempted"
 
 
-# States that hold the asset's capacity (a request holds it at once).
-ACTIVE_STATES = (State.REQUESTED, State.APPROVED, State.IN_USE)
+# States that hold the asset's capacity (a request holds it at once; so does a request the
+# owner answered with a counter-offer, until the requester accepts or cancels).
+ACTIVE_STATES = (State.REQUESTED, State.COUNTER_OFFERED, State.APPROVED, State.IN_USE)
 
 
 class Action(StrEnum):
@@ -31,6 +33,9 @@ class Action(StrEnum):
     EXPIRE = "expire"
     START = "start"
     COMPLETE = "complete"
+    COUNTER_OFFER = "counter-offer"
+    ACCEPT_COUNTER_OFFER = "accept-counter-offer"
+    PREEMPT = "preempt"
 
 
 TRANSITIONS: dict[tuple[State, Action], State] = {
@@ -38,6 +43,11 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.REQUESTED, Action.REJECT): State.REJECTED,
     (State.REQUESTED, Action.CANCEL): State.CANCELLED,
     (State.REQUESTED, Action.EXPIRE): State.EXPIRED,
+    (State.REQUESTED, Action.COUNTER_OFFER): State.COUNTER_OFFERED,
+    (State.COUNTER_OFFERED, Action.ACCEPT_COUNTER_OFFER): State.APPROVED,
+    (State.COUNTER_OFFERED, Action.CANCEL): State.CANCELLED,
+    (State.COUNTER_OFFERED, Action.EXPIRE): State.EXPIRED,
+    (State.APPROVED, Action.PREEMPT): State.PREEMPTED,
     (State.APPROVED, Action.CANCEL): State.CANCELLED,
     (State.APPROVED, Action.START): State.IN_USE,
     (State.APPROVED, Action.COMPLETE): State.COMPLETED,  # start implied by actual times
@@ -59,7 +69,25 @@ ACTOR_OF: dict[Action, Party] = {
     Action.EXPIRE: Party.SYSTEM,
     Action.START: Party.OWNER,
     Action.COMPLETE: Party.OWNER,
+    Action.COUNTER_OFFER: Party.OWNER,
+    Action.ACCEPT_COUNTER_OFFER: Party.REQUESTER,
+    Action.PREEMPT: Party.OWNER,
 }
+
+# The event each transition emits.
+EVENT_OF: dict[Action, str] = {
+    Action.APPROVE: "booking.approved",
+    Action.REJECT: "booking.rejected",
+    Action.CANCEL: "booking.cancelled",
+    Action.EXPIRE: "booking.expired",
+    Action.START: "booking.started",
+    Action.COMPLETE: "booking.completed",
+    Action.COUNTER_OFFER: "booking.counter_offered",
+    Action.ACCEPT_COUNTER_OFFER: "booking.approved",
+    Action.PREEMPT: "booking.preempted",
+}
+
+REASON_REQUIRED = (Action.REJECT, Action.CANCEL, Action.COUNTER_OFFER, Action.PREEMPT)
 
 
 class Priority(IntEnum):
@@ -127,3 +155,28 @@ def usage_hours(actual_start: datetime, actual_end: datetime) -> Decimal:
         )
     seconds = Decimal((actual_end - actual_start).total_seconds())
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def check_preemption(*, displaced_priority: int, displacing_priority: int,
+                     displaced_state: State) -> None:
+    """Only an acute (priority 1) request displaces, and only a lower-priority approved one."""
+    if displacing_priority != Priority.ACUTE:
+        raise Conflict("Only an acute (priority 1) request may preempt a booking.")
+    if displaced_priority <= displacing_priority:
+        raise Conflict("A booking of equal or higher priority cannot be preempted.")
+    if displaced_state is not State.APPROVED:
+        raise Conflict(f"Only an approved booking can be preempted; this one is "
+                       f"{displaced_state.value}.", current_state=displaced_state.value)
+
+
+def billable_units(unit: str, hours: Decimal, quantity: int) -> Decimal:
+    """How many tariff units a use of ``hours`` (× quantity) counts as, for estimates."""
+    if unit in ("flight_hour", "hour"):
+        units = hours
+    elif unit == "day":
+        units = Decimal(max(1, -(-int(hours * 100) // 2400)))  # started days
+    elif unit == "day_part":
+        units = Decimal(max(1, -(-int(hours * 100) // 500)))  # started 5-hour day-parts
+    else:
+        units = Decimal(1)
+    return units * quantity

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.booking import service
+from services.booking import readmodel
 from shared.consumer import EventHandler
 from shared.db import UnitOfWork
 
 
 def on_asset_snapshot(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    service.apply_asset_snapshot(uow.session, event["data"])
+    readmodel.apply_asset_snapshot(uow.session, event["data"])
 
 
 def on_contract_published(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    service.apply_contract(uow.session, event["data"])
+    readmodel.apply_contract(uow.session, event["data"])
 
 
 ASSET_EVENTS = (

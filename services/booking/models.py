@@ -41,6 +41,7 @@ class AssetView(Base):
     status: Mapped[str] = mapped_column(Text)
     tariffs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     home_base: Mapped[str] = mapped_column(Text, default="")
+    notice_seconds: Mapped[int] = mapped_column(Integer, default=0)
     availability: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     blackouts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     version: Mapped[int] = mapped_column(Integer)
@@ -55,7 +56,16 @@ class Booking(Base):
     requester_org: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(Text)
-    is_slot: Mapped[bool] = mapped_column()
+    # True when the booking holds its window exclusively (slot assets); the exclusion
+    # constraint applies to these. An acute request waiting to preempt does not, yet.
+    holds_slot: Mapped[bool] = mapped_column()
+    needs_preemption: Mapped[bool] = mapped_column(default=False)
+    series_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    counter_asset_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    counter_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    counter_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    preempted_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    alternatives: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB, nullable=True)
     planned_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     planned_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     during: Mapped[Any] = mapped_column(
@@ -106,3 +116,43 @@ class ContractView(Base):
     remaining_volume: Mapped[int] = mapped_column(Integer)
     item_ids: Mapped[list[str]] = mapped_column(ARRAY(Text))
     tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+
+
+class AssetWindow(Base):
+    """Concrete availability of an asset (rules expanded, blackouts subtracted), kept by the
+    read model so "what is free" is one indexed query instead of expanding rules per asset."""
+
+    __tablename__ = "asset_windows"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    asset_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    during: Mapped[Any] = mapped_column(TSTZRANGE)
+
+
+class Series(Base):
+    __tablename__ = "booking_series"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    requester_org: Mapped[str] = mapped_column(Text)
+    asset_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    rule: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Order(Base):
+    """A call-off against a framework contract."""
+
+    __tablename__ = "orders"
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    contract_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("contract_view.contract_id"))
+    item_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    requester_org: Mapped[str] = mapped_column(Text)
+    owner_org: Mapped[str] = mapped_column(Text)
+    quantity: Mapped[int] = mapped_column(Integer)
+    delivery_date: Mapped[date] = mapped_column(Date)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    solo_unit_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    market_reference_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    ordered_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -42,6 +42,13 @@ class BookingRead(Schema):
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     decided_at = fields.AwareDateTime(allow_none=True)
+    needs_preemption = fields.Boolean()
+    series_id = fields.UUID(allow_none=True)
+    counter_asset_id = fields.UUID(allow_none=True)
+    counter_start = fields.AwareDateTime(allow_none=True)
+    counter_end = fields.AwareDateTime(allow_none=True)
+    preempted_by = fields.UUID(allow_none=True)
+    alternatives = fields.List(fields.Dict(), allow_none=True)
 
 
 class TransitionIn(Schema):
@@ -67,6 +74,9 @@ class TransitionRead(Schema):
 class BookingQuery(Schema):
     state = fields.Enum(State, by_value=True)
     asset_id = fields.UUID()
+    organisation = fields.String(validate=validate.Length(max=80))
+    period_start = fields.AwareDateTime(data_key="from")
+    period_end = fields.AwareDateTime(data_key="to")
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -76,3 +86,129 @@ def redact(booking: dict[str, Any], visible: bool) -> dict[str, Any]:
     if not visible:
         booking = {**booking, "purpose": None, "contact": None}
     return booking
+
+
+class CounterOfferIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    asset_id = fields.UUID(load_default=None)
+    start = fields.AwareDateTime(load_default=None)
+    end = fields.AwareDateTime(load_default=None)
+
+
+class PreemptIn(Schema):
+    by_booking_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class AvailabilitySearch(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    category = fields.String(validate=validate.OneOf(
+        ["helicopter", "drone", "dive_team", "search_team", "terrain"]))
+    region = fields.String(validate=validate.Regexp(r"^VR\d{2}$"))
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class EstimateRead(Schema):
+    basis = fields.String()
+    unit = fields.String()
+    units = fields.String()
+    rate = fields.String()
+    mobilisation_fee = fields.String()
+    amount = fields.String()
+    currency = fields.String()
+    illustrative = fields.Boolean()
+
+
+class FreeAssetRead(Schema):
+    asset_id = fields.UUID()
+    name = fields.String()
+    owner_org = fields.String()
+    category = fields.String()
+    booking_mode = fields.String()
+    home_base = fields.String()
+    regions = fields.List(fields.String())
+    readiness_notice = fields.String()
+    free_units = fields.Integer()
+    serves_region = fields.Boolean()
+    estimate = fields.Nested(EstimateRead, allow_none=True)
+
+
+class SeriesCreate(BookingCreate):
+    frequency = fields.String(required=True, validate=validate.OneOf(["daily", "weekly", "monthly"]))
+    interval = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=12))
+    count = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=60))
+    until = fields.AwareDateTime(load_default=None)
+
+
+class SeriesConflict(Schema):
+    start = fields.AwareDateTime()
+    end = fields.AwareDateTime()
+    status = fields.Integer()
+    reason = fields.String()
+
+
+class SeriesRead(Schema):
+    series_id = fields.UUID()
+    created = fields.List(fields.Nested(BookingRead))
+    conflicts = fields.List(fields.Nested(SeriesConflict))
+
+
+class OrderCreate(Schema):
+    contract_id = fields.UUID(required=True)
+    item_id = fields.UUID(required=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1,
+                                                                                  max=1_000_000))
+    delivery_date = fields.Date(required=True)
+    purpose = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    legal_basis = fields.Enum(LegalBasis, by_value=True, load_default=LegalBasis.JOINT_PROCUREMENT)
+
+
+class OrderRead(Schema):
+    id = fields.UUID()
+    contract_id = fields.UUID()
+    item_id = fields.UUID()
+    requester_org = fields.String()
+    owner_org = fields.String()
+    quantity = fields.Integer()
+    delivery_date = fields.Date()
+    unit_price = fields.Decimal(places=2, as_string=True)
+    solo_unit_price = fields.Decimal(places=2, as_string=True)
+    legal_basis = fields.String()
+    purpose = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class ContractViewRead(Schema):
+    contract_id = fields.UUID()
+    owner_org = fields.String()
+    reference = fields.String()
+    supplier = fields.String()
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+    total_volume = fields.Integer()
+    remaining_volume = fields.Integer()
+    item_ids = fields.List(fields.String())
+    tiers = fields.List(fields.Dict())
+
+
+class PendingCounts(Schema):
+    total = fields.Integer()
+    priority_1 = fields.Integer()
+    priority_2 = fields.Integer()
+    priority_3 = fields.Integer()
+    needs_preemption = fields.Integer()
+
+
+class PendingRead(Schema):
+    counts = fields.Nested(PendingCounts)
+    items = fields.List(fields.Nested(BookingRead))
+
+
+class FeedRead(Schema):
+    url = fields.String()
+
+
+class FeedQuery(Schema):
+    key = fields.String(required=True, validate=validate.Length(max=64))

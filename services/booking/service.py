@@ -1,11 +1,10 @@
-"""Booking use cases; each runs in one unit of work that also writes its events."""
+"""Booking use cases: request, decide, use; each one unit of work that also writes its events."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -14,48 +13,42 @@ from sqlalchemy.exc import IntegrityError
 from services.booking.domain import (
     ACTIVE_STATES,
     ACTOR_OF,
+    EVENT_OF,
+    REASON_REQUIRED,
     Action,
     LegalBasis,
     Party,
     Priority,
     State,
+    check_preemption,
     check_window,
     expiry_deadline,
     next_state,
     usage_hours,
 )
-from services.booking.models import AssetView, Booking, BookingTransition, ContractView
+from services.booking.models import AssetView, Booking, BookingTransition
+from services.booking.readmodel import apply_asset_snapshot, apply_contract
+from services.booking.search import find_free, is_published, tariff_at
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
+__all__ = ["apply_asset_snapshot", "apply_contract"]  # read model, re-exported for callers
+
 BOOKINGS_TOPIC = "booking.bookings"
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+ALTERNATIVES_SHOWN = 3
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_notice(value: str) -> timedelta:
-    match = _DURATION.match(value or "")
-    if not match:
-        return timedelta(0)
-    days, hours, minutes = (int(g or 0) for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
-
-
-def tariff_at(tariffs: list[dict[str, Any]], moment: datetime) -> dict[str, Any] | None:
-    """The tariff whose validity period contains ``moment`` (dates are half-open)."""
-    day = moment.astimezone(UTC).date().isoformat()
-    for tariff in tariffs:
-        if tariff["valid_from"] <= day and (tariff["valid_to"] is None or day < tariff["valid_to"]):
-            return tariff
-    return None
-
-
 def booking_data(booking: Booking, **extra: Any) -> dict[str, Any]:
     """The booking as every booking.* event carries it: enough for cost-sharing not to call back."""
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
     data = {
         "booking_id": str(booking.id),
         "asset_id": str(booking.asset_id),
@@ -69,176 +62,17 @@ def booking_data(booking: Booking, **extra: Any) -> dict[str, Any]:
         "quantity": booking.quantity,
         "planned_start": booking.planned_start.isoformat(),
         "planned_end": booking.planned_end.isoformat(),
-        "actual_start": booking.actual_start.isoformat() if booking.actual_start else None,
-        "actual_end": booking.actual_end.isoformat() if booking.actual_end else None,
-        "usage_quantity": str(booking.usage_quantity)
-        if booking.usage_quantity is not None
-        else None,
+        "actual_start": iso(booking.actual_start),
+        "actual_end": iso(booking.actual_end),
+        "usage_quantity": str(booking.usage_quantity) if booking.usage_quantity is not None else None,
         "tariff": booking.tariff,
         "requested_at": booking.created_at.isoformat(),
-        "decided_at": booking.decided_at.isoformat() if booking.decided_at else None,
+        "decided_at": iso(booking.decided_at),
         "version": booking.version,
+        "series_id": str(booking.series_id) if booking.series_id else None,
     }
     data.update(extra)
     return data
-
-
-# -- read model ---------------------------------------------------------------------------
-def apply_asset_snapshot(uow_session: Any, data: dict[str, Any]) -> None:
-    """Upsert the asset read model from a catalog event; older versions never overwrite newer."""
-    asset_id = uuid.UUID(data["asset_id"])
-    view = uow_session.get(AssetView, asset_id, with_for_update=True)
-    if view is not None and view.version > data["version"]:
-        return
-    if view is None:
-        view = AssetView(asset_id=asset_id)
-        uow_session.add(view)
-    view.owner_org = data["owner_org"]
-    view.name = data["name"]
-    view.category = data["category"]
-    view.booking_mode = data["booking_mode"]
-    view.regions = data["regions"]
-    view.capacity = data["capacity"]
-    view.readiness_notice = data["readiness_notice"]
-    view.status = data["status"]
-    view.tariffs = data["tariffs"]
-    view.home_base = data.get("home_base", "")
-    view.availability = data.get("availability", [])
-    view.blackouts = data.get("blackouts", [])
-    view.version = data["version"]
-    view.updated_at = _now()
-
-
-def apply_contract(session: Any, data: dict[str, Any]) -> None:
-    """Keep a framework contract in the read model; remaining volume starts at the total."""
-    contract_id = uuid.UUID(data["contract_id"])
-    view = session.get(ContractView, contract_id, with_for_update=True)
-    if view is None:
-        view = ContractView(contract_id=contract_id, remaining_volume=data["total_volume"])
-        session.add(view)
-    view.owner_org = data["owner_org"]
-    view.reference = data["reference"]
-    view.supplier = data["supplier"]
-    view.valid_from = date.fromisoformat(data["valid_from"])
-    view.valid_to = date.fromisoformat(data["valid_to"])
-    view.total_volume = data["total_volume"]
-    view.item_ids = data["item_ids"]
-    view.tiers = data["tiers"]
-
-
-# -- requesting -----------------------------------------------------------------------------
-def _conflicting_booking(session: Any, asset_id: uuid.UUID, start: datetime, end: datetime) -> Any:
-    return session.scalar(
-        select(Booking.id)
-        .where(
-            Booking.asset_id == asset_id,
-            Booking.state.in_([s.value for s in ACTIVE_STATES]),
-            Booking.during.op("&&")(func.tstzrange(start, end, "[)")),
-        )
-        .limit(1)
-    )
-
-
-def request_booking(
-    uow: UnitOfWork,
-    *,
-    principal: Principal,
-    booking_in: dict[str, Any],
-    now: datetime | None = None,
-) -> Booking:
-    """A police planner requests an asset for a window; the request holds capacity at once."""
-    if not principal.has_role(PLANNER):
-        raise Forbidden("Only a police planner (politie-planner) requests bookings.")
-    now = now or _now()
-    start, end = booking_in["start"], booking_in["end"]
-    check_window(start, end, now=now)
-    session = uow.session
-    asset = session.get(AssetView, booking_in["asset_id"], with_for_update=True)
-    if asset is None:
-        raise Invalid("Unknown asset.", errors={"asset_id": ["No such asset in the catalog."]})
-    if asset.status != "active":
-        raise Invalid(
-            f"Asset {asset.name} is {asset.status} and cannot be booked.",
-            errors={"asset_id": [f"Asset is {asset.status}."]},
-        )
-    if asset.booking_mode == "quantity":
-        raise Invalid(
-            "Procurement items are ordered as call-offs, not booked.",
-            errors={"asset_id": ["Not a bookable asset."]},
-        )
-    quantity = booking_in["quantity"]
-    if quantity > asset.capacity:
-        raise Invalid(
-            f"{asset.name} has capacity {asset.capacity}.",
-            errors={"quantity": [f"Must be at most {asset.capacity}."]},
-        )
-    priority = Priority(booking_in["priority"])
-    notice = parse_notice(asset.readiness_notice)
-    if priority is not Priority.ACUTE and start < now + notice:
-        raise Invalid(
-            f"{asset.name} needs {asset.readiness_notice} notice.",
-            errors={"start": [f"Must be at least {asset.readiness_notice} from now."]},
-        )
-    is_slot = asset.booking_mode == "slot"
-    if not is_slot:
-        # Capacity assets: the asset row lock above serialises requests for this asset.
-        free = asset.capacity - _peak_load(session, asset.asset_id, start, end)
-        if quantity > free:
-            raise Conflict(
-                f"{asset.name} has {free} of {asset.capacity} units free in that window.",
-                errors={"quantity": [f"Only {free} free in the window."]},
-            )
-    booking = Booking(
-        id=uuid.uuid4(),
-        asset_id=asset.asset_id,
-        owner_org=asset.owner_org,
-        requester_org=principal.org,
-        requested_by=principal.sub,
-        category=asset.category,
-        is_slot=is_slot,
-        planned_start=start,
-        planned_end=end,
-        quantity=quantity,
-        priority=int(priority),
-        legal_basis=LegalBasis(booking_in["legal_basis"]).value,
-        purpose=booking_in["purpose"],
-        contact=booking_in["contact"],
-        state=State.REQUESTED.value,
-        tariff=tariff_at(asset.tariffs, start),
-        expires_at=expiry_deadline(requested_at=now, start=start, priority=priority),
-        created_at=now,
-        version=1,
-    )
-    try:
-        # Added inside the savepoint so a refused insert leaves nothing pending to re-flush.
-        with session.begin_nested():
-            session.add(booking)
-            session.flush()
-    except IntegrityError as exc:
-        other = _conflicting_booking(session, asset.asset_id, start, end)
-        raise Conflict(
-            f"{asset.name} is already booked in that window (booking {other}).",
-            conflicting_booking=str(other) if other else None,
-        ) from exc
-    _record(uow, booking, "request", None, principal, None, event="booking.requested")
-    return booking
-
-
-def _peak_load(session: Any, asset_id: uuid.UUID, start: datetime, end: datetime) -> int:
-    """Most units in use at any instant of [start, end) by active bookings of the asset."""
-    rows = session.execute(
-        select(Booking.planned_start, Booking.planned_end, Booking.quantity).where(
-            Booking.asset_id == asset_id,
-            Booking.state.in_([s.value for s in ACTIVE_STATES]),
-            Booking.during.op("&&")(func.tstzrange(start, end, "[)")),
-        )
-    ).all()
-    # Load only rises at a start, so checking the window start and each booking start suffices.
-    instants = [start] + [max(r.planned_start, start) for r in rows]
-    return max(
-        (sum(r.quantity for r in rows if r.planned_start <= t < r.planned_end) for t in instants),
-        default=0,
-    )
 
 
 def _record(
@@ -270,6 +104,132 @@ def _record(
         aggregate_id=str(booking.id),
         data=booking_data(booking, reason=reason, **extra),
     )
+
+
+# -- requesting -----------------------------------------------------------------------------
+def _overlapping(session: Any, asset_id: uuid.UUID, start: datetime, end: datetime,
+                 *, exclude: uuid.UUID | None = None) -> list[Booking]:
+    query = select(Booking).where(
+        Booking.asset_id == asset_id,
+        Booking.state.in_([s.value for s in ACTIVE_STATES]),
+        Booking.during.op("&&")(func.tstzrange(start, end, "[)")),
+    )
+    if exclude is not None:
+        query = query.where(Booking.id != exclude)
+    return list(session.scalars(query.order_by(Booking.planned_start)))
+
+
+def _peak_load(session: Any, asset_id: uuid.UUID, start: datetime, end: datetime,
+               *, exclude: uuid.UUID | None = None) -> int:
+    """Most units in use at any instant of [start, end) by active bookings of the asset."""
+    rows = _overlapping(session, asset_id, start, end, exclude=exclude)
+    # Load only rises at a start, so checking the window start and each booking start suffices.
+    instants = [start] + [max(r.planned_start, start) for r in rows]
+    return max(
+        (sum(r.quantity for r in rows if r.planned_start <= t < r.planned_end) for t in instants),
+        default=0,
+    )
+
+
+def bookable_asset(session: Any, asset_id: uuid.UUID, *, field: str = "asset_id") -> AssetView:
+    """The asset from the read model, locked: the lock serialises requests for one asset."""
+    asset = session.get(AssetView, asset_id, with_for_update=True)
+    if asset is None:
+        raise Invalid("Unknown asset.", errors={field: ["No such asset in the catalog."]})
+    if asset.status != "active":
+        raise Invalid(f"Asset {asset.name} is {asset.status} and cannot be booked.",
+                      errors={field: [f"Asset is {asset.status}."]})
+    if asset.booking_mode == "quantity":
+        raise Invalid("Procurement items are ordered as call-offs (POST /orders), not booked.",
+                      errors={field: ["Not a bookable asset."]})
+    return asset
+
+
+def check_fits(
+    session: Any, asset: AssetView, start: datetime, end: datetime, quantity: int, *,
+    priority: Priority, now: datetime, exclude: uuid.UUID | None = None,
+) -> list[Booking]:
+    """Refuse a window the asset cannot take; returns slot conflicts an acute request may
+    preempt (always empty for other priorities: those conflicts are refused here)."""
+    if quantity > asset.capacity:
+        raise Invalid(f"{asset.name} has capacity {asset.capacity}.",
+                      errors={"quantity": [f"Must be at most {asset.capacity}."]})
+    lead = (start - now).total_seconds()
+    if priority is not Priority.ACUTE and lead < asset.notice_seconds:
+        raise Invalid(f"{asset.name} needs {asset.readiness_notice} notice.",
+                      errors={"start": [f"Must be at least {asset.readiness_notice} from now."]})
+    if not is_published(session, asset.asset_id, start, end):
+        raise Conflict(
+            f"{asset.name} is not published as available for the whole window (outside the "
+            "owner's availability, or blocked for Defence's own use).",
+            errors={"start": ["Outside published availability."]},
+        )
+    if asset.booking_mode == "slot":
+        clashes = _overlapping(session, asset.asset_id, start, end, exclude=exclude)
+        if clashes and priority is not Priority.ACUTE:
+            raise Conflict(
+                f"{asset.name} is already booked in that window (booking {clashes[0].id}).",
+                conflicting_booking=str(clashes[0].id),
+            )
+        return clashes
+    free = asset.capacity - _peak_load(session, asset.asset_id, start, end, exclude=exclude)
+    if quantity > free:
+        raise Conflict(f"{asset.name} has {free} of {asset.capacity} units free in that window.",
+                       errors={"quantity": [f"Only {free} free in the window."]})
+    return []
+
+
+def create_request(
+    uow: UnitOfWork, *, principal: Principal, booking_in: dict[str, Any], now: datetime,
+    series_id: uuid.UUID | None = None,
+) -> Booking:
+    """Validate and insert one request (shared by single requests and series occurrences)."""
+    start, end = booking_in["start"], booking_in["end"]
+    check_window(start, end, now=now)
+    session = uow.session
+    asset = bookable_asset(session, booking_in["asset_id"])
+    priority = Priority(booking_in["priority"])
+    quantity = booking_in.get("quantity", 1)
+    clashes = check_fits(session, asset, start, end, quantity, priority=priority, now=now)
+    booking = Booking(
+        id=uuid.uuid4(), asset_id=asset.asset_id, owner_org=asset.owner_org,
+        requester_org=principal.org, requested_by=principal.sub, category=asset.category,
+        holds_slot=asset.booking_mode == "slot" and not clashes,
+        needs_preemption=bool(clashes), series_id=series_id,
+        planned_start=start, planned_end=end, quantity=quantity, priority=int(priority),
+        legal_basis=LegalBasis(booking_in["legal_basis"]).value,
+        purpose=booking_in["purpose"], contact=booking_in["contact"],
+        state=State.REQUESTED.value, tariff=tariff_at(asset.tariffs, start),
+        expires_at=expiry_deadline(requested_at=now, start=start, priority=priority),
+        created_at=now, version=1,
+    )
+    try:
+        # Added inside the savepoint so a refused insert leaves nothing pending to re-flush.
+        with session.begin_nested():
+            session.add(booking)
+            session.flush()
+    except IntegrityError as exc:  # the exclusion constraint caught a concurrent request
+        other = _overlapping(session, asset.asset_id, start, end)
+        named = f" (booking {other[0].id})" if other else ""
+        raise Conflict(f"{asset.name} is already booked in that window{named}.",
+                       conflicting_booking=str(other[0].id) if other else None) from exc
+    extra = {"conflicts_with": [str(c.id) for c in clashes]} if clashes else {}
+    _record(uow, booking, "request", None, principal, None, event="booking.requested", **extra)
+    return booking
+
+
+def request_booking(
+    uow: UnitOfWork, *, principal: Principal, booking_in: dict[str, Any],
+    now: datetime | None = None,
+) -> Booking:
+    """A police planner requests an asset for a window; the request holds capacity at once.
+
+    An acute (priority 1) request for a slot already taken is accepted as waiting for the
+    owner to preempt the lower-priority booking; any other conflict is refused with 409.
+    """
+    if not principal.has_role(PLANNER):
+        raise Forbidden("Only a police planner (politie-planner) requests bookings.")
+    return create_request(uow, principal=principal, booking_in=booking_in, now=now or _now())
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -304,6 +264,9 @@ def list_bookings(
     principal: Principal,
     state: State | None = None,
     asset_id: uuid.UUID | None = None,
+    organisation: str | None = None,
+    period_start: datetime | None = None,
+    period_end: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Sequence[Booking]:
@@ -312,6 +275,13 @@ def list_bookings(
         query = query.where(Booking.state == state.value)
     if asset_id is not None:
         query = query.where(Booking.asset_id == asset_id)
+    if organisation is not None:
+        query = query.where(or_(Booking.requester_org == organisation,
+                                Booking.owner_org == organisation))
+    if period_start is not None:
+        query = query.where(Booking.planned_end > period_start)
+    if period_end is not None:
+        query = query.where(Booking.planned_start < period_end)
     query = query.order_by(Booking.planned_start, Booking.id).limit(limit).offset(offset)
     return uow.session.scalars(query).all()
 
@@ -323,6 +293,30 @@ def history(uow: UnitOfWork, *, principal: Principal, booking_id: uuid.UUID) -> 
         .where(BookingTransition.booking_id == booking_id)
         .order_by(BookingTransition.id)
     ).all()
+
+
+def pending_approvals(uow: UnitOfWork, *, principal: Principal) -> dict[str, Any]:
+    """The owner's queue: undecided requests for its assets, most urgent first, with counts."""
+    if not principal.has_role(OWNER):
+        raise Forbidden("The approval queue is for asset owners (defensie-beheerder).")
+    rows = uow.session.scalars(
+        select(Booking)
+        .where(Booking.owner_org == principal.org, Booking.state == State.REQUESTED.value)
+        .order_by(Booking.priority, Booking.expires_at, Booking.id)
+        .limit(200)
+    ).all()
+    counts: dict[str, int] = {"total": 0, "priority_1": 0, "priority_2": 0, "priority_3": 0,
+                              "needs_preemption": 0}
+    for row in uow.session.execute(
+        select(Booking.priority, Booking.needs_preemption, func.count())
+        .where(Booking.owner_org == principal.org, Booking.state == State.REQUESTED.value)
+        .group_by(Booking.priority, Booking.needs_preemption)
+    ):
+        counts["total"] += row[2]
+        counts[f"priority_{row[0]}"] += row[2]
+        if row[1]:
+            counts["needs_preemption"] += row[2]
+    return {"counts": counts, "items": rows}
 
 
 def can_see_purpose(principal: Principal, booking: Booking) -> bool:
@@ -340,9 +334,7 @@ def _check_party(principal: Principal, booking: Booking, action: Action) -> None
     if party is Party.REQUESTER and not (
         principal.has_role(PLANNER) and principal.org == booking.requester_org
     ):
-        raise Forbidden(
-            f"Only the requesting unit ({booking.requester_org}) may {action.value} it."
-        )
+        raise Forbidden(f"Only the requesting unit ({booking.requester_org}) may {action.value} it.")
 
 
 def transition(
@@ -354,6 +346,10 @@ def transition(
     reason: str | None = None,
     actual_start: datetime | None = None,
     actual_end: datetime | None = None,
+    asset_id: uuid.UUID | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    by_booking_id: uuid.UUID | None = None,
     now: datetime | None = None,
 ) -> Booking:
     """Move a booking through its lifecycle, recorded with actor, time and reason."""
@@ -362,37 +358,125 @@ def transition(
     _check_party(principal, booking, action)
     current = State(booking.state)
     target = next_state(current, action)
-    if action is Action.REJECT and not reason:
-        raise Invalid("A rejection needs a reason.", errors={"reason": ["Required."]})
-    if action is Action.CANCEL and not reason:
-        raise Invalid("A cancellation needs a reason.", errors={"reason": ["Required."]})
+    if action in REASON_REQUIRED and not reason:
+        raise Invalid(f"To {action.value} needs a reason.", errors={"reason": ["Required."]})
     extra: dict[str, Any] = {}
+    session = uow.session
+    if action is Action.APPROVE and booking.needs_preemption:
+        clashes = _overlapping(session, booking.asset_id, booking.planned_start,
+                               booking.planned_end, exclude=booking.id)
+        if clashes:
+            raise Conflict(
+                "This acute request overlaps other bookings: preempt them "
+                "(POST /bookings/{id}/preempt with by_booking_id) to approve it.",
+                current_state=current.value,
+                conflicting_bookings=[str(c.id) for c in clashes],
+            )
+        booking.holds_slot, booking.needs_preemption = True, False
     if action is Action.COMPLETE:
         if actual_start is None or actual_end is None:
-            raise Invalid(
-                "Completing needs the actual start and end.",
-                errors={"actual_start": ["Required."], "actual_end": ["Required."]},
-            )
+            raise Invalid("Completing needs the actual start and end.",
+                          errors={"actual_start": ["Required."], "actual_end": ["Required."]})
         booking.actual_start, booking.actual_end = actual_start, actual_end
         booking.usage_quantity = usage_hours(actual_start, actual_end)
-    if action is Action.START:
+    elif action is Action.START:
         booking.actual_start = now
-    if action in (Action.APPROVE, Action.REJECT):
-        booking.decided_at = now
-    if action is Action.CANCEL:
+    elif action is Action.CANCEL:
         extra["hours_before_start"] = round((booking.planned_start - now).total_seconds() / 3600, 2)
+    elif action is Action.COUNTER_OFFER:
+        extra["counter_offer"] = _counter_offer(uow, booking, asset_id, start, end, now)
+    elif action is Action.ACCEPT_COUNTER_OFFER:
+        _accept_counter_offer(uow, booking, now)
+    elif action is Action.PREEMPT:
+        extra.update(_preempt(uow, principal, booking, by_booking_id, now, reason))
+    if action in (Action.APPROVE, Action.REJECT, Action.COUNTER_OFFER):
+        booking.decided_at = now
     booking.state = target.value
     booking.version += 1
-    event = {
-        Action.APPROVE: "booking.approved",
-        Action.REJECT: "booking.rejected",
-        Action.CANCEL: "booking.cancelled",
-        Action.EXPIRE: "booking.expired",
-        Action.START: "booking.started",
-        Action.COMPLETE: "booking.completed",
-    }[action]
-    _record(uow, booking, action.value, current, principal, reason, event=event, **extra)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("The new window overlaps another booking of the asset.") from exc
+    _record(uow, booking, action.value, current, principal, reason, event=EVENT_OF[action],
+            **extra)
     return booking
+
+
+def _counter_offer(uow: UnitOfWork, booking: Booking, asset_id: uuid.UUID | None,
+                   start: datetime | None, end: datetime | None, now: datetime) -> dict[str, Any]:
+    """The owner proposes another window and/or asset; it must itself be free."""
+    new_asset_id = asset_id or booking.asset_id
+    new_start, new_end = start or booking.planned_start, end or booking.planned_end
+    if (new_asset_id, new_start, new_end) == (booking.asset_id, booking.planned_start,
+                                              booking.planned_end):
+        raise Invalid("A counter-offer proposes another window or asset.",
+                      errors={"start": ["Same as the request."]})
+    check_window(new_start, new_end, now=now)
+    asset = bookable_asset(uow.session, new_asset_id)
+    if asset.owner_org != booking.owner_org:
+        raise Invalid("You can only offer your own assets.",
+                      errors={"asset_id": ["Not your asset."]})
+    check_fits(uow.session, asset, new_start, new_end, booking.quantity,
+               priority=Priority.PLANNED_OPERATION, now=now, exclude=booking.id)
+    booking.counter_asset_id, booking.counter_start, booking.counter_end = (
+        new_asset_id, new_start, new_end)
+    return {"asset_id": str(new_asset_id), "start": new_start.isoformat(),
+            "end": new_end.isoformat()}
+
+
+def _accept_counter_offer(uow: UnitOfWork, booking: Booking, now: datetime) -> None:
+    """The requester accepts: the booking moves to the offered window/asset, approved."""
+    assert booking.counter_start and booking.counter_end and booking.counter_asset_id
+    asset = bookable_asset(uow.session, booking.counter_asset_id)
+    check_fits(uow.session, asset, booking.counter_start, booking.counter_end, booking.quantity,
+               priority=Priority.PLANNED_OPERATION, now=now, exclude=booking.id)
+    booking.asset_id, booking.category = asset.asset_id, asset.category
+    booking.planned_start, booking.planned_end = booking.counter_start, booking.counter_end
+    booking.holds_slot = asset.booking_mode == "slot"
+    booking.tariff = tariff_at(asset.tariffs, booking.planned_start)
+
+
+def _preempt(uow: UnitOfWork, principal: Principal, displaced: Booking,
+             by_booking_id: uuid.UUID | None, now: datetime, reason: str | None) -> dict[str, Any]:
+    """Displace an approved booking for an acute request of the same asset, which is approved
+    in the same transaction; the displaced unit is told why and offered free alternatives."""
+    if by_booking_id is None:
+        raise Invalid("Name the acute request that displaces this booking.",
+                      errors={"by_booking_id": ["Required."]})
+    acute = get_booking(uow, principal=principal, booking_id=by_booking_id, for_update=True)
+    if acute.asset_id != displaced.asset_id:
+        raise Conflict("The acute request is for another asset.")
+    if not (acute.planned_start < displaced.planned_end
+            and displaced.planned_start < acute.planned_end):
+        raise Conflict("The acute request does not overlap this booking.")
+    check_preemption(displaced_priority=displaced.priority, displacing_priority=acute.priority,
+                     displaced_state=State(displaced.state))
+    if acute.state != State.REQUESTED.value:
+        raise Conflict(f"The acute request is {acute.state}, not requested.",
+                       current_state=acute.state)
+    alternatives = find_free(uow.session, start=displaced.planned_start,
+                             end=displaced.planned_end, quantity=displaced.quantity,
+                             category=displaced.category, exclude_asset=displaced.asset_id,
+                             now=now, limit=ALTERNATIVES_SHOWN)
+    displaced.preempted_by = acute.id
+    displaced.alternatives = alternatives
+    displaced.holds_slot = False
+    uow.session.flush()
+    # Approve the acute request now that its window is free (other clashes still refuse it).
+    still_clashing = [b for b in _overlapping(uow.session, acute.asset_id, acute.planned_start,
+                                              acute.planned_end, exclude=acute.id)
+                      if b.id != displaced.id and b.holds_slot]
+    if not still_clashing:
+        previous = State(acute.state)
+        acute.holds_slot, acute.needs_preemption = True, False
+        acute.state, acute.decided_at = State.APPROVED.value, now
+        acute.version += 1
+        uow.session.flush()
+        _record(uow, acute, Action.APPROVE.value, previous, principal,
+                f"approved by preempting booking {displaced.id}", event="booking.approved")
+    return {"preempted_by": str(acute.id), "alternatives": alternatives,
+            "charge_displaced": False}
 
 
 def expire_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int = 500) -> int:
@@ -400,21 +484,16 @@ def expire_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int =
     now = now or _now()
     overdue = uow.session.scalars(
         select(Booking)
-        .where(Booking.state == State.REQUESTED.value, Booking.expires_at <= now)
+        .where(Booking.state.in_([State.REQUESTED.value, State.COUNTER_OFFERED.value]),
+               Booking.expires_at <= now)
         .order_by(Booking.expires_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
     for booking in overdue:
-        booking.state = next_state(State.REQUESTED, Action.EXPIRE).value
+        current = State(booking.state)
+        booking.state = next_state(current, Action.EXPIRE).value
         booking.version += 1
-        _record(
-            uow,
-            booking,
-            Action.EXPIRE.value,
-            State.REQUESTED,
-            None,
-            "not decided in time",
-            event="booking.expired",
-        )
+        _record(uow, booking, Action.EXPIRE.value, current, None, "not decided in time",
+                event="booking.expired")
     return len(overdue)

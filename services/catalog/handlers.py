@@ -21,5 +21,7 @@ BOOKING_EVENTS = (
     "booking.expired",
     "booking.started",
     "booking.completed",
+    "booking.counter_offered",
+    "booking.preempted",
 )
 HANDLERS: dict[str, EventHandler] = {t: on_booking_changed for t in BOOKING_EVENTS}

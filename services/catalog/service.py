@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import Text, cast, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog.domain import (
@@ -262,7 +263,8 @@ def list_assets(
     if category is not None:
         query = query.where(Asset.category == category.value)
     if region is not None:
-        query = query.where(Asset.regions.any(region))
+        # Array containment (@>) uses the GIN index on regions; = ANY() cannot.
+        query = query.where(Asset.regions.op("@>")(cast([region], PG_ARRAY(Text))))
     if owner is not None:
         query = query.where(Asset.owner_org == owner)
     if status is not None:

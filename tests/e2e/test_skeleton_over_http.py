@@ -63,7 +63,7 @@ def stack(
 
 def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> None:
     catalog, booking, costsharing = stack["catalog"], stack["booking"], stack["costsharing"]
-    assert requests.get(f"{catalog}/readyz", timeout=10).json()["status"] == "ready"
+    assert requests.get(f"{catalog}/readyz", timeout=30).json()["status"] == "ready"
 
     asset = requests.post(
         f"{catalog}/api/v1/assets",
@@ -84,10 +84,19 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
                 "valid_from": "2026-01-01",
             },
         },
-        timeout=10,
+        timeout=30,
     )
     assert asset.status_code == 201, asset.text
     asset_id = asset.json()["id"]
+    now = datetime.now(UTC)
+    window = requests.post(
+        f"{catalog}/api/v1/assets/{asset_id}/availability",
+        headers=auth("owner-dhc"),
+        json={"kind": "one_off", "start_at": now.isoformat(),
+              "end_at": (now + timedelta(days=30)).isoformat()},
+        timeout=30,
+    )
+    assert window.status_code == 201, window.text
 
     start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
     body = {
@@ -103,37 +112,37 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
 
     def request_once() -> requests.Response | None:
         r = requests.post(f"{booking}/api/v1/bookings",
-                          headers={**auth("planner-rotterdam"), **key}, json=body, timeout=10)
+                          headers={**auth("planner-rotterdam"), **key}, json=body, timeout=30)
         return r if r.status_code == 201 else None
 
     created = eventually(request_once, what="asset in booking's read model").json()
     retry = requests.post(f"{booking}/api/v1/bookings",
-                          headers={**auth("planner-rotterdam"), **key}, json=body, timeout=10)
+                          headers={**auth("planner-rotterdam"), **key}, json=body, timeout=30)
     assert retry.status_code == 201 and retry.json()["id"] == created["id"]
 
     # A second unit cannot take the same slot: the exclusion constraint answers 409.
     clash = requests.post(f"{booking}/api/v1/bookings", headers=auth("planner-amsterdam"),
-                          json=body, timeout=10)
+                          json=body, timeout=30)
     assert clash.status_code == 409, clash.text
     assert clash.headers["Content-Type"].startswith("application/problem+json")
     assert created["id"] in clash.json()["detail"]
 
     bid = created["id"]
     r = requests.post(f"{booking}/api/v1/bookings/{bid}/approve", headers=auth("owner-dhc"),
-                      json={}, timeout=10)
+                      json={}, timeout=30)
     assert r.status_code == 200 and r.json()["state"] == "approved", r.text
     r = requests.post(
         f"{booking}/api/v1/bookings/{bid}/complete",
         headers=auth("owner-dhc"),
         json={"actual_start": start.isoformat(),
               "actual_end": (start + timedelta(hours=3)).isoformat()},
-        timeout=10,
+        timeout=30,
     )
     assert r.status_code == 200 and r.json()["state"] == "completed", r.text
 
     def allocation() -> list[dict[str, Any]] | None:
         r = requests.get(f"{costsharing}/api/v1/allocations", params={"booking_id": bid},
-                         headers=auth("controller"), timeout=10)
+                         headers=auth("controller"), timeout=30)
         return r.json() or None
 
     (alloc,) = eventually(allocation, timeout_s=30, what="allocation in cost-sharing")
@@ -142,5 +151,5 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
     assert alloc["state"] in ("proposed", "needs_agreement")
     assert alloc["usage_quantity"] == "3.00"
     history = requests.get(f"{booking}/api/v1/bookings/{bid}/history",
-                           headers=auth("planner-rotterdam"), timeout=10).json()
+                           headers=auth("planner-rotterdam"), timeout=30).json()
     assert [h["action"] for h in history] == ["request", "approve", "complete"]

@@ -35,7 +35,16 @@ def register_helicopter(catalog: FlaskClient, registration: str) -> dict[str, An
         },
     )
     assert response.status_code == 201, response.get_json()
-    return response.get_json()
+    asset = response.get_json()
+    now = datetime.now(UTC)
+    window = catalog.post(
+        f"/api/v1/assets/{asset['id']}/availability",
+        headers=auth("owner-dhc"),
+        json={"kind": "one_off", "start_at": now.isoformat(),
+              "end_at": (now + timedelta(days=30)).isoformat()},
+    )
+    assert window.status_code == 201, window.get_json()
+    return asset
 
 
 def test_asset_to_allocation(clients: dict[str, FlaskClient], start_worker: Any) -> None:

@@ -24,12 +24,12 @@ def upgrade() -> None:
         """
         ALTER TABLE bookings ADD CONSTRAINT bookings_no_overlap EXCLUDE USING gist
         (asset_id WITH =, during WITH &&)
-        WHERE (is_slot AND state IN ('requested', 'approved', 'in_use'))
+        WHERE (holds_slot AND state IN ('requested', 'counter_offered', 'approved', 'in_use'))
         """
     )
     op.execute(
         "CREATE INDEX ix_bookings_active ON bookings USING gist (asset_id, during) "
-        "WHERE state IN ('requested', 'approved', 'in_use')"
+        "WHERE state IN ('requested', 'counter_offered', 'approved', 'in_use')"
     )
     op.execute("CREATE INDEX ix_bookings_requester ON bookings (requester_org, planned_start)")
     op.execute("CREATE INDEX ix_bookings_owner ON bookings (owner_org, state)")

@@ -1,0 +1,133 @@
+"""Procurement call-offs against framework contracts: remaining volume falls atomically."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from services.booking.domain import LegalBasis
+from services.booking.models import AssetView, ContractView, Order
+from services.booking.search import tariff_at
+from shared.auth import FINANCE, PLANNER, Principal
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
+
+BOOKINGS_TOPIC = "booking.bookings"
+
+
+def tier_price(tiers: list[dict[str, Any]], quantity: int) -> Decimal:
+    """Unit price of the highest tier whose threshold ``quantity`` reaches."""
+    ordered = sorted(tiers, key=lambda t: t["min_quantity"])
+    price = Decimal(ordered[0]["unit_price"])
+    for tier in ordered:
+        if quantity >= tier["min_quantity"]:
+            price = Decimal(tier["unit_price"])
+    return price
+
+
+def place_order(uow: UnitOfWork, *, principal: Principal, order_in: dict[str, Any],
+                now: datetime | None = None) -> Order:
+    """A police planner calls off items; over-ordering is refused, nothing is reserved twice."""
+    if not principal.has_role(PLANNER):
+        raise Forbidden("Only a police planner (politie-planner) places call-offs.")
+    now = now or datetime.now(UTC)
+    session = uow.session
+    quantity = order_in["quantity"]
+    contract = session.get(ContractView, order_in["contract_id"])
+    if contract is None:
+        raise Invalid("Unknown framework contract.", errors={"contract_id": ["No such contract."]})
+    if str(order_in["item_id"]) not in contract.item_ids:
+        raise Invalid("The item is not covered by this contract.",
+                      errors={"item_id": ["Not in the contract."]})
+    delivery = order_in["delivery_date"]
+    if delivery < now.date():
+        raise Invalid("Delivery cannot be in the past.", errors={"delivery_date": ["Past."]})
+    if not contract.valid_from <= delivery <= contract.valid_to:
+        raise Invalid("Delivery falls outside the contract period.",
+                      errors={"delivery_date": [f"Between {contract.valid_from} and "
+                                                f"{contract.valid_to}."]})
+    # The guarded UPDATE is the atomic part: two call-offs can never both take the last units.
+    taken = session.execute(
+        update(ContractView)
+        .where(ContractView.contract_id == contract.contract_id,
+               ContractView.remaining_volume >= quantity)
+        .values(remaining_volume=ContractView.remaining_volume - quantity)
+        .returning(ContractView.remaining_volume, ContractView.total_volume)
+    ).first()
+    if taken is None:
+        session.refresh(contract)
+        raise Conflict(f"Contract {contract.reference} has {contract.remaining_volume} units "
+                       "left.", errors={"quantity": [f"At most {contract.remaining_volume}."]})
+    remaining, total = taken
+    combined = total - remaining  # police + Defence volume called off so far, this one included
+    own_before = session.scalar(select(func.coalesce(func.sum(Order.quantity), 0)).where(
+        Order.contract_id == contract.contract_id, Order.requester_org == principal.org)) or 0
+    item = session.get(AssetView, order_in["item_id"])
+    market = tariff_at(item.tariffs, now) if item else None
+    order = Order(
+        id=uuid.uuid4(), contract_id=contract.contract_id, item_id=order_in["item_id"],
+        requester_org=principal.org, owner_org=contract.owner_org, quantity=quantity,
+        delivery_date=delivery, unit_price=tier_price(contract.tiers, combined),
+        solo_unit_price=tier_price(contract.tiers, int(own_before) + quantity),
+        market_reference_price=Decimal(market["market_reference_price"]) if market else None,
+        legal_basis=LegalBasis(order_in.get("legal_basis", "joint_procurement")).value,
+        purpose=order_in["purpose"], ordered_by=principal.sub, created_at=now,
+    )
+    session.add(order)
+    session.flush()
+    uow.add_event(event_type="booking.order.placed", topic=BOOKINGS_TOPIC,
+                  aggregate_type="order", aggregate_id=str(order.id), data=order_data(order,
+                  contract, remaining))
+    return order
+
+
+def order_data(order: Order, contract: ContractView, remaining: int) -> dict[str, Any]:
+    return {
+        "order_id": str(order.id),
+        "contract_id": str(order.contract_id),
+        "contract_reference": contract.reference,
+        "item_id": str(order.item_id),
+        "requester_org": order.requester_org,
+        "owner_org": order.owner_org,
+        "quantity": order.quantity,
+        "unit_price": str(order.unit_price),
+        "solo_unit_price": str(order.solo_unit_price),
+        "market_reference_price": (str(order.market_reference_price)
+                                   if order.market_reference_price is not None else None),
+        "total": str((order.unit_price * order.quantity).quantize(Decimal("0.01"))),
+        "legal_basis": order.legal_basis,
+        "delivery_date": order.delivery_date.isoformat(),
+        "remaining_volume": remaining,
+        "ordered_at": order.created_at.isoformat(),
+    }
+
+
+def _visible_orders(principal: Principal) -> Any:
+    if principal.is_joint or principal.has_role(FINANCE):
+        return True
+    return (Order.requester_org == principal.org) | (Order.owner_org == principal.org)
+
+
+def list_orders(uow: UnitOfWork, *, principal: Principal, limit: int = 50,
+                offset: int = 0) -> Sequence[Order]:
+    return uow.session.scalars(
+        select(Order).where(_visible_orders(principal))
+        .order_by(Order.created_at.desc(), Order.id).limit(limit).offset(offset)
+    ).all()
+
+
+def list_contracts(uow: UnitOfWork) -> Sequence[ContractView]:
+    return uow.session.scalars(select(ContractView).order_by(ContractView.reference)).all()
+
+
+def get_order(uow: UnitOfWork, *, principal: Principal, order_id: uuid.UUID) -> Order:
+    order = uow.session.scalar(
+        select(Order).where(Order.id == order_id).where(_visible_orders(principal)))
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.")
+    return order

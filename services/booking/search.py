@@ -1,0 +1,125 @@
+"""Search by time first: which assets are free for a whole window, and what would it cost."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.booking.domain import ACTIVE_STATES, billable_units
+
+_ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
+
+# One indexed probe per candidate asset (LATERAL … LIMIT 1 / per-asset sum), never an
+# anti-join over all bookings: see docs/benchmarks.md for the plan at 1M bookings.
+_SEARCH = text(
+    f"""
+    SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.home_base, a.regions,
+           a.capacity, a.readiness_notice, a.tariffs, COALESCE(used.units, 0) AS used
+    FROM asset_view a
+    JOIN LATERAL (
+        SELECT 1 FROM asset_windows w
+        WHERE w.asset_id = a.asset_id AND w.during @> tstzrange(:start, :end, '[)')
+        LIMIT 1
+    ) published ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(b.quantity) AS units FROM bookings b
+        WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}
+          AND b.during && tstzrange(:start, :end, '[)')
+    ) used ON true
+    WHERE a.status = 'active' AND a.booking_mode <> 'quantity'
+      AND (CAST(:category AS text) IS NULL OR a.category = :category)
+      AND (CAST(:region AS text) IS NULL OR :region = ANY(a.regions))
+      AND (CAST(:exclude AS uuid) IS NULL OR a.asset_id <> :exclude)
+      AND a.notice_seconds <= :lead_seconds
+      AND a.capacity - COALESCE(used.units, 0) >= :quantity
+    """
+)
+
+_PUBLISHED = text(
+    "SELECT 1 FROM asset_windows WHERE asset_id = :asset_id "
+    "AND during @> tstzrange(:start, :end, '[)') LIMIT 1"
+)
+
+
+def tariff_at(tariffs: list[dict[str, Any]], moment: datetime) -> dict[str, Any] | None:
+    """The tariff whose validity period contains ``moment`` (dates are half-open)."""
+    day = moment.astimezone(UTC).date().isoformat()
+    for tariff in tariffs:
+        if tariff["valid_from"] <= day and (tariff["valid_to"] is None or day < tariff["valid_to"]):
+            return tariff
+    return None
+
+
+def estimate(tariff: dict[str, Any] | None, start: datetime, end: datetime,
+             quantity: int) -> dict[str, Any] | None:
+    """Full-cost estimate from the tariff (cost-sharing's /estimates gives the split)."""
+    if tariff is None:
+        return None
+    hours = Decimal((end - start).total_seconds()) / Decimal(3600)
+    units = billable_units(tariff["unit"], hours, quantity)
+    rate, fee = Decimal(tariff["full_cost_rate"]), Decimal(tariff["mobilisation_fee"])
+    amount = (rate * units + fee).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return {
+        "basis": "full_cost",
+        "unit": tariff["unit"],
+        "units": str(units.quantize(Decimal("0.01"))),
+        "rate": tariff["full_cost_rate"],
+        "mobilisation_fee": tariff["mobilisation_fee"],
+        "amount": str(amount),
+        "currency": "EUR",
+        "illustrative": True,
+    }
+
+
+def find_free(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    quantity: int = 1,
+    category: str | None = None,
+    region: str | None = None,
+    exclude_asset: uuid.UUID | None = None,
+    now: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Assets free for the whole window, ranked: serves the region, then estimated cost."""
+    now = now or datetime.now(UTC)
+    rows = session.execute(_SEARCH, {
+        "start": start, "end": end, "quantity": quantity, "category": category,
+        "region": region, "exclude": exclude_asset,
+        "lead_seconds": int((start - now).total_seconds()),
+    }).all()
+    results = []
+    for row in rows:
+        cost = estimate(tariff_at(row.tariffs, start), start, end, quantity)
+        results.append({
+            "asset_id": str(row.asset_id),
+            "name": row.name,
+            "owner_org": row.owner_org,
+            "category": row.category,
+            "booking_mode": row.booking_mode,
+            "home_base": row.home_base,
+            "regions": row.regions,
+            "readiness_notice": row.readiness_notice,
+            "free_units": row.capacity - int(row.used),
+            "serves_region": region is None or region in row.regions,
+            "estimate": cost,
+        })
+    results.sort(key=lambda r: (
+        not r["serves_region"],
+        Decimal(r["estimate"]["amount"]) if r["estimate"] else Decimal("Infinity"),
+        r["name"],
+    ))
+    return results[:limit]
+
+
+def is_published(session: Session, asset_id: uuid.UUID, start: datetime, end: datetime) -> bool:
+    """Does the owner's published availability (minus blackouts) cover the whole window?"""
+    found = session.execute(_PUBLISHED, {"asset_id": asset_id, "start": start, "end": end})
+    return found.first() is not None
