@@ -16,7 +16,7 @@ from services.catalog import availability as catalog_availability
 from services.catalog import contracts as catalog_contracts
 from services.catalog import service as catalog
 from services.catalog.models import Asset, FrameworkContract
-from services.costsharing import service as costsharing
+from services.costsharing import agreements as costsharing
 from services.costsharing.models import Agreement
 from shared.auth import ADMIN, OWNER, Principal
 from shared.db import UnitOfWork, make_engine, make_session_factory

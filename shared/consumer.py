@@ -145,7 +145,12 @@ class EventConsumer:
     # -- the loop ------------------------------------------------------------------------
     def _open(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._consumer = make_consumer(self.settings, *self.topics, **self.consumer_overrides)
+            # One group per consumer: two consumers of one worker never share an assignment.
+            overrides = {
+                "group_id": f"{self.settings.group_id}.{self.name}",
+                **self.consumer_overrides,
+            }
+            self._consumer = make_consumer(self.settings, *self.topics, **overrides)
         return self._consumer
 
     def poll_once(self, timeout_ms: int = 500) -> BatchResult:

@@ -16,6 +16,7 @@ from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 ASSETS_TOPIC = "catalog.assets"
+CENT = Decimal("0.01")
 
 
 def contract_data(row: FrameworkContract) -> dict[str, Any]:
@@ -71,7 +72,7 @@ def create_contract(
         valid_to=contract_in["valid_to"],
         total_volume=contract_in["total_volume"],
         item_ids=item_ids,
-        tiers=[{"min_quantity": q, "unit_price": str(p)} for q, p in tiers],
+        tiers=[{"min_quantity": q, "unit_price": str(p.quantize(CENT))} for q, p in tiers],
         created_by=principal.sub,
     )
     session.add(row)

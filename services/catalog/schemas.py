@@ -33,18 +33,20 @@ class CategoryRead(Schema):
 
 
 class TariffIn(Schema):
+    # Money fields have no ``places``: marshmallow would silently round 12.345 to 12.34 on load;
+    # exact decimals reach Tariff.check, which refuses more than two.
     unit = fields.Enum(TariffUnit, by_value=True, required=True)
     full_cost_rate = fields.Decimal(
-        places=2, as_string=True, required=True, validate=STORABLE_MONEY
+        as_string=True, required=True, validate=STORABLE_MONEY
     )
     marginal_cost_rate = fields.Decimal(
-        places=2, as_string=True, required=True, validate=STORABLE_MONEY
+        as_string=True, required=True, validate=STORABLE_MONEY
     )
     mobilisation_fee = fields.Decimal(
-        places=2, as_string=True, load_default=Decimal("0.00"), validate=STORABLE_MONEY
+        as_string=True, load_default=Decimal("0.00"), validate=STORABLE_MONEY
     )
     market_reference_price = fields.Decimal(
-        places=2, as_string=True, required=True, validate=STORABLE_MONEY
+        as_string=True, required=True, validate=STORABLE_MONEY
     )
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
@@ -212,8 +214,9 @@ class BlackoutRead(Schema):
 
 class TierIn(Schema):
     min_quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    unit_price = fields.Decimal(required=True, places=2, as_string=True,
-                                validate=validate.Range(min=0))
+    # No ``places``: marshmallow would round 95.555 to 95.56 on load; check_price_tiers refuses it.
+    unit_price = fields.Decimal(required=True, as_string=True,
+                                validate=validate.Range(min=Decimal("0.00")))
 
 
 class ContractCreate(Schema):

@@ -29,7 +29,8 @@ from shared.auth import OWNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 
-ACTIVE_BOOKING_STATES = ("requested", "approved", "in_use")
+# Booking states that hold the asset (booking.domain.ACTIVE_STATES; a counter-offer holds it too).
+ACTIVE_BOOKING_STATES = ("requested", "counter_offered", "approved", "in_use")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -233,6 +234,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
             raise ValueError("sort changed")
         if sort.lstrip("-") == "created_at":
             key = datetime.fromisoformat(key)
+        elif not isinstance(key, str):  # a forged key of another type is a 422, not a 500
+            raise TypeError("cursor key is not text")
         return key, uuid.UUID(asset_id)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise Invalid(

@@ -1,25 +1,36 @@
-"""Cost-sharing HTTP entry points."""
+"""Cost-sharing HTTP entry points: agreements, estimates, allocations, statements, efficiency."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.costsharing import service
+from services.costsharing import agreements, allocations, efficiency, estimates, statements
+from services.costsharing.domain import parse_period
 from services.costsharing.schemas import (
     AgreementCreate,
     AgreementRead,
+    AgreementUpdate,
     AllocationQuery,
     AllocationRead,
+    EfficiencyQuery,
+    EstimateIn,
     LedgerEntryRead,
+    ResolveIn,
+    ReviewIn,
+    ReviewRead,
+    StatementClose,
+    StatementQuery,
+    StatementRead,
 )
-from shared.auth import current_principal, require_roles
+from shared.auth import ADMIN, FINANCE, current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import run_idempotent
-from shared.web import json_response, request_uow
+from shared.web import if_match_version, json_response, request_uow, with_etag
 
 blp = Blueprint("costsharing", __name__, url_prefix="/api/v1", description="Who pays what")
 
@@ -31,21 +42,60 @@ class Agreements(MethodView):
     def get(self) -> Any:
         """List cost-sharing agreements"""
         with request_uow() as uow:
-            return service.list_agreements(uow)
+            return json_response(AgreementRead(many=True).dump(agreements.list_agreements(uow)))
 
     @require_roles()
     @blp.arguments(AgreementCreate)
     @blp.response(201, AgreementRead)
     def post(self, agreement_in: dict[str, Any]) -> Any:
-        """Record an agreement (administrator)"""
+        """Record an agreement (administrator); a tie with an existing one is refused"""
         principal = current_principal()
 
         def action(uow: UnitOfWork) -> dict[str, Any]:
-            row = service.create_agreement(uow, principal=principal, agreement_in=agreement_in)
+            row = agreements.create_agreement(uow, principal=principal, agreement_in=agreement_in)
             return dict(AgreementRead().dump(row))
 
-        body, _ = run_idempotent(request_uow, actor=principal.sub, body=agreement_in, action=action)
+        body, _ = run_idempotent(
+            request_uow, actor=principal.sub, body=agreement_in, action=action
+        )
         return json_response(body, 201)
+
+
+@blp.route("/agreements/<uuid:agreement_id>")
+class AgreementById(MethodView):
+    @require_roles()
+    @blp.response(200, AgreementRead)
+    def get(self, agreement_id: uuid.UUID) -> Any:
+        """One agreement (ETag = its version)"""
+        with request_uow() as uow:
+            row = agreements.get_agreement(uow, agreement_id=agreement_id)
+            return with_etag(json_response(AgreementRead().dump(row)), row.version)
+
+    @require_roles()
+    @blp.arguments(AgreementUpdate)
+    @blp.response(200, AgreementRead)
+    def patch(self, changes: dict[str, Any], agreement_id: uuid.UUID) -> Any:
+        """New version of the terms (administrator; If-Match); past allocations keep theirs"""
+        expected = if_match_version()
+        with request_uow() as uow:
+            row = agreements.update_agreement(uow, principal=current_principal(),
+                                              agreement_id=agreement_id, changes=changes,
+                                              expected_version=expected)
+            response = with_etag(json_response(AgreementRead().dump(row)), row.version)
+            uow.commit()
+        return response
+
+
+@blp.route("/estimates")
+class Estimates(MethodView):
+    @require_roles()
+    @blp.arguments(EstimateIn)
+    @blp.response(200)
+    def post(self, estimate_in: dict[str, Any]) -> Any:
+        """What a use would cost and how it would split (illustrative tariffs in the demo)"""
+        with request_uow() as uow:
+            return json_response(estimates.estimate(uow, principal=current_principal(),
+                                                    estimate_in=estimate_in))
 
 
 @blp.route("/allocations")
@@ -56,7 +106,8 @@ class Allocations(MethodView):
     def get(self, query: dict[str, Any]) -> Any:
         """List the allocations you may see"""
         with request_uow() as uow:
-            return service.list_allocations(uow, principal=current_principal(), **query)
+            rows = allocations.list_allocations(uow, principal=current_principal(), **query)
+            return json_response(AllocationRead(many=True).dump(rows))
 
 
 @blp.route("/allocations/<uuid:allocation_id>")
@@ -64,11 +115,10 @@ class AllocationById(MethodView):
     @require_roles()
     @blp.response(200, AllocationRead)
     def get(self, allocation_id: uuid.UUID) -> Any:
-        """Get one allocation"""
+        """One allocation, linked to its booking and the event that caused it"""
         with request_uow() as uow:
-            return service.get_allocation(
-                uow, principal=current_principal(), allocation_id=allocation_id
-            )
+            return json_response(AllocationRead().dump(allocations.get_allocation(
+                uow, principal=current_principal(), allocation_id=allocation_id)))
 
 
 @blp.route("/allocations/<uuid:allocation_id>/ledger")
@@ -76,7 +126,90 @@ class AllocationLedger(MethodView):
     @require_roles()
     @blp.response(200, LedgerEntryRead(many=True))
     def get(self, allocation_id: uuid.UUID) -> Any:
-        """The ledger entries an allocation wrote"""
+        """The ledger entries an allocation wrote (originals, reversals, corrections)"""
         with request_uow() as uow:
-            service.get_allocation(uow, principal=current_principal(), allocation_id=allocation_id)
-            return service.ledger_of(uow, allocation_id=allocation_id)
+            allocations.get_allocation(uow, principal=current_principal(),
+                                       allocation_id=allocation_id)
+            return json_response(LedgerEntryRead(many=True).dump(
+                allocations.ledger_of(uow, allocation_id=allocation_id)))
+
+
+@blp.route("/allocations/<uuid:allocation_id>/reviews")
+class AllocationReviews(MethodView):
+    @require_roles()
+    @blp.response(200, ReviewRead(many=True))
+    def get(self, allocation_id: uuid.UUID) -> Any:
+        """Who reviewed the allocation, how and why"""
+        with request_uow() as uow:
+            allocations.get_allocation(uow, principal=current_principal(),
+                                       allocation_id=allocation_id)
+            return json_response(ReviewRead(many=True).dump(
+                allocations.reviews_of(uow, allocation_id=allocation_id)))
+
+
+def _register_review(action: str, schema: type, summary: str) -> None:
+    @blp.route(f"/allocations/<uuid:allocation_id>/{action}", endpoint=f"allocation_{action}")
+    class _Review(MethodView):
+        @require_roles()
+        @blp.arguments(schema)
+        @blp.response(200, AllocationRead)
+        def post(self, body: dict[str, Any], allocation_id: uuid.UUID) -> Any:
+            with request_uow() as uow:
+                row = allocations.review(uow, principal=current_principal(),
+                                         allocation_id=allocation_id, action=action, **body)
+                result = AllocationRead().dump(row)
+                uow.commit()
+            return json_response(result)
+
+    _Review.post.__doc__ = summary
+
+
+_register_review("approve", ReviewIn, "Approve a proposed allocation (finance)")
+_register_review("dispute", ReviewIn, "Dispute a proposed allocation with a reason (finance)")
+_register_review("resolve", ResolveIn,
+                 "Resolve by reversing and correcting: reprice by an agreement or set the "
+                 "requester's share (finance)")
+
+
+@blp.route("/statements")
+class Statements(MethodView):
+    @require_roles()
+    @blp.arguments(StatementQuery, location="query")
+    @blp.response(200, StatementRead)
+    @blp.alt_response(200, content_type="text/csv", description="Accept: text/csv")
+    def get(self, query: dict[str, Any]) -> Any:
+        """An organisation's statement for a period (2026, 2026-Q4, 2026-11); JSON or CSV"""
+        with request_uow() as uow:
+            doc = statements.statement(uow, principal=current_principal(), **query)
+        if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+            filename = f"slagkracht-{doc['org']}-{doc['period']}.csv"
+            return Response(statements.to_csv(doc), mimetype="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return json_response(doc)
+
+
+@blp.route("/statements/close")
+class CloseStatement(MethodView):
+    @require_roles()
+    @blp.arguments(StatementClose)
+    @blp.response(201, StatementRead)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Close a period: settle every reviewed allocation of the organisation (finance)"""
+        principal = current_principal()
+        with request_uow() as uow:
+            statements.close_statement(uow, principal=principal, **body)
+            uow.commit()
+        with request_uow() as uow:
+            return json_response(statements.statement(uow, principal=principal, **body), 201)
+
+
+@blp.route("/efficiency")
+class Efficiency(MethodView):
+    @require_roles(FINANCE, ADMIN)
+    @blp.arguments(EfficiencyQuery, location="query")
+    @blp.response(200)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Utilisation, joint use, avoided cost, procurement savings, response — per group"""
+        parse_period(query["period"])
+        with request_uow() as uow:
+            return json_response(efficiency.efficiency(uow.session, **query))

@@ -7,6 +7,7 @@ parts always add up to the whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -53,17 +54,17 @@ class AgreementTerms:
             and (self.valid_to is None or on < self.valid_to)
         )
 
-    def overlaps(self, other: AgreementTerms) -> bool:
-        """Same scope, same specificity and overlapping validity: the choice would be a tie."""
-        same_scope = (self.legal_basis, self.category, self.owner_org, self.requester_org) == (
-            other.legal_basis,
-            other.category,
-            other.owner_org,
-            other.requester_org,
-        )
+    def ties_with(self, other: AgreementTerms) -> bool:
+        """Could both cover one booking with equal specificity? Then choosing would be a guess."""
+        if self.legal_basis != other.legal_basis or self.specificity != other.specificity:
+            return False
+        for mine, theirs in ((self.category, other.category), (self.owner_org, other.owner_org),
+                             (self.requester_org, other.requester_org)):
+            if mine is not None and theirs is not None and mine != theirs:
+                return False
         ends_after = other.valid_to is None or self.valid_from < other.valid_to
         starts_before = self.valid_to is None or other.valid_from < self.valid_to
-        return same_scope and ends_after and starts_before
+        return ends_after and starts_before
 
 
 def check_terms(terms: AgreementTerms) -> None:
@@ -145,4 +146,69 @@ def split_cost(
         rate=rate,
         usage=usage,
         mobilisation_fee=fee,
+    )
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    org: str
+    side: str  # debit | credit
+    kind: str  # requester_share | owner_borne | provision
+    amount: Decimal
+
+
+def ledger_lines(*, requester_org: str, owner_org: str, split: Split) -> list[LedgerLine]:
+    """Balanced entries: the requester's share and the owner-borne part are debits; the owner
+    is credited the whole cost of providing the capacity. Debits always equal credits."""
+    lines = [
+        LedgerLine(requester_org, "debit", "requester_share", split.requester_amount),
+        LedgerLine(owner_org, "debit", "owner_borne", split.owner_amount),
+        LedgerLine(owner_org, "credit", "provision", split.total),
+    ]
+    return [line for line in lines if line.amount != 0]
+
+
+def reversal(lines: list[LedgerLine]) -> list[LedgerLine]:
+    """The entries that cancel ``lines`` exactly (corrections never edit the ledger)."""
+    flip = {"debit": "credit", "credit": "debit"}
+    return [LedgerLine(x.org, flip[x.side], x.kind, x.amount) for x in lines]
+
+
+def cancellation_split(*, hours_before_start: float, free_hours: int, pct: Decimal,
+                       estimate_total: Decimal, terms: AgreementTerms) -> Split | None:
+    """A late cancellation costs pct % of the estimate, split like a use; early is free."""
+    if hours_before_start >= free_hours or pct == 0 or estimate_total == 0:
+        return None
+    total = to_cents(estimate_total * pct / Decimal(100))
+    requester = to_cents(total * terms.requester_share_pct / Decimal(100))
+    return Split(total=total, requester_amount=requester, owner_amount=total - requester,
+                 rate=Decimal(0), usage=Decimal(0), mobilisation_fee=Decimal(0))
+
+
+def procurement_split(*, quantity: int, unit_price: Decimal,
+                      terms: AgreementTerms | None) -> Split:
+    """A call-off: the quantity at the joint tier price; by default the caller pays it all."""
+    total = to_cents(unit_price * quantity)
+    share = terms.requester_share_pct if terms is not None else Decimal(100)
+    requester = to_cents(total * share / Decimal(100))
+    return Split(total=total, requester_amount=requester, owner_amount=total - requester,
+                 rate=unit_price, usage=Decimal(quantity), mobilisation_fee=Decimal(0))
+
+
+def parse_period(period: str) -> tuple[date, date]:
+    """'2026-Q4', '2026-11' or '2026' → [first day, first day after)."""
+    if match := re.fullmatch(r"(\d{4})-Q([1-4])", period):
+        year, quarter = int(match[1]), int(match[2])
+        start = date(year, 3 * quarter - 2, 1)
+        end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+        return start, end
+    if match := re.fullmatch(r"(\d{4})-(\d{2})", period):
+        year, month = int(match[1]), int(match[2])
+        if 1 <= month <= 12:
+            return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
+    if match := re.fullmatch(r"(\d{4})", period):
+        return date(int(match[1]), 1, 1), date(int(match[1]) + 1, 1, 1)
+    raise Invalid(
+        "A period is a year (2026), a quarter (2026-Q4) or a month (2026-11).",
+        errors={"period": [f"Not a period: {period!r}"]},
     )

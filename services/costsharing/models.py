@@ -1,4 +1,5 @@
-"""Cost-sharing tables: agreements, allocations and the append-only ledger."""
+"""Cost-sharing tables: agreements (versioned), allocations, the append-only ledger,
+statements, and read models of assets and bookings for estimates and efficiency figures."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     Boolean,
     Date,
     DateTime,
@@ -48,14 +50,25 @@ class Agreement(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class AgreementVersion(Base):
+    """Every version of an agreement's terms; allocations point at the version they used."""
+
+    __tablename__ = "agreement_versions"
+    agreement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    changed_by: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Allocation(Base):
     __tablename__ = "allocations"
     __table_args__ = (UniqueConstraint("booking_id", "kind", name="uq_allocation_booking_kind"),)
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # the order id for call-offs
     kind: Mapped[str] = mapped_column(Text)  # usage | cancellation | procurement
     source_event_id: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(Text)  # proposed | needs_agreement | approved | ...
+    state: Mapped[str] = mapped_column(Text)
     agreement_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("agreements.id"), nullable=True
     )
@@ -69,8 +82,26 @@ class Allocation(Base):
     requester_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     owner_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
     basis: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    used_on: Mapped[date] = mapped_column(Date)
+    statement_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AllocationReview(Base):
+    """Who reviewed an allocation, how and why (the audit trail of finance decisions)."""
+
+    __tablename__ = "allocation_reviews"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    allocation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("allocations.id"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    from_state: Mapped[str] = mapped_column(Text)
+    to_state: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    actor_org: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class LedgerEntry(Base):
@@ -79,8 +110,57 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     allocation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("allocations.id"), index=True)
-    org: Mapped[str] = mapped_column(Text)
-    side: Mapped[str] = mapped_column(Text)  # debit | credit | borne
+    org: Mapped[str] = mapped_column(Text, index=True)
+    side: Mapped[str] = mapped_column(Text)  # debit | credit
+    kind: Mapped[str] = mapped_column(Text)  # requester_share | owner_borne | provision
+    entry: Mapped[str] = mapped_column(Text)  # original | reversal | correction
     amount: Mapped[Decimal] = mapped_column(Money)
-    memo: Mapped[str] = mapped_column(Text)
+    source_event_id: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Statement(Base):
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("org", "period", name="uq_statement_org_period"),)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    org: Mapped[str] = mapped_column(Text)
+    period: Mapped[str] = mapped_column(Text)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    closed_by: Mapped[str] = mapped_column(Text)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AssetFacts(Base):
+    """Cost-sharing's copy of catalog assets (tariffs, availability) for estimates/utilisation."""
+
+    __tablename__ = "asset_facts"
+    asset_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    owner_org: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    regions: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    capacity: Mapped[int] = mapped_column(Integer)
+    tariffs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    availability: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    blackouts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class BookingFacts(Base):
+    """The latest known state of each booking, for utilisation and response figures."""
+
+    __tablename__ = "booking_facts"
+    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    asset_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    requester_org: Mapped[str] = mapped_column(Text)
+    owner_org: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+    planned_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    planned_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    quantity: Mapped[int] = mapped_column(Integer)
+    usage_quantity: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), nullable=True)
+    market_reference_price: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)

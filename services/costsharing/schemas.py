@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 from services.costsharing.domain import PriceBasis
@@ -14,33 +16,37 @@ LEGAL_BASES = [
     "joint_procurement",
 ]
 CATEGORIES = ["helicopter", "drone", "dive_team", "search_team", "terrain", "procurement_item"]
+Percent = {"places": 2, "as_string": True, "validate": validate.Range(min=0, max=100)}
 
 
 class AgreementCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=3, max=200))
     legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES))
-    category = fields.String(
-        load_default=None, allow_none=True, validate=validate.OneOf(CATEGORIES)
-    )
-    owner_org = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=3, max=80)
-    )
-    requester_org = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=3, max=80)
-    )
+    category = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(CATEGORIES))
+    owner_org = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(min=3, max=80))
+    requester_org = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Length(min=3, max=80))
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
     price_basis = fields.Enum(PriceBasis, by_value=True, required=True)
-    requester_share_pct = fields.Decimal(
-        required=True, places=2, as_string=True, validate=validate.Range(min=0, max=100)
-    )
+    requester_share_pct = fields.Decimal(required=True, **Percent)
     charge_mobilisation = fields.Boolean(load_default=True)
-    cancellation_free_hours = fields.Integer(
-        load_default=48, strict=True, validate=validate.Range(min=0, max=24 * 90)
-    )
-    cancellation_pct = fields.Decimal(
-        load_default="0", places=2, as_string=True, validate=validate.Range(min=0, max=100)
-    )
+    cancellation_free_hours = fields.Integer(load_default=48, strict=True,
+                                             validate=validate.Range(min=0, max=24 * 90))
+    cancellation_pct = fields.Decimal(load_default=Decimal("0"), **Percent)
+
+
+class AgreementUpdate(Schema):
+    name = fields.String(validate=validate.Length(min=3, max=200))
+    valid_to = fields.Date(allow_none=True)
+    price_basis = fields.Enum(PriceBasis, by_value=True)
+    requester_share_pct = fields.Decimal(**Percent)
+    charge_mobilisation = fields.Boolean()
+    cancellation_free_hours = fields.Integer(strict=True,
+                                             validate=validate.Range(min=0, max=24 * 90))
+    cancellation_pct = fields.Decimal(**Percent)
 
 
 class AgreementRead(Schema):
@@ -63,9 +69,21 @@ class AgreementRead(Schema):
 class LedgerEntryRead(Schema):
     org = fields.String()
     side = fields.String()
+    kind = fields.String()
+    entry = fields.String()
     amount = fields.Decimal(places=2, as_string=True)
-    memo = fields.String()
+    source_event_id = fields.String()
     created_at = fields.AwareDateTime()
+
+
+class ReviewRead(Schema):
+    action = fields.String()
+    from_state = fields.String()
+    to_state = fields.String()
+    actor = fields.String()
+    actor_org = fields.String()
+    reason = fields.String(allow_none=True)
+    at = fields.AwareDateTime()
 
 
 class AllocationRead(Schema):
@@ -75,6 +93,7 @@ class AllocationRead(Schema):
     state = fields.String()
     source_event_id = fields.String()
     agreement_id = fields.UUID(allow_none=True)
+    agreement_version = fields.Integer(allow_none=True)
     requester_org = fields.String()
     owner_org = fields.String()
     category = fields.String()
@@ -84,10 +103,76 @@ class AllocationRead(Schema):
     requester_amount = fields.Decimal(places=2, as_string=True, allow_none=True)
     owner_amount = fields.Decimal(places=2, as_string=True, allow_none=True)
     basis = fields.Dict()
+    used_on = fields.Date()
+    statement_id = fields.UUID(allow_none=True)
+    version = fields.Integer()
     occurred_at = fields.AwareDateTime()
 
 
 class AllocationQuery(Schema):
     booking_id = fields.UUID()
+    state = fields.String(validate=validate.OneOf(
+        ["proposed", "needs_agreement", "approved", "disputed", "resolved", "settled"]))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ReviewIn(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(min=3, max=2000))
+
+
+class ResolveIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    agreement_id = fields.UUID(load_default=None)
+    requester_amount = fields.Decimal(load_default=None, places=2, as_string=True,
+                                      validate=validate.Range(min=0))
+
+
+
+class StatementQuery(Schema):
+    org = fields.String(required=True, validate=validate.Length(min=3, max=80))
+    period = fields.String(required=True, validate=validate.Length(max=10))
+
+
+class StatementClose(Schema):
+    org = fields.String(required=True, validate=validate.Length(min=3, max=80))
+    period = fields.String(required=True, validate=validate.Length(max=10))
+
+
+class StatementLine(Schema):
+    date = fields.String()
+    allocation_id = fields.String()
+    booking_id = fields.String()
+    kind = fields.String()
+    category = fields.String()
+    legal_basis = fields.String()
+    state = fields.String()
+    counterparty = fields.String()
+    entry = fields.String()
+    line = fields.String()
+    debit = fields.String()
+    credit = fields.String()
+
+
+class StatementRead(Schema):
+    org = fields.String()
+    period = fields.String()
+    currency = fields.String()
+    closed = fields.Boolean()
+    lines = fields.List(fields.Nested(StatementLine))
+    totals = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class EfficiencyQuery(Schema):
+    period = fields.String(required=True, validate=validate.Length(max=10))
+    group_by = fields.String(load_default="category",
+                             validate=validate.OneOf(["category", "region", "requester", "owner"]))
+
+
+class EstimateIn(Schema):
+    asset_id = fields.UUID(required=True)
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=100))
+    legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES))
+    requester_org = fields.String(load_default=None, validate=validate.Length(min=3, max=80))

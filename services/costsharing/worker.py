@@ -1,10 +1,10 @@
-"""Cost-sharing worker: turns booking events into allocations."""
+"""Cost-sharing worker: booking events become allocations; catalog events feed estimates."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.costsharing.handlers import HANDLERS
+from services.costsharing.handlers import BOOKING_HANDLERS, CATALOG_HANDLERS
 from shared.consumer import EventConsumer
 from shared.settings import Settings
 from shared.worker import PeriodicJob
@@ -13,11 +13,11 @@ from shared.worker import PeriodicJob
 def build(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> tuple[list[EventConsumer], list[PeriodicJob]]:
-    consumer = EventConsumer(
-        name="costsharing.bookings",
-        settings=settings,
-        session_factory=session_factory,
-        topics=["booking.bookings"],
-        handlers=HANDLERS,
-    )
-    return [consumer], []
+    return [
+        EventConsumer(name="costsharing.bookings", settings=settings,
+                      session_factory=session_factory, topics=["booking.bookings"],
+                      handlers=BOOKING_HANDLERS),
+        EventConsumer(name="costsharing.assets", settings=settings,
+                      session_factory=session_factory, topics=["catalog.assets"],
+                      handlers=CATALOG_HANDLERS),
+    ], []

@@ -19,8 +19,9 @@ def emitted_event_types() -> set[str]:
     """Every event type string the services write to an outbox."""
     pattern = re.compile(r'"((?:catalog|booking|costsharing)\.[a-z_]+(?:\.[a-z_]+)?)"')
     found: set[str] = set()
-    for path in (ROOT / "services").rglob("service.py"):
-        found |= set(pattern.findall(path.read_text()))
+    for path in (ROOT / "services").rglob("*.py"):
+        if path.name != "worker.py":  # worker.py names consumers, not events
+            found |= set(pattern.findall(path.read_text()))
     return {t for t in found if t.split(".")[0] in ("catalog", "booking", "costsharing")
             and t not in TOPICS}
 

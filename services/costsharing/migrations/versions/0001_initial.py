@@ -1,4 +1,4 @@
-"""Cost-sharing: kit tables, agreements, allocations and the append-only ledger.
+"""Cost-sharing: kit tables, agreements, allocations, the append-only ledger, read models.
 
 Revision ID: 0001
 """
@@ -34,5 +34,5 @@ def upgrade() -> None:
     )
     op.execute(
         "ALTER TABLE ledger_entries ADD CONSTRAINT ledger_side CHECK "
-        "(side IN ('debit', 'credit', 'borne'))"
+        "(side IN ('debit', 'credit'))"
     )

@@ -1,0 +1,118 @@
+"""Agreements (convenanten): who pays what, for a legal basis and optional scope; versioned."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from services.costsharing.domain import AgreementTerms, PriceBasis, check_terms, choose_agreement
+from services.costsharing.models import Agreement, AgreementVersion
+from shared.auth import ADMIN, Principal
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+
+TERM_FIELDS = ("legal_basis", "category", "owner_org", "requester_org", "valid_from", "valid_to",
+               "price_basis", "requester_share_pct", "charge_mobilisation",
+               "cancellation_free_hours", "cancellation_pct")
+
+
+def terms_of(row: Agreement) -> AgreementTerms:
+    return AgreementTerms(
+        agreement_id=str(row.id),
+        legal_basis=row.legal_basis,
+        category=row.category,
+        owner_org=row.owner_org,
+        requester_org=row.requester_org,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        price_basis=PriceBasis(row.price_basis),
+        requester_share_pct=row.requester_share_pct,
+        charge_mobilisation=row.charge_mobilisation,
+    )
+
+
+def _snapshot(row: Agreement) -> dict[str, Any]:
+    return {f: (str(v) if v is not None and not isinstance(v, bool | int) else v)
+            for f in TERM_FIELDS for v in [getattr(row, f)]}
+
+
+def _refuse_ties(uow: UnitOfWork, row: Agreement) -> None:
+    # Serialise agreement writes so two tying agreements cannot slip in side by side.
+    uow.session.connection().exec_driver_sql("LOCK TABLE agreements IN SHARE ROW EXCLUSIVE MODE")
+    terms = terms_of(row)
+    for other in uow.session.scalars(
+            select(Agreement).where(Agreement.legal_basis == row.legal_basis,
+                                    Agreement.id != row.id)):
+        if terms.ties_with(terms_of(other)):
+            raise Conflict(
+                f"Agreement {other.name!r} ({other.id}) would cover the same bookings with the "
+                "same specificity in an overlapping period; make one more specific or end it.",
+                conflicting_agreement=str(other.id),
+            )
+
+
+def create_agreement(
+    uow: UnitOfWork, *, principal: Principal, agreement_in: dict[str, Any]
+) -> Agreement:
+    """An administrator records a cost-sharing agreement (convenant)."""
+    if not principal.has_role(ADMIN):
+        raise Forbidden("Only an administrator (beheerder-functioneel) records agreements.")
+    row = Agreement(id=uuid.uuid4(), created_by=principal.sub, version=1, **agreement_in)
+    check_terms(terms_of(row))
+    _refuse_ties(uow, row)
+    uow.session.add(row)
+    uow.session.flush()
+    uow.session.add(AgreementVersion(agreement_id=row.id, version=1, terms=_snapshot(row),
+                                     changed_by=principal.sub))
+    return row
+
+
+def update_agreement(
+    uow: UnitOfWork, *, principal: Principal, agreement_id: uuid.UUID,
+    changes: dict[str, Any], expected_version: int,
+) -> Agreement:
+    """A new version of the terms; allocations already made keep the version they used."""
+    if not principal.has_role(ADMIN):
+        raise Forbidden("Only an administrator (beheerder-functioneel) changes agreements.")
+    row = uow.session.get(Agreement, agreement_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"Agreement {agreement_id} does not exist.")
+    if row.version != expected_version:
+        raise PreconditionFailed(f"The agreement is at version {row.version}; read it again.",
+                                 current_version=row.version)
+    for field, value in changes.items():
+        setattr(row, field, value.value if hasattr(value, "value") else value)
+    check_terms(terms_of(row))
+    _refuse_ties(uow, row)
+    row.version += 1
+    uow.session.add(AgreementVersion(agreement_id=row.id, version=row.version,
+                                     terms=_snapshot(row), changed_by=principal.sub))
+    uow.session.flush()
+    return row
+
+
+def list_agreements(uow: UnitOfWork) -> Sequence[Agreement]:
+    return uow.session.scalars(
+        select(Agreement).order_by(Agreement.legal_basis, Agreement.name)).all()
+
+
+def get_agreement(uow: UnitOfWork, *, agreement_id: uuid.UUID) -> Agreement:
+    row = uow.session.get(Agreement, agreement_id)
+    if row is None:
+        raise NotFound(f"Agreement {agreement_id} does not exist.")
+    return row
+
+
+def applicable(uow: UnitOfWork, *, legal_basis: str, category: str, owner_org: str,
+               requester_org: str, on: date) -> Agreement | None:
+    """The most specific valid agreement for a use, or None (finance must decide)."""
+    rows = {str(r.id): r for r in uow.session.scalars(
+        select(Agreement).where(Agreement.legal_basis == legal_basis))}
+    chosen = choose_agreement([terms_of(r) for r in rows.values()], legal_basis=legal_basis,
+                              category=category, owner_org=owner_org,
+                              requester_org=requester_org, on=on)
+    return rows[chosen.agreement_id] if chosen else None
