@@ -22,7 +22,7 @@ from services.costsharing.domain import (
     split_cost,
 )
 from services.costsharing.models import Agreement, Allocation, AllocationReview, LedgerEntry
-from shared.auth import ADMIN, FINANCE, PLANNER, Principal
+from shared.auth import ADMIN, FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -202,7 +202,7 @@ def visible(principal: Principal) -> Any:
         return Allocation.requester_org.like("politie-%")
     if principal.has_role(FINANCE) and principal.org == "defensie-financien":
         return Allocation.owner_org.like("defensie-%")
-    if principal.has_role(FINANCE, PLANNER):
+    if principal.has_role(FINANCE, PLANNER, OWNER):
         return or_(Allocation.requester_org == principal.org, Allocation.owner_org == principal.org)
     return False
 

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 from services.costsharing.allocations import SETTLEABLE, _emit
 from services.costsharing.domain import parse_period
 from services.costsharing.models import Allocation, LedgerEntry, Statement
-from shared.auth import ADMIN, FINANCE, PLANNER, Principal
+from shared.auth import ADMIN, FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden
 
@@ -27,7 +27,7 @@ def may_see_org(principal: Principal, org: str) -> bool:
         return org.startswith("politie-")
     if principal.has_role(FINANCE) and principal.org == "defensie-financien":
         return org.startswith("defensie-")
-    return principal.has_role(FINANCE, PLANNER) and principal.org == org
+    return principal.has_role(FINANCE, PLANNER, OWNER) and principal.org == org
 
 
 def statement(uow: UnitOfWork, *, principal: Principal, org: str, period: str) -> dict[str, Any]:
