@@ -116,6 +116,11 @@ class EventConsumer:
                         result.applied += 1
                 except EventRejected as exc:
                     dead.append((record, f"rejected by {self.name}: {exc}"))
+                except (RetryLater, SQLAlchemyError):
+                    raise  # transient: the whole batch is rewound and retried
+                except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the stream
+                    log.exception("consumer %s: handler failed on %s", self.name, event["id"])
+                    dead.append((record, f"handler of {self.name} failed: {exc!r}"))
             session.commit()
         result.dead_lettered = len(dead)
         return result, dead
@@ -191,6 +196,11 @@ class EventConsumer:
                 log.warning("consumer %s: %s; retrying in %.1fs", self.name, exc, backoff)
                 if isinstance(exc, KafkaError | OSError):
                     self.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            except Exception:  # noqa: BLE001 - the loop outlives any one failure, loudly
+                log.exception("consumer %s: unexpected failure; reconnecting", self.name)
+                self.close()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
         self.close()

@@ -22,7 +22,7 @@ from services.costsharing.domain import (
     split_cost,
 )
 from services.costsharing.models import Agreement, Allocation, AllocationReview, LedgerEntry
-from shared.auth import ADMIN, FINANCE, OWNER, PLANNER, Principal
+from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -53,7 +53,7 @@ def allocation_data(a: Allocation) -> dict[str, Any]:
         "owner_org": a.owner_org,
         "category": a.category,
         "legal_basis": a.legal_basis,
-        "usage_quantity": str(a.usage_quantity),
+        "usage_quantity": f"{a.usage_quantity:.2f}",  # the contract wants two places
         "total": money(a.total),
         "requester_amount": money(a.requester_amount),
         "owner_amount": money(a.owner_amount),
@@ -129,11 +129,12 @@ def allocate_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocat
     agreement = applicable(uow, legal_basis=data["legal_basis"], category=data["category"],
                            owner_org=data["owner_org"], requester_org=data["requester_org"],
                            on=used_on)
-    usage = Decimal(data["usage_quantity"])
+    # Unit-hours: what is priced, counted as joint use and repriced by a resolution.
+    usage = Decimal(data["usage_quantity"]) * data.get("quantity", 1)
     tariff = data.get("tariff")
     split = None
     if agreement is not None and tariff is not None:
-        split = split_cost(usage=usage * data.get("quantity", 1),
+        split = split_cost(usage=usage,
                            full_cost_rate=Decimal(tariff["full_cost_rate"]),
                            marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
                            mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
@@ -246,7 +247,7 @@ def review(
     requester_amount: Decimal | None = None,
 ) -> Allocation:
     """Finance approves, disputes (with a reason) or resolves (reversal + corrected entries)."""
-    if not principal.has_role(FINANCE, ADMIN):
+    if not principal.has_role(FINANCE):  # administrators keep agreements, never review
         raise Forbidden("Only finance (financien) reviews allocations.")
     allocation = get_allocation(uow, principal=principal, allocation_id=allocation_id,
                                 for_update=True)

@@ -197,6 +197,10 @@ def procurement_split(*, quantity: int, unit_price: Decimal,
 
 def parse_period(period: str) -> tuple[date, date]:
     """'2026-Q4', '2026-11' or '2026' → [first day, first day after)."""
+    year_ = period[:4]
+    if year_.isdecimal() and not 1 <= int(year_) <= 9998:  # a date() cannot hold year 0 or 10000
+        raise Invalid("A period lies in the years 0001 to 9998.",
+                      errors={"period": [f"Not a period: {period!r}"]})
     if match := re.fullmatch(r"(\d{4})-Q([1-4])", period):
         year, quarter = int(match[1]), int(match[2])
         start = date(year, 3 * quarter - 2, 1)

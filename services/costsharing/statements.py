@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 from services.costsharing.allocations import SETTLEABLE, _emit
 from services.costsharing.domain import parse_period
 from services.costsharing.models import Allocation, LedgerEntry, Statement
-from shared.auth import ADMIN, FINANCE, OWNER, PLANNER, Principal
+from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden
 
@@ -95,7 +95,7 @@ def to_csv(doc: dict[str, Any]) -> str:
 def close_statement(uow: UnitOfWork, *, principal: Principal, org: str,
                     period: str) -> Statement:
     """Settle every reviewed allocation of ``org`` in ``period``; refused while some are open."""
-    if not principal.has_role(FINANCE, ADMIN) or not may_see_org(principal, org):
+    if not principal.has_role(FINANCE) or not may_see_org(principal, org):
         raise Forbidden(f"Only finance responsible for {org} closes its statements.")
     first, after = parse_period(period)
     session = uow.session
