@@ -244,7 +244,7 @@ def reviews_of(uow: UnitOfWork, *, allocation_id: uuid.UUID) -> Sequence[Allocat
 def review(
     uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, action: str,
     reason: str | None = None, agreement_id: uuid.UUID | None = None,
-    requester_amount: Decimal | None = None,
+    requester_amount: Decimal | None = None, total: Decimal | None = None,
 ) -> Allocation:
     """Finance approves, disputes (with a reason) or resolves (reversal + corrected entries)."""
     if not principal.has_role(FINANCE):  # administrators keep agreements, never review
@@ -258,7 +258,7 @@ def review(
     if action in ("dispute", "resolve") and not reason:
         raise Invalid(f"To {action} needs a reason.", errors={"reason": ["Required."]})
     if action == "resolve":
-        _resolve(uow, allocation, agreement_id, requester_amount)
+        _resolve(uow, allocation, agreement_id, requester_amount, total)
     allocation.state = target
     allocation.version += 1
     uow.session.add(AllocationReview(allocation_id=allocation.id, action=action,
@@ -270,14 +270,23 @@ def review(
 
 
 def _resolve(uow: UnitOfWork, allocation: Allocation, agreement_id: uuid.UUID | None,
-             requester_amount: Decimal | None) -> None:
+             requester_amount: Decimal | None, total_in: Decimal | None = None) -> None:
     """Correct by reversing what was booked and writing the corrected entries."""
     session = uow.session
-    total = allocation.total
+    # Finance may set the total where nothing priced the use (no tariff travelled with it).
+    total = total_in if total_in is not None else allocation.total
     if agreement_id is not None:
         agreement = session.get(Agreement, agreement_id)
         if agreement is None:
             raise Invalid("Unknown agreement.", errors={"agreement_id": ["No such agreement."]})
+        # Finance may apply an agreement outside its dates (a decision, recorded with the
+        # reason), but never one for another legal basis or scope.
+        if not terms_of(agreement).covers(
+                legal_basis=allocation.legal_basis, category=allocation.category,
+                owner_org=allocation.owner_org, requester_org=allocation.requester_org,
+                on=agreement.valid_from):
+            raise Invalid("That agreement does not cover this use (legal basis or scope).",
+                          errors={"agreement_id": ["Does not cover this allocation."]})
         tariff = allocation.basis.get("tariff")
         if tariff is None:
             raise Invalid("This allocation has no tariff to price by.",

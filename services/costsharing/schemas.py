@@ -126,6 +126,8 @@ class ResolveIn(Schema):
     agreement_id = fields.UUID(load_default=None)
     requester_amount = fields.Decimal(load_default=None, places=2, as_string=True,
                                       validate=validate.Range(min=0))
+    total = fields.Decimal(load_default=None, places=2, as_string=True,
+                           validate=validate.Range(min=0, max=Decimal("999999999999.99")))
 
 
 
