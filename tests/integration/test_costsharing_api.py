@@ -296,7 +296,13 @@ def test_a_use_no_agreement_covers_waits_for_finance_never_a_guessed_price(
 ) -> None:
     unit, owner = scoped_orgs()
     # 2025: before any agreement in this database (demo agreements start in 2026).
-    use = completed(requester_org=unit, owner_org=owner, start=at("2025-06-01T10:00"), usage="2.00")
+    use = completed(
+        requester_org=unit,
+        owner_org=owner,
+        start=at("2025-06-01T10:00"),
+        usage="2.00",
+        legal_basis="steunverlening",
+    )
     with db.writes(allocations=1, booking_facts=1, outbox=1):
         db.apply(use)
     allocation = allocation_api(cs, source_id(use))
@@ -1365,3 +1371,39 @@ def test_a_period_that_is_not_a_period_is_422(
         ]
     for response in responses:
         assert_problem(response, 422, "period")
+
+
+def test_resolving_with_an_agreement_of_another_legal_basis_is_refused(
+    cs: FlaskClient, db: CostsharingDB
+) -> None:
+    unit, owner = scoped_orgs()
+    use = completed(
+        requester_org=unit,
+        owner_org=owner,
+        start=at("2025-07-01T10:00"),
+        usage="1.00",
+        legal_basis="bijstand_politiewet",
+    )
+    db.apply(use)
+    allocation = allocation_api(cs, source_id(use))
+    other_basis = create_agreement(
+        cs,
+        owner_org=owner,
+        requester_org=unit,
+        legal_basis="steunverlening",
+        price_basis="full_cost",
+        requester_share_pct="50",
+        valid_from="2025-01-01",
+        valid_to="2025-02-01",
+    )
+    with db.writes():
+        refused = review(
+            cs,
+            allocation["id"],
+            "resolve",
+            reason="verkeerde grondslag",
+            agreement_id=other_basis["id"],
+        )
+    assert refused.status_code == 422
+    assert "agreement_id" in refused.get_json()["errors"]
+    assert allocation_api(cs, source_id(use))["state"] == "needs_agreement"
