@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -64,6 +64,13 @@ def run_idempotent(
     key = idempotency_key()
     fingerprint = _fingerprint(body)
     with make_uow() as uow:
+        if key is not None:
+            # A retry racing the first request waits for it here and then finds its result,
+            # rather than running the use case again (which may refuse, e.g. "already booked").
+            uow.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                {"k": f"idempotency:{actor}:{key}"},
+            )
         if key is not None and (prior := _stored(uow, actor, key, fingerprint)) is not None:
             return prior, False
         result = action(uow)

@@ -27,13 +27,19 @@ _SEARCH = text(
         LIMIT 1
     ) published ON true
     LEFT JOIN LATERAL (
-        SELECT sum(b.quantity) AS units FROM bookings b
-        WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}
-          AND b.during && tstzrange(:start, :end, '[)')
+        -- Peak load, not the sum: bookings one after another in the window do not add up.
+        -- A sweep over starts (+quantity) and ends (-quantity), ends first at one instant.
+        SELECT max(load) AS units FROM (
+            SELECT sum(e.delta) OVER (ORDER BY e.at, e.delta) AS load
+            FROM bookings b
+            CROSS JOIN LATERAL (VALUES (lower(b.during), b.quantity),
+                                       (upper(b.during), -b.quantity)) e(at, delta)
+            WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}
+              AND b.during && tstzrange(:start, :end, '[)')
+        ) loads
     ) used ON true
     WHERE a.status = 'active' AND a.booking_mode <> 'quantity'
       AND (CAST(:category AS text) IS NULL OR a.category = :category)
-      AND (CAST(:region AS text) IS NULL OR :region = ANY(a.regions))
       AND (CAST(:exclude AS uuid) IS NULL OR a.asset_id <> :exclude)
       AND a.notice_seconds <= :lead_seconds
       AND a.capacity - COALESCE(used.units, 0) >= :quantity
@@ -88,11 +94,12 @@ def find_free(
     now: datetime | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Assets free for the whole window, ranked: serves the region, then estimated cost."""
+    """Assets free for the whole window, ranked: those serving ``region`` first (others are
+    still shown — a neighbouring region's helicopter beats none), then estimated cost."""
     now = now or datetime.now(UTC)
     rows = session.execute(_SEARCH, {
         "start": start, "end": end, "quantity": quantity, "category": category,
-        "region": region, "exclude": exclude_asset,
+        "exclude": exclude_asset,
         "lead_seconds": int((start - now).total_seconds()),
     }).all()
     results = []

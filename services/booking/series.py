@@ -8,8 +8,9 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from services.booking.domain import check_window
 from services.booking.models import Series
-from services.booking.service import create_request
+from services.booking.service import bookable_asset, create_request
 from shared.auth import PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, ProblemError
@@ -49,6 +50,12 @@ def create_series(uow: UnitOfWork, *, principal: Principal, series_in: dict[str,
                           count=series_in.get("count"), until=series_in.get("until"))
     if series_in["end"] - series_in["start"] > timedelta(days=7):
         raise Invalid("An occurrence lasts at most 7 days.", errors={"end": ["Too long."]})
+    # What is wrong for every occurrence refuses the series (writing nothing), not each one.
+    check_window(series_in["start"], series_in["end"], now=now)
+    asset = bookable_asset(uow.session, series_in["asset_id"])
+    if series_in.get("quantity", 1) > asset.capacity:
+        raise Invalid(f"{asset.name} has capacity {asset.capacity}.",
+                      errors={"quantity": [f"Must be at most {asset.capacity}."]})
     series = Series(id=uuid.uuid4(), requester_org=principal.org, asset_id=series_in["asset_id"],
                     created_by=principal.sub,
                     rule={k: (v.isoformat() if isinstance(v, datetime) else str(v))

@@ -362,6 +362,11 @@ def transition(
         raise Invalid(f"To {action.value} needs a reason.", errors={"reason": ["Required."]})
     extra: dict[str, Any] = {}
     session = uow.session
+    if action in (Action.APPROVE, Action.ACCEPT_COUNTER_OFFER) and booking.expires_at <= now:
+        raise Conflict(
+            f"The request lapsed at {booking.expires_at.isoformat()} without a decision.",
+            current_state="expired",
+        )
     if action is Action.APPROVE and booking.needs_preemption:
         clashes = _overlapping(session, booking.asset_id, booking.planned_start,
                                booking.planned_end, exclude=booking.id)
