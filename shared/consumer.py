@@ -20,7 +20,7 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import UnitOfWork, processed_messages_table
@@ -116,6 +116,15 @@ class EventConsumer:
                         result.applied += 1
                 except EventRejected as exc:
                     dead.append((record, f"rejected by {self.name}: {exc}"))
+                except (DataError, IntegrityError) as exc:
+                    # The database refuses this event's effect for good (bad value, broken
+                    # rule): retrying would block the partition forever.
+                    dead.append(
+                        (
+                            record,
+                            f"refused by the database in {self.name}: {type(exc.orig).__name__}",
+                        )
+                    )
                 except (RetryLater, SQLAlchemyError):
                     raise  # transient: the whole batch is rewound and retried
                 except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the stream
@@ -130,21 +139,27 @@ class EventConsumer:
             return
         if self._producer is None:
             self._producer = make_producer(self.settings)
+        futures = []
         for record, reason in dead:
             log.warning("dead-lettering %s@%s: %s", record.topic, record.offset, reason)
-            self._producer.send(
-                record.topic + DLQ_SUFFIX,
-                key=record.key,
-                value=record.value,
-                headers=[
-                    ("dlq_reason", reason.encode()[:1000]),
-                    ("dlq_consumer", self.name.encode()),
-                    ("original_topic", record.topic.encode()),
-                    ("original_partition", str(record.partition).encode()),
-                    ("original_offset", str(record.offset).encode()),
-                ],
+            futures.append(
+                self._producer.send(
+                    record.topic + DLQ_SUFFIX,
+                    key=record.key,
+                    value=record.value,
+                    headers=[
+                        ("dlq_reason", reason.encode()[:1000]),
+                        ("dlq_consumer", self.name.encode()),
+                        ("original_topic", record.topic.encode()),
+                        ("original_partition", str(record.partition).encode()),
+                        ("original_offset", str(record.offset).encode()),
+                    ],
+                )
             )
         self._producer.flush(timeout=10)
+        # Offsets move past a poison message only once the DLQ holds it.
+        if not all(f.is_done and f.succeeded() for f in futures):
+            raise KafkaError("dead-letter queue did not acknowledge; batch will be retried")
         EVENTS_DEAD.labels(self.name).inc(len(dead))
 
     # -- the loop ------------------------------------------------------------------------

@@ -80,7 +80,9 @@ def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"options": "-c timezone=UTC"},
+        # UTC everywhere; and let the server notice a vanished client (e.g. a SIGKILLed relay
+        # blocked on a lock) within seconds instead of holding its locks until TCP gives up.
+        connect_args={"options": "-c timezone=UTC -c client_connection_check_interval=2000"},
         json_serializer=lambda obj: json.dumps(obj, default=str),
     )
 
