@@ -308,8 +308,9 @@ def _resolve(uow: UnitOfWork, allocation: Allocation, agreement_id: uuid.UUID | 
         raise Invalid("Resolve with an agreement_id to reprice, or a corrected requester_amount.",
                       errors={"agreement_id": ["Or requester_amount."]})
     if allocation.total is not None:
-        old = Split(total=allocation.total, requester_amount=allocation.requester_amount or 0,
-                    owner_amount=allocation.owner_amount or 0, rate=Decimal(0),
+        old = Split(total=allocation.total,
+                    requester_amount=allocation.requester_amount or Decimal(0),
+                    owner_amount=allocation.owner_amount or Decimal(0), rate=Decimal(0),
                     usage=Decimal(0), mobilisation_fee=Decimal(0))
         _write_lines(session, allocation, reversal(ledger_lines(
             requester_org=allocation.requester_org, owner_org=allocation.owner_org, split=old)),

@@ -16,7 +16,12 @@ LEGAL_BASES = [
     "joint_procurement",
 ]
 CATEGORIES = ["helicopter", "drone", "dive_team", "search_team", "terrain", "procurement_item"]
-Percent = {"places": 2, "as_string": True, "validate": validate.Range(min=0, max=100)}
+
+
+def percent(**kwargs: object) -> fields.Decimal:
+    """A percentage 0–100 with two decimals."""
+    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=100),
+                          **kwargs)  # type: ignore[arg-type]
 
 
 class AgreementCreate(Schema):
@@ -31,22 +36,22 @@ class AgreementCreate(Schema):
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
     price_basis = fields.Enum(PriceBasis, by_value=True, required=True)
-    requester_share_pct = fields.Decimal(required=True, **Percent)
+    requester_share_pct = percent(required=True)
     charge_mobilisation = fields.Boolean(load_default=True)
     cancellation_free_hours = fields.Integer(load_default=48, strict=True,
                                              validate=validate.Range(min=0, max=24 * 90))
-    cancellation_pct = fields.Decimal(load_default=Decimal("0"), **Percent)
+    cancellation_pct = percent(load_default=Decimal("0"))
 
 
 class AgreementUpdate(Schema):
     name = fields.String(validate=validate.Length(min=3, max=200))
     valid_to = fields.Date(allow_none=True)
     price_basis = fields.Enum(PriceBasis, by_value=True)
-    requester_share_pct = fields.Decimal(**Percent)
+    requester_share_pct = percent()
     charge_mobilisation = fields.Boolean()
     cancellation_free_hours = fields.Integer(strict=True,
                                              validate=validate.Range(min=0, max=24 * 90))
-    cancellation_pct = fields.Decimal(**Percent)
+    cancellation_pct = percent()
 
 
 class AgreementRead(Schema):
