@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask, Response, jsonify, request
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from services.booking.api import blp
 from shared.settings import load_settings
-from shared.web import create_service_app
+from shared.web import create_service_app, service_context
+
+_RESERVE = text(
+    "INSERT INTO bench_reservations (asset_id, during) VALUES "
+    "(CAST(:asset_id AS uuid), tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz), "
+    "'[)')) RETURNING id"
+)
+
+
+def _bench_blueprint() -> Blueprint:
+    """``POST /bench/reserve``: the benchmark's reference for booking creation, one INSERT into
+    ``bench_reservations`` (bookings' exclusion constraint, nothing else) through the app's own
+    pool. A plain Flask blueprint, registered only when SLAGKRACHT_BENCH_ENDPOINTS=1, so it is
+    never in production nor in the exported OpenAPI; bench/booking.py creates the table in its
+    throwaway database and sets the variable.
+    """
+    bench = Blueprint("bench", __name__, url_prefix="/bench")
+
+    @bench.post("/reserve")
+    def reserve() -> Response | tuple[Response, int]:
+        body = request.get_json()
+        params = {k: body[k] for k in ("asset_id", "start", "end")}
+        try:
+            with service_context().session_factory() as session:
+                row_id = session.execute(_RESERVE, params).scalar_one()
+                session.commit()
+        except IntegrityError:
+            return jsonify(error="overlaps"), 409
+        return jsonify(id=row_id), 201
+
+    return bench
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -20,4 +53,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         config=config,
     )
     api.register_blueprint(blp)
+    if os.environ.get("SLAGKRACHT_BENCH_ENDPOINTS") == "1":
+        app.register_blueprint(_bench_blueprint())
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,37 +15,62 @@ from services.booking.domain import ACTIVE_STATES, billable_units
 
 _ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
 
-# One indexed probe per candidate asset (LATERAL … LIMIT 1 / per-asset sum), never an
-# anti-join over all bookings: see docs/benchmarks.md for the plan at 1M bookings.
+# Set-based, so the cost follows the bookings that overlap the window, not assets x bookings:
+# one scan of ix_bookings_active_during finds the active bookings in the window (for all assets
+# at once), one of ix_asset_windows_span the published windows that cover it; PostgreSQL ranks
+# and keeps the first :limit, so Python prices and dumps only those. A probe per candidate asset
+# (LATERAL ... LIMIT 1) cost ~25 us per asset and per probe: 0.5 s for 10,000 assets (see
+# docs/benchmarks.md, "Booking: creation and search").
 _SEARCH = text(
     f"""
-    SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.home_base, a.regions,
-           a.capacity, a.readiness_notice, a.tariffs, COALESCE(used.units, 0) AS used
-    FROM asset_view a
-    JOIN LATERAL (
-        SELECT 1 FROM asset_windows w
-        WHERE w.asset_id = a.asset_id AND w.during @> tstzrange(:start, :end, '[)')
-        LIMIT 1
-    ) published ON true
-    LEFT JOIN LATERAL (
+    WITH busy AS (
         -- Peak load, not the sum: bookings one after another in the window do not add up.
         -- A sweep over starts (+quantity) and ends (-quantity), ends first at one instant.
-        SELECT max(load) AS units FROM (
-            SELECT sum(e.delta) OVER (ORDER BY e.at, e.delta) AS load
+        SELECT loads.asset_id, max(loads.load) AS units FROM (
+            SELECT b.asset_id,
+                   sum(e.delta) OVER (PARTITION BY b.asset_id ORDER BY e.at, e.delta) AS load
             FROM bookings b
             CROSS JOIN LATERAL (VALUES (lower(b.during), b.quantity),
                                        (upper(b.during), -b.quantity)) e(at, delta)
-            WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}
-              AND b.during && tstzrange(:start, :end, '[)')
+            WHERE b.state IN {_ACTIVE} AND b.during && tstzrange(:start, :end, '[)')
         ) loads
-    ) used ON true
+        GROUP BY loads.asset_id
+    )
+    SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.home_base, a.regions,
+           a.capacity, a.readiness_notice, a.tariffs, COALESCE(used.units, 0) AS used
+    FROM asset_view a
+    LEFT JOIN busy used ON used.asset_id = a.asset_id
+    LEFT JOIN LATERAL (
+        -- tariff_at(): the first tariff whose [valid_from, valid_to) holds the start's day.
+        SELECT x.tariff FROM jsonb_array_elements(a.tariffs) WITH ORDINALITY AS x(tariff, n)
+        WHERE x.tariff ->> 'valid_from' <= :day COLLATE "C"
+          AND (x.tariff ->> 'valid_to' IS NULL OR :day < x.tariff ->> 'valid_to' COLLATE "C")
+        ORDER BY x.n
+        LIMIT 1
+    ) t ON true
     WHERE a.status = 'active' AND a.booking_mode <> 'quantity'
       AND (CAST(:category AS text) IS NULL OR a.category = :category)
       AND (CAST(:exclude AS uuid) IS NULL OR a.asset_id <> :exclude)
       AND a.notice_seconds <= :lead_seconds
       AND a.capacity - COALESCE(used.units, 0) >= :quantity
+      AND EXISTS (
+          SELECT 1 FROM asset_windows w
+          WHERE w.asset_id = a.asset_id AND w.during @> tstzrange(:start, :end, '[)')
+      )
+    -- find_free's ranking: serves the region, then estimate() (rate x billable units + fee,
+    -- to the cent, half up; the units per tariff unit come from billable_units), then name.
+    ORDER BY (CAST(:region AS text) IS NULL OR :region = ANY (a.regions)) DESC,
+             round(CAST(t.tariff ->> 'full_cost_rate' AS numeric)
+                   * COALESCE(CAST(CAST(:units AS jsonb) ->> (t.tariff ->> 'unit') AS numeric),
+                              :other_units)
+                   + CAST(t.tariff ->> 'mobilisation_fee' AS numeric), 2) NULLS LAST,
+             a.name COLLATE "C", a.asset_id
+    LIMIT :limit
     """
 )
+
+# The tariff units that billable_units() counts per unit; any other unit counts as "unit".
+_PRICED_UNITS = ("flight_hour", "hour", "day", "day_part")
 
 _PUBLISHED = text(
     "SELECT 1 FROM asset_windows WHERE asset_id = :asset_id "
@@ -82,6 +108,31 @@ def estimate(tariff: dict[str, Any] | None, start: datetime, end: datetime,
     }
 
 
+def search_parameters(
+    *,
+    start: datetime,
+    end: datetime,
+    quantity: int = 1,
+    category: str | None = None,
+    region: str | None = None,
+    exclude_asset: uuid.UUID | None = None,
+    now: datetime | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """The bind parameters of the search query (bench/booking.py times the query alone)."""
+    now = now or datetime.now(UTC)
+    hours = Decimal((end - start).total_seconds()) / Decimal(3600)
+    units = {unit: str(billable_units(unit, hours, quantity)) for unit in _PRICED_UNITS}
+    return {
+        "start": start, "end": end, "quantity": quantity, "category": category,
+        "exclude": exclude_asset,
+        "lead_seconds": int((start - now).total_seconds()),
+        "day": start.astimezone(UTC).date().isoformat(),
+        "region": region, "units": json.dumps(units),
+        "other_units": billable_units("unit", hours, quantity), "limit": limit,
+    }
+
+
 def find_free(
     session: Session,
     *,
@@ -95,13 +146,14 @@ def find_free(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Assets free for the whole window, ranked: those serving ``region`` first (others are
-    still shown — a neighbouring region's helicopter beats none), then estimated cost."""
-    now = now or datetime.now(UTC)
-    rows = session.execute(_SEARCH, {
-        "start": start, "end": end, "quantity": quantity, "category": category,
-        "exclude": exclude_asset,
-        "lead_seconds": int((start - now).total_seconds()),
-    }).all()
+    still shown — a neighbouring region's helicopter beats none), then estimated cost.
+
+    The query ranks and keeps the first ``limit``; they are sorted again here by the same key
+    (the estimates computed here are the ones returned)."""
+    rows = session.execute(_SEARCH, search_parameters(
+        start=start, end=end, quantity=quantity, category=category, region=region,
+        exclude_asset=exclude_asset, now=now, limit=limit,
+    )).all()
     results = []
     for row in rows:
         cost = estimate(tariff_at(row.tariffs, start), start, end, quantity)

@@ -61,6 +61,7 @@ def create_agreement(
     """An administrator records a cost-sharing agreement (convenant)."""
     if not principal.has_role(ADMIN):
         raise Forbidden("Only an administrator (beheerder-functioneel) records agreements.")
+    uow.session.info.pop(_CACHE, None)
     row = Agreement(id=uuid.uuid4(), created_by=principal.sub, version=1, **agreement_in)
     check_terms(terms_of(row))
     _refuse_ties(uow, row)
@@ -78,6 +79,7 @@ def update_agreement(
     """A new version of the terms; allocations already made keep the version they used."""
     if not principal.has_role(ADMIN):
         raise Forbidden("Only an administrator (beheerder-functioneel) changes agreements.")
+    uow.session.info.pop(_CACHE, None)
     row = uow.session.get(Agreement, agreement_id, with_for_update=True)
     if row is None:
         raise NotFound(f"Agreement {agreement_id} does not exist.")
@@ -107,11 +109,29 @@ def get_agreement(uow: UnitOfWork, *, agreement_id: uuid.UUID) -> Agreement:
     return row
 
 
+# Agreements of a legal basis, read once per transaction: the consumer prices a whole polled
+# batch in one transaction, and agreements change rarely (writing one clears this).
+_CACHE = "agreements-by-legal-basis"
+
+
+def _agreements_of(uow: UnitOfWork, legal_basis: str) -> dict[str, Agreement]:
+    session = uow.session
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHE)
+    if cached is None or cached[0] is not transaction:
+        cached = session.info[_CACHE] = (transaction, {})
+    by_basis: dict[str, dict[str, Agreement]] = cached[1]
+    rows = by_basis.get(legal_basis)
+    if rows is None:
+        rows = by_basis[legal_basis] = {str(r.id): r for r in session.scalars(
+            select(Agreement).where(Agreement.legal_basis == legal_basis))}
+    return rows
+
+
 def applicable(uow: UnitOfWork, *, legal_basis: str, category: str, owner_org: str,
                requester_org: str, on: date) -> Agreement | None:
     """The most specific valid agreement for a use, or None (finance must decide)."""
-    rows = {str(r.id): r for r in uow.session.scalars(
-        select(Agreement).where(Agreement.legal_basis == legal_basis))}
+    rows = _agreements_of(uow, legal_basis)
     chosen = choose_agreement([terms_of(r) for r in rows.values()], legal_basis=legal_basis,
                               category=category, owner_org=owner_org,
                               requester_org=requester_org, on=on)

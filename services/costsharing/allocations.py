@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from services.costsharing.agreements import applicable, terms_of
 from services.costsharing.domain import (
@@ -85,23 +86,33 @@ def _new_allocation(uow: UnitOfWork, *, event: dict[str, Any], kind: str, source
     """Record one allocation (once per source and kind, whatever the redeliveries)."""
     data = event["data"]
     session = uow.session
-    source = uuid.UUID(source_id)
-    if session.scalar(select(Allocation.id).where(Allocation.booking_id == source,
-                                                  Allocation.kind == kind)) is not None:
-        return None  # a re-sent event (new event id, same fact) changes nothing
-    allocation = Allocation(
-        id=uuid.uuid4(), booking_id=source, kind=kind, source_event_id=event["id"],
-        state="proposed" if split is not None else "needs_agreement",
-        agreement_id=agreement.id if agreement else None,
-        agreement_version=agreement.version if agreement else None,
-        requester_org=data["requester_org"], owner_org=data["owner_org"],
-        category=data.get("category", "procurement_item"), legal_basis=data["legal_basis"],
-        usage_quantity=usage, basis=basis, used_on=used_on,
-        occurred_at=datetime.fromisoformat(event["occurred_at"]), version=1,
-    )
-    _apply_split(allocation, split)
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(), "booking_id": uuid.UUID(source_id), "kind": kind,
+        "source_event_id": event["id"],
+        "state": "proposed" if split is not None else "needs_agreement",
+        "agreement_id": agreement.id if agreement else None,
+        "agreement_version": agreement.version if agreement else None,
+        "requester_org": data["requester_org"], "owner_org": data["owner_org"],
+        "category": data.get("category", "procurement_item"),
+        "legal_basis": data["legal_basis"], "usage_quantity": usage, "basis": basis,
+        "used_on": used_on, "occurred_at": datetime.fromisoformat(event["occurred_at"]),
+        "version": 1,
+        "total": split.total if split else None,
+        "requester_amount": split.requester_amount if split else None,
+        "owner_amount": split.owner_amount if split else None,
+    }
+    # One statement claims (source, kind) and writes the row (uq_allocation_booking_kind):
+    # a re-sent event (new event id, same fact) changes nothing.
+    written = session.execute(
+        pg_insert(Allocation).values(values)
+        .on_conflict_do_nothing(constraint="uq_allocation_booking_kind")
+        .returning(Allocation.id)
+    ).first()
+    if written is None:
+        return None
+    allocation = Allocation(**values)
+    make_transient_to_detached(allocation)  # the row exists: track it without inserting again
     session.add(allocation)
-    session.flush()
     if split is not None:
         _write_lines(session, allocation, ledger_lines(requester_org=allocation.requester_org,
                                                        owner_org=allocation.owner_org,

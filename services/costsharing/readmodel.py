@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.costsharing.models import AssetFacts, BookingFacts
@@ -29,23 +30,35 @@ def apply_asset(session: Session, data: dict[str, Any]) -> None:
 
 
 def apply_booking(session: Session, data: dict[str, Any]) -> None:
-    """Keep the newest version of a booking; older or repeated versions change nothing."""
-    booking_id = uuid.UUID(data["booking_id"])
-    row = session.get(BookingFacts, booking_id, with_for_update=True)
-    if row is not None and row.version >= data["version"]:
-        return
-    if row is None:
-        row = BookingFacts(booking_id=booking_id)
-        session.add(row)
+    """Keep the newest version of a booking; older or repeated versions change nothing.
+
+    One upsert (not a locking read and then a write): the consumer applies a whole polled
+    batch of these in one transaction."""
     tariff = data.get("tariff") or {}
-    row.asset_id = uuid.UUID(data["asset_id"])
-    row.requester_org, row.owner_org = data["requester_org"], data["owner_org"]
-    row.category, row.state, row.quantity = data["category"], data["state"], data["quantity"]
-    row.planned_start = datetime.fromisoformat(data["planned_start"])
-    row.planned_end = datetime.fromisoformat(data["planned_end"])
-    row.usage_quantity = Decimal(data["usage_quantity"]) if data.get("usage_quantity") else None
     market = tariff.get("market_reference_price")
-    row.market_reference_price = Decimal(market) if market else None
-    row.requested_at = datetime.fromisoformat(data["requested_at"])
-    row.decided_at = datetime.fromisoformat(data["decided_at"]) if data.get("decided_at") else None
-    row.version = data["version"]
+    values = {
+        "booking_id": uuid.UUID(data["booking_id"]),
+        "asset_id": uuid.UUID(data["asset_id"]),
+        "requester_org": data["requester_org"],
+        "owner_org": data["owner_org"],
+        "category": data["category"],
+        "state": data["state"],
+        "quantity": data["quantity"],
+        "planned_start": datetime.fromisoformat(data["planned_start"]),
+        "planned_end": datetime.fromisoformat(data["planned_end"]),
+        "usage_quantity": (Decimal(data["usage_quantity"]) if data.get("usage_quantity") else None),
+        "market_reference_price": Decimal(market) if market else None,
+        "requested_at": datetime.fromisoformat(data["requested_at"]),
+        "decided_at": (
+            datetime.fromisoformat(data["decided_at"]) if data.get("decided_at") else None
+        ),
+        "version": data["version"],
+    }
+    upsert = pg_insert(BookingFacts).values(values)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[BookingFacts.booking_id],
+            set_={name: upsert.excluded[name] for name in values if name != "booking_id"},
+            where=BookingFacts.version < upsert.excluded.version,
+        )
+    )
