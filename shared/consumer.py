@@ -30,6 +30,13 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Built once: constructing a statement per event costs more than executing it.
+_CLAIM_EVENT = (
+    pg_insert(processed_messages_table)
+    .on_conflict_do_nothing()
+    .returning(processed_messages_table.c.event_id)
+)
+
 EVENTS_CONSUMED = Counter("events_consumed_total", "Events applied", ["consumer"])
 EVENTS_DUPLICATE = Counter("events_duplicate_total", "Redelivered events skipped", ["consumer"])
 EVENTS_DEAD = Counter("events_dead_lettered_total", "Events sent to a DLQ", ["consumer"])
@@ -95,10 +102,9 @@ class EventConsumer:
                 try:
                     with session.begin_nested():
                         fresh = session.execute(
-                            pg_insert(processed_messages_table)
-                            .values(consumer=self.name, event_id=event["id"], topic=record.topic)
-                            .on_conflict_do_nothing()
-                            .returning(processed_messages_table.c.event_id)
+                            _CLAIM_EVENT,
+                            {"consumer": self.name, "event_id": event["id"],
+                             "topic": record.topic},
                         ).first()
                         if fresh is None:
                             result.duplicates += 1

@@ -72,6 +72,9 @@ idempotency_keys_table = Table(
 
 OUTBOX_CHANNEL = "slagkracht_outbox"
 
+# Built once: constructing a statement per event costs more than executing it.
+_OUTBOX_INSERT = insert(outbox_table)
+
 
 def make_engine(database_url: str, *, pool_size: int = 5) -> Engine:
     """An engine whose connections all speak UTC."""
@@ -180,15 +183,16 @@ class UnitOfWork:
             occurred_at=occurred_at,
         )
         self.session.execute(
-            insert(outbox_table).values(
-                event_id=event["id"],
-                topic=self.topic_for(topic),
-                aggregate_type=aggregate_type,
-                aggregate_id=aggregate_id,
-                event_type=event_type,
-                payload=event,
-                occurred_at=event["occurred_at"],
-            )
+            _OUTBOX_INSERT,
+            {
+                "event_id": event["id"],
+                "topic": self.topic_for(topic),
+                "aggregate_type": aggregate_type,
+                "aggregate_id": aggregate_id,
+                "event_type": event_type,
+                "payload": event,
+                "occurred_at": event["occurred_at"],
+            },
         )
         self.events.append(event)
         return event

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -37,6 +37,15 @@ REVIEWS: dict[tuple[str, str], str] = {
     ("needs_agreement", "resolve"): "resolved",
 }
 SETTLEABLE = ("approved", "resolved")
+
+# Statements built once (Core, not ORM): per event, building them cost more than running them.
+_ALLOCATIONS = Allocation.__table__
+_CLAIM_ALLOCATION = (
+    pg_insert(_ALLOCATIONS)
+    .on_conflict_do_nothing(constraint="uq_allocation_booking_kind")
+    .returning(_ALLOCATIONS.c.id)
+)
+_LEDGER_INSERT = insert(LedgerEntry.__table__)
 
 
 def allocation_data(a: Allocation) -> dict[str, Any]:
@@ -69,9 +78,12 @@ def _emit(uow: UnitOfWork, allocation: Allocation, event_type: str, **extra: Any
 
 def _write_lines(session: Session, allocation: Allocation, lines: list[LedgerLine], entry: str,
                  source_event_id: str) -> None:
-    session.add_all(LedgerEntry(allocation_id=allocation.id, org=x.org, side=x.side, kind=x.kind,
-                                entry=entry, amount=x.amount, source_event_id=source_event_id)
-                    for x in lines)
+    if lines:
+        session.execute(_LEDGER_INSERT, [
+            {"allocation_id": allocation.id, "org": x.org, "side": x.side, "kind": x.kind,
+             "entry": entry, "amount": x.amount, "source_event_id": source_event_id}
+            for x in lines
+        ])
 
 
 def _apply_split(allocation: Allocation, split: Split | None) -> None:
@@ -103,11 +115,7 @@ def _new_allocation(uow: UnitOfWork, *, event: dict[str, Any], kind: str, source
     }
     # One statement claims (source, kind) and writes the row (uq_allocation_booking_kind):
     # a re-sent event (new event id, same fact) changes nothing.
-    written = session.execute(
-        pg_insert(Allocation).values(values)
-        .on_conflict_do_nothing(constraint="uq_allocation_booking_kind")
-        .returning(Allocation.id)
-    ).first()
+    written = session.execute(_CLAIM_ALLOCATION, values).first()
     if written is None:
         return None
     allocation = Allocation(**values)

@@ -29,6 +29,17 @@ def apply_asset(session: Session, data: dict[str, Any]) -> None:
     row.version = data["version"]
 
 
+_BOOKING_FACTS = BookingFacts.__table__
+_upsert = pg_insert(_BOOKING_FACTS)
+# Built once: the newest version of a booking wins; older or repeated versions change nothing.
+_UPSERT_BOOKING = _upsert.on_conflict_do_update(
+    index_elements=[_BOOKING_FACTS.c.booking_id],
+    set_={c.name: _upsert.excluded[c.name] for c in _BOOKING_FACTS.columns
+          if c.name != "booking_id"},
+    where=_BOOKING_FACTS.c.version < _upsert.excluded.version,
+)
+
+
 def apply_booking(session: Session, data: dict[str, Any]) -> None:
     """Keep the newest version of a booking; older or repeated versions change nothing.
 
@@ -54,11 +65,4 @@ def apply_booking(session: Session, data: dict[str, Any]) -> None:
         ),
         "version": data["version"],
     }
-    upsert = pg_insert(BookingFacts).values(values)
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[BookingFacts.booking_id],
-            set_={name: upsert.excluded[name] for name in values if name != "booking_id"},
-            where=BookingFacts.version < upsert.excluded.version,
-        )
-    )
+    session.execute(_UPSERT_BOOKING, values)
