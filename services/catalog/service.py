@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func, literal_column, or_, select, tuple_
+from sqlalchemy import Text, cast, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.exc import IntegrityError
 
@@ -244,19 +244,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
         ) from exc
 
 
-# One list item, built as JSON text by PostgreSQL: the list is the hot path, and building and
-# encoding 50 dicts in Python costs more than the query (see docs/benchmarks.md).
-LIST_ITEM_FIELDS = (
-    "id", "owner_org", "registration", "name", "category", "booking_mode", "home_base",
-    "regions", "capacity", "readiness_notice", "status", "version",
-)  # fmt: skip
-_ITEM_PAIRS: list[Any] = []
-for _field in LIST_ITEM_FIELDS:
-    _ITEM_PAIRS += [literal_column(f"'{_field}'"), getattr(Asset, _field)]
-ITEM_JSON = cast(func.json_build_object(*_ITEM_PAIRS), Text)
 # Free text on name or registration. lower(x) LIKE lower(p) matches what ILIKE matches but costs
-# less per row, and lower(name) is the expression ix_assets_name_lower indexes, so the planner
-# has statistics for it (and a trigram index on it could serve it: docs/benchmarks.md).
+# less per row (in-process on 10,000 assets: a rare term 12.7 -> 8.7 ms a request), and lower(name)
+# is the expression ix_assets_name_lower indexes, so the planner has statistics for it and a
+# trigram index on it could serve it (docs/benchmarks.md).
 SEARCH_COLUMNS = (func.lower(Asset.name), func.lower(Asset.registration))
 
 
@@ -271,10 +262,14 @@ def list_assets(
     sort: str = "name",
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[list[str], str | None]:
-    """A page of assets, each item already JSON text (an AssetSummary), and the next cursor."""
+) -> tuple[Sequence[Any], str | None]:
+    """A page of assets (rows, not ORM objects: lists must be cheap) and the next cursor."""
     key_column, descending = SORTS[sort]
-    query = select(Asset.id, key_column.label("sort_key"))
+    query = select(
+        Asset.id, Asset.owner_org, Asset.registration, Asset.name, Asset.category,
+        Asset.booking_mode, Asset.home_base, Asset.regions, Asset.capacity,
+        Asset.readiness_notice, Asset.status, Asset.version, key_column.label("sort_key"),
+    )
     if category is not None:
         query = query.where(Asset.category == category.value)
     if region is not None:
@@ -297,20 +292,12 @@ def list_assets(
         query = query.order_by(key_column.desc(), Asset.id.desc())
     else:
         query = query.order_by(key_column, Asset.id)
-    # The page is chosen first (ids only) and rendered after: in the select list of a query that
-    # sorts, json_build_object would run for every matching row, not just the 51 kept.
-    page = query.limit(limit + 1).subquery("page")
-    order = (page.c.sort_key, page.c.id)
-    rows = uow.session.execute(
-        select(ITEM_JSON.label("item"), page.c.id, page.c.sort_key)
-        .join_from(page, Asset, Asset.id == page.c.id)
-        .order_by(*(c.desc() for c in order) if descending else order)
-    ).all()
+    rows = uow.session.execute(query.limit(limit + 1)).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(sort, rows[-1].sort_key, rows[-1].id)
-    return [row.item for row in rows], next_cursor
+    return rows, next_cursor
 
 
 # -- tariffs ---------------------------------------------------------------------------------
