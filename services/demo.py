@@ -31,8 +31,9 @@ def _owner(org: str) -> Principal:
     return Principal(sub=f"demo-{org}", name=f"Demo {org}", org=org, roles=frozenset({OWNER}))
 
 
-ADMIN_PRINCIPAL = Principal(sub="demo-admin", name="Demo admin", org="joint",
-                            roles=frozenset({ADMIN}))
+ADMIN_PRINCIPAL = Principal(
+    sub="demo-admin", name="Demo admin", org="joint", roles=frozenset({ADMIN})
+)
 
 
 def _tariff(unit: str, full: str, marginal: str, fee: str, market: str) -> dict[str, Any]:
@@ -47,14 +48,35 @@ def _tariff(unit: str, full: str, marginal: str, fee: str, market: str) -> dict[
     }
 
 
-def _asset(org: str, registration: str, name: str, category: str, base: str, regions: list[str],
-           tariff: dict[str, Any], *, capacity: int = 1, notice: str = "PT4H",
-           availability: str = "always", **attributes: Any) -> tuple[str, dict[str, Any], str]:
-    return org, {
-        "registration": registration, "name": name, "category": category, "home_base": base,
-        "regions": regions, "capacity": capacity, "readiness_notice": notice,
-        "attributes": {**attributes, **ILLUSTRATIVE}, "tariff": tariff,
-    }, availability
+def _asset(
+    org: str,
+    registration: str,
+    name: str,
+    category: str,
+    base: str,
+    regions: list[str],
+    tariff: dict[str, Any],
+    *,
+    capacity: int = 1,
+    notice: str = "PT4H",
+    availability: str = "always",
+    **attributes: Any,
+) -> tuple[str, dict[str, Any], str]:
+    return (
+        org,
+        {
+            "registration": registration,
+            "name": name,
+            "category": category,
+            "home_base": base,
+            "regions": regions,
+            "capacity": capacity,
+            "readiness_notice": notice,
+            "attributes": {**attributes, **ILLUSTRATIVE},
+            "tariff": tariff,
+        },
+        availability,
+    )
 
 
 NORTH = ["VR01", "VR02", "VR03", "VR25"]
@@ -70,47 +92,170 @@ def demo_assets() -> list[tuple[str, dict[str, Any], str]]:
     nh90 = _tariff("flight_hour", "9800.00", "3900.00", "1500.00", "11000.00")
     assets = []
     for i in range(1, 5):
-        assets.append(_asset("defensie-dhc", f"D-10{i}", f"CH-47F Chinook D-10{i}", "helicopter",
-                             "Vliegbasis Gilze-Rijen", NATIONAL, chinook, notice="PT4H",
-                             availability="day", type="CH-47F", lift_capacity_kg=10000))
-        assets.append(_asset("defensie-dhc", f"S-44{i}", f"AS532 Cougar S-44{i}", "helicopter",
-                             "Vliegbasis Gilze-Rijen", SOUTH + WEST, cougar, notice="PT4H",
-                             availability="day", type="AS532U2 Cougar"))
-        assets.append(_asset("defensie-dhc", f"N-08{i}", f"NH90 N-08{i}", "helicopter",
-                             "Marinevliegkamp De Kooy", WEST + NORTH, nh90, notice="PT2H",
-                             availability="day", type="NH90 NFH", hoist=True))
+        assets.append(
+            _asset(
+                "defensie-dhc",
+                f"D-10{i}",
+                f"CH-47F Chinook D-10{i}",
+                "helicopter",
+                "Vliegbasis Gilze-Rijen",
+                NATIONAL,
+                chinook,
+                notice="PT4H",
+                availability="day",
+                type="CH-47F",
+                lift_capacity_kg=10000,
+            )
+        )
+        assets.append(
+            _asset(
+                "defensie-dhc",
+                f"S-44{i}",
+                f"AS532 Cougar S-44{i}",
+                "helicopter",
+                "Vliegbasis Gilze-Rijen",
+                SOUTH + WEST,
+                cougar,
+                notice="PT4H",
+                availability="day",
+                type="AS532U2 Cougar",
+            )
+        )
+        assets.append(
+            _asset(
+                "defensie-dhc",
+                f"N-08{i}",
+                f"NH90 N-08{i}",
+                "helicopter",
+                "Marinevliegkamp De Kooy",
+                WEST + NORTH,
+                nh90,
+                notice="PT2H",
+                availability="day",
+                type="NH90 NFH",
+                hoist=True,
+            )
+        )
     raven = _tariff("day", "3500.00", "1200.00", "500.00", "4800.00")
     integrator = _tariff("day", "9000.00", "3500.00", "1500.00", "12500.00")
     reaper = _tariff("flight_hour", "6500.00", "2500.00", "5000.00", "9000.00")
     for i in range(1, 4):
-        assets.append(_asset("defensie-306sqn", f"UAS-R{i}", f"RQ-11 Raven set {i}", "drone",
-                             "Vliegbasis Leeuwarden", NATIONAL, raven, notice="PT12H",
-                             availability="weekdays", type="RQ-11 Raven", crew_included=True))
+        assets.append(
+            _asset(
+                "defensie-306sqn",
+                f"UAS-R{i}",
+                f"RQ-11 Raven set {i}",
+                "drone",
+                "Vliegbasis Leeuwarden",
+                NATIONAL,
+                raven,
+                notice="PT12H",
+                availability="weekdays",
+                type="RQ-11 Raven",
+                crew_included=True,
+            )
+        )
     for i in range(1, 3):
-        assets.append(_asset("defensie-306sqn", f"UAS-I{i}", f"Integrator {i}", "drone",
-                             "Vliegbasis Leeuwarden", NATIONAL, integrator, notice="P1D",
-                             availability="weekdays", type="RQ-21A Integrator"))
-        assets.append(_asset("defensie-306sqn", f"UAS-M{i}", f"MQ-9 Reaper {i}", "drone",
-                             "Vliegbasis Leeuwarden", NATIONAL, reaper, notice="P2D",
-                             availability="weekdays", type="MQ-9A Reaper"))
+        assets.append(
+            _asset(
+                "defensie-306sqn",
+                f"UAS-I{i}",
+                f"Integrator {i}",
+                "drone",
+                "Vliegbasis Leeuwarden",
+                NATIONAL,
+                integrator,
+                notice="P1D",
+                availability="weekdays",
+                type="RQ-21A Integrator",
+            )
+        )
+        assets.append(
+            _asset(
+                "defensie-306sqn",
+                f"UAS-M{i}",
+                f"MQ-9 Reaper {i}",
+                "drone",
+                "Vliegbasis Leeuwarden",
+                NATIONAL,
+                reaper,
+                notice="P2D",
+                availability="weekdays",
+                type="MQ-9A Reaper",
+            )
+        )
     dive = _tariff("hour", "650.00", "280.00", "900.00", "950.00")
     assets += [
-        _asset("defensie-duikgroep", "DG-HLD", "Duikteams Den Helder", "dive_team", "Den Helder",
-               NATIONAL, dive, capacity=3, notice="PT6H", max_depth_m=60),
-        _asset("defensie-duikgroep", "DG-SONAR", "Duikteam met sonar en REMUS", "dive_team",
-               "Den Helder", NATIONAL, _tariff("hour", "1150.00", "520.00", "1500.00", "1800.00"),
-               capacity=1, notice="PT12H", max_depth_m=100, sonar=True, remus=True),
-        _asset("defensie-duikgroep", "DG-ZLD", "Duikteams Vlissingen", "dive_team", "Vlissingen",
-               SOUTH + ["VR18"], dive, capacity=2, notice="PT6H", max_depth_m=50),
+        _asset(
+            "defensie-duikgroep",
+            "DG-HLD",
+            "Duikteams Den Helder",
+            "dive_team",
+            "Den Helder",
+            NATIONAL,
+            dive,
+            capacity=3,
+            notice="PT6H",
+            max_depth_m=60,
+        ),
+        _asset(
+            "defensie-duikgroep",
+            "DG-SONAR",
+            "Duikteam met sonar en REMUS",
+            "dive_team",
+            "Den Helder",
+            NATIONAL,
+            _tariff("hour", "1150.00", "520.00", "1500.00", "1800.00"),
+            capacity=1,
+            notice="PT12H",
+            max_depth_m=100,
+            sonar=True,
+            remus=True,
+        ),
+        _asset(
+            "defensie-duikgroep",
+            "DG-ZLD",
+            "Duikteams Vlissingen",
+            "dive_team",
+            "Vlissingen",
+            SOUTH + ["VR18"],
+            dive,
+            capacity=2,
+            notice="PT6H",
+            max_depth_m=50,
+        ),
     ]
     ast = _tariff("day", "4200.00", "1800.00", "750.00", "6500.00")
     eod = _tariff("day", "3800.00", "1500.00", "500.00", "5200.00")
     for i, (base, regions) in enumerate(
-            [("Wezep", EAST + NORTH), ("Oirschot", SOUTH), ("Vught", SOUTH + WEST)], start=1):
-        assets.append(_asset("defensie-genie", f"AST-{i}", f"Advanced Search Team {i} ({base})",
-                             "search_team", base, regions, ast, capacity=2, notice="PT12H"))
-        assets.append(_asset("defensie-eod", f"EOD-{i}", f"EOD-ploeg {i} ({base})", "search_team",
-                             base, regions, eod, capacity=3, notice="PT2H"))
+        [("Wezep", EAST + NORTH), ("Oirschot", SOUTH), ("Vught", SOUTH + WEST)], start=1
+    ):
+        assets.append(
+            _asset(
+                "defensie-genie",
+                f"AST-{i}",
+                f"Advanced Search Team {i} ({base})",
+                "search_team",
+                base,
+                regions,
+                ast,
+                capacity=2,
+                notice="PT12H",
+            )
+        )
+        assets.append(
+            _asset(
+                "defensie-eod",
+                f"EOD-{i}",
+                f"EOD-ploeg {i} ({base})",
+                "search_team",
+                base,
+                regions,
+                eod,
+                capacity=3,
+                notice="PT2H",
+            )
+        )
     range_ = _tariff("day_part", "1400.00", "450.00", "0.00", "2600.00")
     for reg, name, base, regions, cap in [
         ("TER-HARDE", "Schietkamp 't Harde", "'t Harde", EAST + NORTH, 4),
@@ -119,9 +264,21 @@ def demo_assets() -> list[tuple[str, dict[str, Any], str]]:
         ("TER-HARS", "Schietbanen Harskamp", "Harskamp", EAST + ["VR09"], 6),
         ("TER-ERM", "Oefenterrein Ermelo", "Ermelo", EAST + ["VR09", "VR14"], 4),
     ]:
-        assets.append(_asset("defensie-oefenterreinen", reg, name, "terrain", base, regions,
-                             range_, capacity=cap, notice="P2D", availability="range",
-                             day_parts=["morning", "afternoon", "evening"]))
+        assets.append(
+            _asset(
+                "defensie-oefenterreinen",
+                reg,
+                name,
+                "terrain",
+                base,
+                regions,
+                range_,
+                capacity=cap,
+                notice="P2D",
+                availability="range",
+                day_parts=["morning", "afternoon", "evening"],
+            )
+        )
     for reg, name, price, market in [
         ("PRC-BOOT", "Gevechtslaars (paar)", "189.00", "245.00"),
         ("PRC-VEST", "Ballistisch vest klasse IV", "1450.00", "1890.00"),
@@ -132,9 +289,20 @@ def demo_assets() -> list[tuple[str, dict[str, Any], str]]:
         ("PRC-KNEE", "Kniebeschermers (paar)", "38.00", "52.00"),
         ("PRC-BAG", "Uitrustingstas", "95.00", "130.00"),
     ]:
-        assets.append(_asset("defensie-dmo", reg, name, "procurement_item", "DMO Utrecht",
-                             NATIONAL, _tariff("unit", price, price, "0.00", market),
-                             capacity=1, notice="P14D", availability="none"))
+        assets.append(
+            _asset(
+                "defensie-dmo",
+                reg,
+                name,
+                "procurement_item",
+                "DMO Utrecht",
+                NATIONAL,
+                _tariff("unit", price, price, "0.00", market),
+                capacity=1,
+                notice="P14D",
+                availability="none",
+            )
+        )
     return assets
 
 
@@ -144,54 +312,113 @@ def _publish_availability(uow: UnitOfWork, asset: Asset, kind: str, today: date)
     rules: list[dict[str, Any]] = []
     if kind == "always":
         start = datetime.combine(today, time(0), UTC)
-        rules.append({"kind": "one_off", "start_at": start,
-                      "end_at": start + timedelta(days=90)})
+        rules.append({"kind": "one_off", "start_at": start, "end_at": start + timedelta(days=90)})
     elif kind == "day":
-        rules.append({"kind": "recurring", "weekdays": ALL_WEEK, "start_time": time(7),
-                      "end_time": time(23), "valid_from": today, "valid_to": horizon})
+        rules.append(
+            {
+                "kind": "recurring",
+                "weekdays": ALL_WEEK,
+                "start_time": time(7),
+                "end_time": time(23),
+                "valid_from": today,
+                "valid_to": horizon,
+            }
+        )
     elif kind == "weekdays":
-        rules.append({"kind": "recurring", "weekdays": WEEKDAYS, "start_time": time(8),
-                      "end_time": time(20), "valid_from": today, "valid_to": horizon})
+        rules.append(
+            {
+                "kind": "recurring",
+                "weekdays": WEEKDAYS,
+                "start_time": time(8),
+                "end_time": time(20),
+                "valid_from": today,
+                "valid_to": horizon,
+            }
+        )
     elif kind == "range":
-        rules.append({"kind": "recurring", "weekdays": WEEKDAYS + [6], "start_time": time(8),
-                      "end_time": time(22), "valid_from": today, "valid_to": horizon})
+        rules.append(
+            {
+                "kind": "recurring",
+                "weekdays": WEEKDAYS + [6],
+                "start_time": time(8),
+                "end_time": time(22),
+                "valid_from": today,
+                "valid_to": horizon,
+            }
+        )
     for rule in rules:
         catalog_availability.publish_window(
-            uow, principal=owner, asset_id=asset.id,
-            window_in={"timezone": "Europe/Amsterdam", "note": "demo", **rule})
+            uow,
+            principal=owner,
+            asset_id=asset.id,
+            window_in={"timezone": "Europe/Amsterdam", "note": "demo", **rule},
+        )
 
 
 DEMO_CONTRACTS = [
-    ("FWC-2026-KLEDING-01", "Koninklijke Schoenenfabriek B.V. (fictief)",
-     "Laarzen en handschoenen voor politie en Defensie",
-     ["PRC-BOOT", "PRC-GLOVE", "PRC-KNEE"], 40000,
-     [(1, "189.00"), (1000, "171.00"), (10000, "158.00")]),
-    ("FWC-2026-BESCH-02", "Protect Europe N.V. (fictief)",
-     "Ballistische bescherming: vesten en helmen",
-     ["PRC-VEST", "PRC-HELM"], 12000,
-     [(1, "1450.00"), (500, "1320.00"), (5000, "1210.00")]),
-    ("FWC-2026-OUTDOOR-03", "Dutch Outdoor Supply B.V. (fictief)",
-     "Regenkleding, fleece en uitrustingstassen",
-     ["PRC-RAIN", "PRC-FLEECE", "PRC-BAG"], 30000,
-     [(1, "120.00"), (2000, "108.00"), (15000, "99.00")]),
+    (
+        "FWC-2026-KLEDING-01",
+        "Koninklijke Schoenenfabriek B.V. (fictief)",
+        "Laarzen en handschoenen voor politie en Defensie",
+        ["PRC-BOOT", "PRC-GLOVE", "PRC-KNEE"],
+        40000,
+        [(1, "189.00"), (1000, "171.00"), (10000, "158.00")],
+    ),
+    (
+        "FWC-2026-BESCH-02",
+        "Protect Europe N.V. (fictief)",
+        "Ballistische bescherming: vesten en helmen",
+        ["PRC-VEST", "PRC-HELM"],
+        12000,
+        [(1, "1450.00"), (500, "1320.00"), (5000, "1210.00")],
+    ),
+    (
+        "FWC-2026-OUTDOOR-03",
+        "Dutch Outdoor Supply B.V. (fictief)",
+        "Regenkleding, fleece en uitrustingstassen",
+        ["PRC-RAIN", "PRC-FLEECE", "PRC-BAG"],
+        30000,
+        [(1, "120.00"), (2000, "108.00"), (15000, "99.00")],
+    ),
 ]
 
 
 DEMO_AGREEMENTS: list[dict[str, Any]] = [
-    {"name": "Bijstand Politiewet — meerkosten, politie betaalt 100%",
-     "legal_basis": "bijstand_politiewet", "price_basis": "marginal_cost",
-     "requester_share_pct": Decimal("100"), "charge_mobilisation": True},
-    {"name": "Steunverlening — integrale kosten, 50/50",
-     "legal_basis": "steunverlening", "price_basis": "full_cost",
-     "requester_share_pct": Decimal("50"), "charge_mobilisation": True},
-    {"name": "Gezamenlijke oefening — kosteloos", "legal_basis": "joint_exercise",
-     "price_basis": "free", "requester_share_pct": Decimal("0"), "charge_mobilisation": False},
-    {"name": "ICMS gegarandeerde capaciteit — meerkosten, geen mobilisatie",
-     "legal_basis": "icms_guaranteed", "price_basis": "marginal_cost",
-     "requester_share_pct": Decimal("100"), "charge_mobilisation": False},
-    {"name": "Gezamenlijke inkoop — politie betaalt eigen afname",
-     "legal_basis": "joint_procurement", "price_basis": "full_cost",
-     "requester_share_pct": Decimal("100"), "charge_mobilisation": False},
+    {
+        "name": "Bijstand Politiewet — meerkosten, politie betaalt 100%",
+        "legal_basis": "bijstand_politiewet",
+        "price_basis": "marginal_cost",
+        "requester_share_pct": Decimal("100"),
+        "charge_mobilisation": True,
+    },
+    {
+        "name": "Steunverlening — integrale kosten, 50/50",
+        "legal_basis": "steunverlening",
+        "price_basis": "full_cost",
+        "requester_share_pct": Decimal("50"),
+        "charge_mobilisation": True,
+    },
+    {
+        "name": "Gezamenlijke oefening — kosteloos",
+        "legal_basis": "joint_exercise",
+        "price_basis": "free",
+        "requester_share_pct": Decimal("0"),
+        "charge_mobilisation": False,
+    },
+    {
+        "name": "ICMS gegarandeerde capaciteit — meerkosten, geen mobilisatie",
+        "legal_basis": "icms_guaranteed",
+        "price_basis": "marginal_cost",
+        "requester_share_pct": Decimal("100"),
+        "charge_mobilisation": False,
+    },
+    {
+        "name": "Gezamenlijke inkoop — politie betaalt eigen afname",
+        "legal_basis": "joint_procurement",
+        "price_basis": "full_cost",
+        "requester_share_pct": Decimal("100"),
+        "charge_mobilisation": False,
+    },
 ]
 
 
@@ -205,8 +432,11 @@ def load_demo_data(settings: dict[str, Settings]) -> dict[str, int]:
     by_registration: dict[str, Any] = {}
     for org, asset_in, kind in demo_assets():
         with UnitOfWork(factory, producer="catalog", topic_for=s.topic, actor="demo-data") as uow:
-            existing = uow.session.scalar(select(Asset).where(
-                Asset.owner_org == org, Asset.registration == asset_in["registration"]))
+            existing = uow.session.scalar(
+                select(Asset).where(
+                    Asset.owner_org == org, Asset.registration == asset_in["registration"]
+                )
+            )
             if existing is None:
                 existing = catalog.register_asset(uow, principal=_owner(org), asset_in=asset_in)
                 _publish_availability(uow, existing, kind, today)
@@ -215,13 +445,26 @@ def load_demo_data(settings: dict[str, Settings]) -> dict[str, int]:
             by_registration[asset_in["registration"]] = existing.id
     for reference, supplier, description, items, volume, tiers in DEMO_CONTRACTS:
         with UnitOfWork(factory, producer="catalog", topic_for=s.topic, actor="demo-data") as uow:
-            if uow.session.scalar(select(FrameworkContract.id).where(
-                    FrameworkContract.reference == reference)) is None:
-                catalog_contracts.create_contract(uow, principal=_owner("defensie-dmo"), contract_in={
-                    "reference": reference, "supplier": supplier, "description": description,
-                    "valid_from": date(2026, 1, 1), "valid_to": date(2027, 12, 31),
-                    "total_volume": volume, "item_ids": [by_registration[i] for i in items],
-                    "tiers": [{"min_quantity": q, "unit_price": p} for q, p in tiers]})
+            if (
+                uow.session.scalar(
+                    select(FrameworkContract.id).where(FrameworkContract.reference == reference)
+                )
+                is None
+            ):
+                catalog_contracts.create_contract(
+                    uow,
+                    principal=_owner("defensie-dmo"),
+                    contract_in={
+                        "reference": reference,
+                        "supplier": supplier,
+                        "description": description,
+                        "valid_from": date(2026, 1, 1),
+                        "valid_to": date(2027, 12, 31),
+                        "total_volume": volume,
+                        "item_ids": [by_registration[i] for i in items],
+                        "tiers": [{"min_quantity": q, "unit_price": p} for q, p in tiers],
+                    },
+                )
                 uow.commit()
                 added["contracts"] += 1
     engine.dispose()
@@ -230,14 +473,25 @@ def load_demo_data(settings: dict[str, Settings]) -> dict[str, int]:
     engine = make_engine(s.database_url)
     factory = make_session_factory(engine)
     for agreement_in in DEMO_AGREEMENTS:
-        with UnitOfWork(factory, producer="costsharing", topic_for=s.topic,
-                        actor="demo-data") as uow:
-            if uow.session.scalar(select(Agreement.id).where(
-                    Agreement.name == agreement_in["name"])) is None:
-                full = {"category": None, "owner_org": None, "requester_org": None,
-                        "valid_from": date(2026, 1, 1), "valid_to": None,
-                        "cancellation_free_hours": 48, "cancellation_pct": Decimal("25"),
-                        **agreement_in}
+        with UnitOfWork(
+            factory, producer="costsharing", topic_for=s.topic, actor="demo-data"
+        ) as uow:
+            if (
+                uow.session.scalar(
+                    select(Agreement.id).where(Agreement.name == agreement_in["name"])
+                )
+                is None
+            ):
+                full = {
+                    "category": None,
+                    "owner_org": None,
+                    "requester_org": None,
+                    "valid_from": date(2026, 1, 1),
+                    "valid_to": None,
+                    "cancellation_free_hours": 48,
+                    "cancellation_pct": Decimal("25"),
+                    **agreement_in,
+                }
                 costsharing.create_agreement(uow, principal=ADMIN_PRINCIPAL, agreement_in=full)
                 uow.commit()
                 added["agreements"] += 1

@@ -103,8 +103,7 @@ class EventConsumer:
                     with session.begin_nested():
                         fresh = session.execute(
                             _CLAIM_EVENT,
-                            {"consumer": self.name, "event_id": event["id"],
-                             "topic": record.topic},
+                            {"consumer": self.name, "event_id": event["id"], "topic": record.topic},
                         ).first()
                         if fresh is None:
                             result.duplicates += 1

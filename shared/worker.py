@@ -1,4 +1,4 @@
-"""A service's worker process: the outbox relay, its consumers and periodic jobs, one thread each."""
+"""A service's worker process: outbox relay, consumers and periodic jobs, one thread each."""
 
 from __future__ import annotations
 

@@ -99,7 +99,9 @@ def settings(db_urls: dict[str, str], broker: Broker, topic_prefix: str) -> dict
 def clients(settings: dict[str, Settings]) -> dict[str, FlaskClient]:
     """In-process test clients of every service against the session's real databases."""
     return {
-        s: registry.app_factory(s)({"SLAGKRACHT_SETTINGS": settings[s], "TESTING": True}).test_client()
+        s: registry.app_factory(s)(
+            {"SLAGKRACHT_SETTINGS": settings[s], "TESTING": True}
+        ).test_client()
         for s in registry.SERVICES
     }
 
@@ -122,7 +124,7 @@ def start_worker(settings: dict[str, Settings]) -> Iterator[Callable[..., thread
         return stop
 
     yield start
-    for thread, stop in running:
+    for _, stop in running:
         stop.set()
     for thread, _ in running:
         thread.join(timeout=20)

@@ -16,8 +16,13 @@ def auth(persona: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {persona_token(persona, DEV_JWT_SECRET)}"}
 
 
-def eventually(probe: Callable[[], T | None], *, timeout_s: float = 20.0, every_s: float = 0.05,
-               what: str = "condition") -> T:
+def eventually(
+    probe: Callable[[], T | None],
+    *,
+    timeout_s: float = 20.0,
+    every_s: float = 0.05,
+    what: str = "condition",
+) -> T:
     """Poll until ``probe`` returns something truthy; fail with ``what`` after the deadline."""
     deadline = time.monotonic() + timeout_s
     while True:

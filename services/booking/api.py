@@ -92,8 +92,10 @@ class Bookings(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, booking_in: dict[str, Any]) -> Any:
         """Request an asset for a window (police planner); the request holds it at once"""
-        return _create(booking_in, lambda uow, p: _dump(
-            service.request_booking(uow, principal=p, booking_in=booking_in)))
+        return _create(
+            booking_in,
+            lambda uow, p: _dump(service.request_booking(uow, principal=p, booking_in=booking_in)),
+        )
 
 
 @blp.route("/bookings/<uuid:booking_id>")
@@ -131,8 +133,10 @@ def _transition(booking_id: uuid.UUID, action: Action, body: dict[str, Any]) -> 
 
 
 def _register_transition(action: Action, schema: type, summary: str) -> None:
-    @blp.route(f"/bookings/<uuid:booking_id>/{action.value}",
-               endpoint=f"booking_{action.value.replace('-', '_')}")
+    @blp.route(
+        f"/bookings/<uuid:booking_id>/{action.value}",
+        endpoint=f"booking_{action.value.replace('-', '_')}",
+    )
     class _Transition(MethodView):
         @require_roles()
         @blp.arguments(schema)
@@ -145,15 +149,20 @@ def _register_transition(action: Action, schema: type, summary: str) -> None:
 
 _register_transition(Action.APPROVE, TransitionIn, "Approve a request (asset owner)")
 _register_transition(Action.REJECT, TransitionIn, "Reject a request with a reason (asset owner)")
-_register_transition(Action.COUNTER_OFFER, CounterOfferIn,
-                     "Counter-offer another window or asset (asset owner)")
-_register_transition(Action.ACCEPT_COUNTER_OFFER, TransitionIn,
-                     "Accept the owner's counter-offer (requesting unit)")
+_register_transition(
+    Action.COUNTER_OFFER, CounterOfferIn, "Counter-offer another window or asset (asset owner)"
+)
+_register_transition(
+    Action.ACCEPT_COUNTER_OFFER, TransitionIn, "Accept the owner's counter-offer (requesting unit)"
+)
 _register_transition(Action.CANCEL, TransitionIn, "Cancel with a reason (requesting unit)")
 _register_transition(Action.START, TransitionIn, "Register the start of use (asset owner)")
 _register_transition(Action.COMPLETE, CompleteIn, "Complete with actual use (asset owner)")
-_register_transition(Action.PREEMPT, PreemptIn,
-                     "Preempt for an acute (priority 1) request of the same asset (asset owner)")
+_register_transition(
+    Action.PREEMPT,
+    PreemptIn,
+    "Preempt for an acute (priority 1) request of the same asset (asset owner)",
+)
 
 
 @blp.route("/approvals/pending")
@@ -165,8 +174,9 @@ class PendingApprovals(MethodView):
         principal = current_principal()
         with request_uow() as uow:
             queue = service.pending_approvals(uow, principal=principal)
-            return json_response({"counts": queue["counts"],
-                                  "items": [_dump(b) for b in queue["items"]]})
+            return json_response(
+                {"counts": queue["counts"], "items": [_dump(b) for b in queue["items"]]}
+            )
 
 
 @blp.route("/series")
@@ -180,10 +190,11 @@ class SeriesView(MethodView):
 
         def use_case(uow: UnitOfWork, p: Any) -> dict[str, Any]:
             result = series.create_series(uow, principal=p, series_in=series_in)
-            return {"series_id": str(result["series_id"]),
-                    "created": [_dump(b) for b in result["created"]],
-                    "conflicts": SeriesRead().dump({"conflicts": result["conflicts"]})[
-                        "conflicts"]}
+            return {
+                "series_id": str(result["series_id"]),
+                "created": [_dump(b) for b in result["created"]],
+                "conflicts": SeriesRead().dump({"conflicts": result["conflicts"]})["conflicts"],
+            }
 
         return _create(series_in, use_case)
 
@@ -205,8 +216,9 @@ class Orders(MethodView):
     def get(self) -> Any:
         """Call-offs you may see"""
         with request_uow() as uow:
-            return json_response(OrderRead(many=True).dump(
-                orders.list_orders(uow, principal=current_principal())))
+            return json_response(
+                OrderRead(many=True).dump(orders.list_orders(uow, principal=current_principal()))
+            )
 
     @require_roles()
     @blp.arguments(OrderCreate)
@@ -214,8 +226,12 @@ class Orders(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, order_in: dict[str, Any]) -> Any:
         """Call off items against a framework contract (police planner)"""
-        return _create(order_in, lambda uow, p: OrderRead().dump(
-            orders.place_order(uow, principal=p, order_in=order_in)))
+        return _create(
+            order_in,
+            lambda uow, p: OrderRead().dump(
+                orders.place_order(uow, principal=p, order_in=order_in)
+            ),
+        )
 
 
 @blp.route("/orders/<uuid:order_id>")
@@ -225,8 +241,11 @@ class OrderById(MethodView):
     def get(self, order_id: uuid.UUID) -> Any:
         """One call-off"""
         with request_uow() as uow:
-            return json_response(OrderRead().dump(
-                orders.get_order(uow, principal=current_principal(), order_id=order_id)))
+            return json_response(
+                OrderRead().dump(
+                    orders.get_order(uow, principal=current_principal(), order_id=order_id)
+                )
+            )
 
 
 @blp.route("/calendar")
@@ -248,8 +267,7 @@ class CalendarIcs(MethodView):
     @blp.doc(security=[])
     def get(self, query: dict[str, Any], org: str) -> Any:
         """The organisation's bookings as iCalendar (authorised by the secret key in the URL)"""
-        calendar.check_key(current_app.config["SLAGKRACHT_SETTINGS"].jwt_secret, org,
-                           query["key"])
+        calendar.check_key(current_app.config["SLAGKRACHT_SETTINGS"].jwt_secret, org, query["key"])
         now = datetime.now(UTC)
         with service_context().uow() as uow:
             body = calendar.render_ics(org, calendar.bookings_for_feed(uow, org, now), now)

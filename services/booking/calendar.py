@@ -29,8 +29,7 @@ def check_key(secret: str, org: str, key: str) -> None:
 
 
 def _escape(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\n", "\\n"))
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _stamp(moment: datetime) -> str:
@@ -52,8 +51,13 @@ def bookings_for_feed(uow: UnitOfWork, org: str, now: datetime) -> Sequence[tupl
 
 def render_ics(org: str, items: Sequence[tuple[Booking, str]], now: datetime) -> str:
     """RFC 5545 calendar; purposes appear only for the organisation's own requests."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Slagkracht//Bookings//NL",
-             "CALSCALE:GREGORIAN", f"X-WR-CALNAME:Slagkracht {org}"]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Slagkracht//Bookings//NL",
+        "CALSCALE:GREGORIAN",
+        f"X-WR-CALNAME:Slagkracht {org}",
+    ]
     for booking, asset_name in items:
         summary = f"{asset_name} ({booking.state})"
         description = booking.purpose if booking.requester_org == org else "Booked by another unit"

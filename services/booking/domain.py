@@ -157,16 +157,19 @@ def usage_hours(actual_start: datetime, actual_end: datetime) -> Decimal:
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def check_preemption(*, displaced_priority: int, displacing_priority: int,
-                     displaced_state: State) -> None:
+def check_preemption(
+    *, displaced_priority: int, displacing_priority: int, displaced_state: State
+) -> None:
     """Only an acute (priority 1) request displaces, and only a lower-priority approved one."""
     if displacing_priority != Priority.ACUTE:
         raise Conflict("Only an acute (priority 1) request may preempt a booking.")
     if displaced_priority <= displacing_priority:
         raise Conflict("A booking of equal or higher priority cannot be preempted.")
     if displaced_state is not State.APPROVED:
-        raise Conflict(f"Only an approved booking can be preempted; this one is "
-                       f"{displaced_state.value}.", current_state=displaced_state.value)
+        raise Conflict(
+            f"Only an approved booking can be preempted; this one is {displaced_state.value}.",
+            current_state=displaced_state.value,
+        )
 
 
 def billable_units(unit: str, hours: Decimal, quantity: int) -> Decimal:

@@ -30,8 +30,9 @@ def tier_price(tiers: list[dict[str, Any]], quantity: int) -> Decimal:
     return price
 
 
-def place_order(uow: UnitOfWork, *, principal: Principal, order_in: dict[str, Any],
-                now: datetime | None = None) -> Order:
+def place_order(
+    uow: UnitOfWork, *, principal: Principal, order_in: dict[str, Any], now: datetime | None = None
+) -> Order:
     """A police planner calls off items; over-ordering is refused, nothing is reserved twice."""
     if not principal.has_role(PLANNER):
         raise Forbidden("Only a police planner (politie-planner) places call-offs.")
@@ -42,47 +43,71 @@ def place_order(uow: UnitOfWork, *, principal: Principal, order_in: dict[str, An
     if contract is None:
         raise Invalid("Unknown framework contract.", errors={"contract_id": ["No such contract."]})
     if str(order_in["item_id"]) not in contract.item_ids:
-        raise Invalid("The item is not covered by this contract.",
-                      errors={"item_id": ["Not in the contract."]})
+        raise Invalid(
+            "The item is not covered by this contract.",
+            errors={"item_id": ["Not in the contract."]},
+        )
     delivery = order_in["delivery_date"]
     if delivery < now.date():
         raise Invalid("Delivery cannot be in the past.", errors={"delivery_date": ["Past."]})
     if not contract.valid_from <= delivery <= contract.valid_to:
-        raise Invalid("Delivery falls outside the contract period.",
-                      errors={"delivery_date": [f"Between {contract.valid_from} and "
-                                                f"{contract.valid_to}."]})
+        raise Invalid(
+            "Delivery falls outside the contract period.",
+            errors={"delivery_date": [f"Between {contract.valid_from} and {contract.valid_to}."]},
+        )
     # The guarded UPDATE is the atomic part: two call-offs can never both take the last units.
     taken = session.execute(
         update(ContractView)
-        .where(ContractView.contract_id == contract.contract_id,
-               ContractView.remaining_volume >= quantity)
+        .where(
+            ContractView.contract_id == contract.contract_id,
+            ContractView.remaining_volume >= quantity,
+        )
         .values(remaining_volume=ContractView.remaining_volume - quantity)
         .returning(ContractView.remaining_volume, ContractView.total_volume)
     ).first()
     if taken is None:
         session.refresh(contract)
-        raise Conflict(f"Contract {contract.reference} has {contract.remaining_volume} units "
-                       "left.", errors={"quantity": [f"At most {contract.remaining_volume}."]})
+        raise Conflict(
+            f"Contract {contract.reference} has {contract.remaining_volume} units left.",
+            errors={"quantity": [f"At most {contract.remaining_volume}."]},
+        )
     remaining, total = taken
     combined = total - remaining  # police + Defence volume called off so far, this one included
-    own_before = session.scalar(select(func.coalesce(func.sum(Order.quantity), 0)).where(
-        Order.contract_id == contract.contract_id, Order.requester_org == principal.org)) or 0
+    own_before = (
+        session.scalar(
+            select(func.coalesce(func.sum(Order.quantity), 0)).where(
+                Order.contract_id == contract.contract_id, Order.requester_org == principal.org
+            )
+        )
+        or 0
+    )
     item = session.get(AssetView, order_in["item_id"])
     market = tariff_at(item.tariffs, now) if item else None
     order = Order(
-        id=uuid.uuid4(), contract_id=contract.contract_id, item_id=order_in["item_id"],
-        requester_org=principal.org, owner_org=contract.owner_org, quantity=quantity,
-        delivery_date=delivery, unit_price=tier_price(contract.tiers, combined),
+        id=uuid.uuid4(),
+        contract_id=contract.contract_id,
+        item_id=order_in["item_id"],
+        requester_org=principal.org,
+        owner_org=contract.owner_org,
+        quantity=quantity,
+        delivery_date=delivery,
+        unit_price=tier_price(contract.tiers, combined),
         solo_unit_price=tier_price(contract.tiers, int(own_before) + quantity),
         market_reference_price=Decimal(market["market_reference_price"]) if market else None,
         legal_basis=LegalBasis(order_in.get("legal_basis", "joint_procurement")).value,
-        purpose=order_in["purpose"], ordered_by=principal.sub, created_at=now,
+        purpose=order_in["purpose"],
+        ordered_by=principal.sub,
+        created_at=now,
     )
     session.add(order)
     session.flush()
-    uow.add_event(event_type="booking.order.placed", topic=BOOKINGS_TOPIC,
-                  aggregate_type="order", aggregate_id=str(order.id), data=order_data(order,
-                  contract, remaining))
+    uow.add_event(
+        event_type="booking.order.placed",
+        topic=BOOKINGS_TOPIC,
+        aggregate_type="order",
+        aggregate_id=str(order.id),
+        data=order_data(order, contract, remaining),
+    )
     return order
 
 
@@ -97,8 +122,9 @@ def order_data(order: Order, contract: ContractView, remaining: int) -> dict[str
         "quantity": order.quantity,
         "unit_price": str(order.unit_price),
         "solo_unit_price": str(order.solo_unit_price),
-        "market_reference_price": (str(order.market_reference_price)
-                                   if order.market_reference_price is not None else None),
+        "market_reference_price": (
+            str(order.market_reference_price) if order.market_reference_price is not None else None
+        ),
         "total": str((order.unit_price * order.quantity).quantize(Decimal("0.01"))),
         "legal_basis": order.legal_basis,
         "delivery_date": order.delivery_date.isoformat(),
@@ -113,11 +139,15 @@ def _visible_orders(principal: Principal) -> Any:
     return (Order.requester_org == principal.org) | (Order.owner_org == principal.org)
 
 
-def list_orders(uow: UnitOfWork, *, principal: Principal, limit: int = 50,
-                offset: int = 0) -> Sequence[Order]:
+def list_orders(
+    uow: UnitOfWork, *, principal: Principal, limit: int = 50, offset: int = 0
+) -> Sequence[Order]:
     return uow.session.scalars(
-        select(Order).where(_visible_orders(principal))
-        .order_by(Order.created_at.desc(), Order.id).limit(limit).offset(offset)
+        select(Order)
+        .where(_visible_orders(principal))
+        .order_by(Order.created_at.desc(), Order.id)
+        .limit(limit)
+        .offset(offset)
     ).all()
 
 
@@ -127,7 +157,8 @@ def list_contracts(uow: UnitOfWork) -> Sequence[ContractView]:
 
 def get_order(uow: UnitOfWork, *, principal: Principal, order_id: uuid.UUID) -> Order:
     order = uow.session.scalar(
-        select(Order).where(Order.id == order_id).where(_visible_orders(principal)))
+        select(Order).where(Order.id == order_id).where(_visible_orders(principal))
+    )
     if order is None:
         raise NotFound(f"Order {order_id} does not exist.")
     return order

@@ -35,23 +35,30 @@ def concrete_windows(
     one_off, rules = [], []
     for w in data.get("availability", []):
         if w["kind"] == "one_off":
-            one_off.append((datetime.fromisoformat(w["start_at"]),
-                            datetime.fromisoformat(w["end_at"])))
+            one_off.append(
+                (datetime.fromisoformat(w["start_at"]), datetime.fromisoformat(w["end_at"]))
+            )
         else:
-            rules.append(Recurrence(
-                weekdays=frozenset(w["weekdays"]),
-                start_time=time.fromisoformat(w["start_time"]),
-                end_time=time.fromisoformat(w["end_time"]),
-                valid_from=date.fromisoformat(w["valid_from"]),
-                valid_to=date.fromisoformat(w["valid_to"]),
-                timezone=w["timezone"],
-            ))
-    blackouts = [(datetime.fromisoformat(b["start_at"]), datetime.fromisoformat(b["end_at"]))
-                 for b in data.get("blackouts", [])]
+            rules.append(
+                Recurrence(
+                    weekdays=frozenset(w["weekdays"]),
+                    start_time=time.fromisoformat(w["start_time"]),
+                    end_time=time.fromisoformat(w["end_time"]),
+                    valid_from=date.fromisoformat(w["valid_from"]),
+                    valid_to=date.fromisoformat(w["valid_to"]),
+                    timezone=w["timezone"],
+                )
+            )
+    blackouts = [
+        (datetime.fromisoformat(b["start_at"]), datetime.fromisoformat(b["end_at"]))
+        for b in data.get("blackouts", [])
+    ]
     return available(one_off=one_off, recurring=rules, blackouts=blackouts, lo=lo, hi=hi)
 
 
-def apply_asset_snapshot(session: Session, data: dict[str, Any], now: datetime | None = None) -> None:
+def apply_asset_snapshot(
+    session: Session, data: dict[str, Any], now: datetime | None = None
+) -> None:
     """Upsert the asset from a catalog event; an older version never overwrites a newer one."""
     asset_id = uuid.UUID(data["asset_id"])
     view = session.get(AssetView, asset_id, with_for_update=True)
@@ -80,9 +87,10 @@ def apply_asset_snapshot(session: Session, data: dict[str, Any], now: datetime |
     session.execute(delete(AssetWindow).where(AssetWindow.asset_id == asset_id))
     windows = concrete_windows(data, now - timedelta(days=1), now + HORIZON)
     if windows:
-        session.execute(insert(AssetWindow), [
-            {"asset_id": asset_id, "during": Range(start, end, "[)")} for start, end in windows
-        ])
+        session.execute(
+            insert(AssetWindow),
+            [{"asset_id": asset_id, "during": Range(start, end, "[)")} for start, end in windows],
+        )
 
 
 def apply_contract(session: Session, data: dict[str, Any]) -> None:

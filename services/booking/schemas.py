@@ -103,8 +103,9 @@ class PreemptIn(Schema):
 class AvailabilitySearch(Schema):
     start = fields.AwareDateTime(required=True)
     end = fields.AwareDateTime(required=True)
-    category = fields.String(validate=validate.OneOf(
-        ["helicopter", "drone", "dive_team", "search_team", "terrain"]))
+    category = fields.String(
+        validate=validate.OneOf(["helicopter", "drone", "dive_team", "search_team", "terrain"])
+    )
     region = fields.String(validate=validate.Regexp(r"^VR\d{2}$"))
     quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
@@ -136,7 +137,9 @@ class FreeAssetRead(Schema):
 
 
 class SeriesCreate(BookingCreate):
-    frequency = fields.String(required=True, validate=validate.OneOf(["daily", "weekly", "monthly"]))
+    frequency = fields.String(
+        required=True, validate=validate.OneOf(["daily", "weekly", "monthly"])
+    )
     interval = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=12))
     count = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=60))
     until = fields.AwareDateTime(load_default=None)
@@ -158,8 +161,9 @@ class SeriesRead(Schema):
 class OrderCreate(Schema):
     contract_id = fields.UUID(required=True)
     item_id = fields.UUID(required=True)
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1,
-                                                                                  max=1_000_000))
+    quantity = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=1_000_000)
+    )
     delivery_date = fields.Date(required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=3, max=2000))
     legal_basis = fields.Enum(LegalBasis, by_value=True, load_default=LegalBasis.JOINT_PROCUREMENT)

@@ -87,8 +87,9 @@ def tariff_at(tariffs: list[dict[str, Any]], moment: datetime) -> dict[str, Any]
     return None
 
 
-def estimate(tariff: dict[str, Any] | None, start: datetime, end: datetime,
-             quantity: int) -> dict[str, Any] | None:
+def estimate(
+    tariff: dict[str, Any] | None, start: datetime, end: datetime, quantity: int
+) -> dict[str, Any] | None:
     """Full-cost estimate from the tariff (cost-sharing's /estimates gives the split)."""
     if tariff is None:
         return None
@@ -124,12 +125,17 @@ def search_parameters(
     hours = Decimal((end - start).total_seconds()) / Decimal(3600)
     units = {unit: str(billable_units(unit, hours, quantity)) for unit in _PRICED_UNITS}
     return {
-        "start": start, "end": end, "quantity": quantity, "category": category,
+        "start": start,
+        "end": end,
+        "quantity": quantity,
+        "category": category,
         "exclude": exclude_asset,
         "lead_seconds": int((start - now).total_seconds()),
         "day": start.astimezone(UTC).date().isoformat(),
-        "region": region, "units": json.dumps(units),
-        "other_units": billable_units("unit", hours, quantity), "limit": limit,
+        "region": region,
+        "units": json.dumps(units),
+        "other_units": billable_units("unit", hours, quantity),
+        "limit": limit,
     }
 
 
@@ -150,31 +156,44 @@ def find_free(
 
     The query ranks and keeps the first ``limit``; they are sorted again here by the same key
     (the estimates computed here are the ones returned)."""
-    rows = session.execute(_SEARCH, search_parameters(
-        start=start, end=end, quantity=quantity, category=category, region=region,
-        exclude_asset=exclude_asset, now=now, limit=limit,
-    )).all()
+    rows = session.execute(
+        _SEARCH,
+        search_parameters(
+            start=start,
+            end=end,
+            quantity=quantity,
+            category=category,
+            region=region,
+            exclude_asset=exclude_asset,
+            now=now,
+            limit=limit,
+        ),
+    ).all()
     results = []
     for row in rows:
         cost = estimate(tariff_at(row.tariffs, start), start, end, quantity)
-        results.append({
-            "asset_id": str(row.asset_id),
-            "name": row.name,
-            "owner_org": row.owner_org,
-            "category": row.category,
-            "booking_mode": row.booking_mode,
-            "home_base": row.home_base,
-            "regions": row.regions,
-            "readiness_notice": row.readiness_notice,
-            "free_units": row.capacity - int(row.used),
-            "serves_region": region is None or region in row.regions,
-            "estimate": cost,
-        })
-    results.sort(key=lambda r: (
-        not r["serves_region"],
-        Decimal(r["estimate"]["amount"]) if r["estimate"] else Decimal("Infinity"),
-        r["name"],
-    ))
+        results.append(
+            {
+                "asset_id": str(row.asset_id),
+                "name": row.name,
+                "owner_org": row.owner_org,
+                "category": row.category,
+                "booking_mode": row.booking_mode,
+                "home_base": row.home_base,
+                "regions": row.regions,
+                "readiness_notice": row.readiness_notice,
+                "free_units": row.capacity - int(row.used),
+                "serves_region": region is None or region in row.regions,
+                "estimate": cost,
+            }
+        )
+    results.sort(
+        key=lambda r: (
+            not r["serves_region"],
+            Decimal(r["estimate"]["amount"]) if r["estimate"] else Decimal("Infinity"),
+            r["name"],
+        )
+    )
     return results[:limit]
 
 

@@ -64,7 +64,9 @@ def booking_data(booking: Booking, **extra: Any) -> dict[str, Any]:
         "planned_end": booking.planned_end.isoformat(),
         "actual_start": iso(booking.actual_start),
         "actual_end": iso(booking.actual_end),
-        "usage_quantity": str(booking.usage_quantity) if booking.usage_quantity is not None else None,
+        "usage_quantity": str(booking.usage_quantity)
+        if booking.usage_quantity is not None
+        else None,
         "tariff": booking.tariff,
         "requested_at": booking.created_at.isoformat(),
         "decided_at": iso(booking.decided_at),
@@ -107,8 +109,14 @@ def _record(
 
 
 # -- requesting -----------------------------------------------------------------------------
-def _overlapping(session: Any, asset_id: uuid.UUID, start: datetime, end: datetime,
-                 *, exclude: uuid.UUID | None = None) -> list[Booking]:
+def _overlapping(
+    session: Any,
+    asset_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    exclude: uuid.UUID | None = None,
+) -> list[Booking]:
     query = select(Booking).where(
         Booking.asset_id == asset_id,
         Booking.state.in_([s.value for s in ACTIVE_STATES]),
@@ -119,8 +127,14 @@ def _overlapping(session: Any, asset_id: uuid.UUID, start: datetime, end: dateti
     return list(session.scalars(query.order_by(Booking.planned_start)))
 
 
-def _peak_load(session: Any, asset_id: uuid.UUID, start: datetime, end: datetime,
-               *, exclude: uuid.UUID | None = None) -> int:
+def _peak_load(
+    session: Any,
+    asset_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    exclude: uuid.UUID | None = None,
+) -> int:
     """Most units in use at any instant of [start, end) by active bookings of the asset."""
     rows = _overlapping(session, asset_id, start, end, exclude=exclude)
     # Load only rises at a start, so checking the window start and each booking start suffices.
@@ -137,27 +151,42 @@ def bookable_asset(session: Any, asset_id: uuid.UUID, *, field: str = "asset_id"
     if asset is None:
         raise Invalid("Unknown asset.", errors={field: ["No such asset in the catalog."]})
     if asset.status != "active":
-        raise Invalid(f"Asset {asset.name} is {asset.status} and cannot be booked.",
-                      errors={field: [f"Asset is {asset.status}."]})
+        raise Invalid(
+            f"Asset {asset.name} is {asset.status} and cannot be booked.",
+            errors={field: [f"Asset is {asset.status}."]},
+        )
     if asset.booking_mode == "quantity":
-        raise Invalid("Procurement items are ordered as call-offs (POST /orders), not booked.",
-                      errors={field: ["Not a bookable asset."]})
+        raise Invalid(
+            "Procurement items are ordered as call-offs (POST /orders), not booked.",
+            errors={field: ["Not a bookable asset."]},
+        )
     return asset
 
 
 def check_fits(
-    session: Any, asset: AssetView, start: datetime, end: datetime, quantity: int, *,
-    priority: Priority, now: datetime, exclude: uuid.UUID | None = None,
+    session: Any,
+    asset: AssetView,
+    start: datetime,
+    end: datetime,
+    quantity: int,
+    *,
+    priority: Priority,
+    now: datetime,
+    exclude: uuid.UUID | None = None,
 ) -> list[Booking]:
     """Refuse a window the asset cannot take; returns slot conflicts an acute request may
     preempt (always empty for other priorities: those conflicts are refused here)."""
     if quantity > asset.capacity:
-        raise Invalid(f"{asset.name} has capacity {asset.capacity}.",
-                      errors={"quantity": [f"Must be at most {asset.capacity}."]})
+        raise Invalid(
+            f"{asset.name} has capacity {asset.capacity}.",
+            errors={"quantity": [f"Must be at most {asset.capacity}."]},
+        )
     lead = (start - now).total_seconds()
     if priority is not Priority.ACUTE and lead < asset.notice_seconds:
-        raise Invalid(f"{asset.name} needs {asset.readiness_notice} notice.",
-                      errors={"start": [f"Must be at least {asset.readiness_notice} from now."]})
+        raise Invalid(
+            f"{asset.name} needs {asset.readiness_notice} notice.",
+            errors={"start": [f"Must be at least {asset.readiness_notice} from now."]},
+        )
     if not is_published(session, asset.asset_id, start, end):
         raise Conflict(
             f"{asset.name} is not published as available for the whole window (outside the "
@@ -174,13 +203,19 @@ def check_fits(
         return clashes
     free = asset.capacity - _peak_load(session, asset.asset_id, start, end, exclude=exclude)
     if quantity > free:
-        raise Conflict(f"{asset.name} has {free} of {asset.capacity} units free in that window.",
-                       errors={"quantity": [f"Only {free} free in the window."]})
+        raise Conflict(
+            f"{asset.name} has {free} of {asset.capacity} units free in that window.",
+            errors={"quantity": [f"Only {free} free in the window."]},
+        )
     return []
 
 
 def create_request(
-    uow: UnitOfWork, *, principal: Principal, booking_in: dict[str, Any], now: datetime,
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    booking_in: dict[str, Any],
+    now: datetime,
     series_id: uuid.UUID | None = None,
 ) -> Booking:
     """Validate and insert one request (shared by single requests and series occurrences)."""
@@ -192,16 +227,27 @@ def create_request(
     quantity = booking_in.get("quantity", 1)
     clashes = check_fits(session, asset, start, end, quantity, priority=priority, now=now)
     booking = Booking(
-        id=uuid.uuid4(), asset_id=asset.asset_id, owner_org=asset.owner_org,
-        requester_org=principal.org, requested_by=principal.sub, category=asset.category,
+        id=uuid.uuid4(),
+        asset_id=asset.asset_id,
+        owner_org=asset.owner_org,
+        requester_org=principal.org,
+        requested_by=principal.sub,
+        category=asset.category,
         holds_slot=asset.booking_mode == "slot" and not clashes,
-        needs_preemption=bool(clashes), series_id=series_id,
-        planned_start=start, planned_end=end, quantity=quantity, priority=int(priority),
+        needs_preemption=bool(clashes),
+        series_id=series_id,
+        planned_start=start,
+        planned_end=end,
+        quantity=quantity,
+        priority=int(priority),
         legal_basis=LegalBasis(booking_in["legal_basis"]).value,
-        purpose=booking_in["purpose"], contact=booking_in["contact"],
-        state=State.REQUESTED.value, tariff=tariff_at(asset.tariffs, start),
+        purpose=booking_in["purpose"],
+        contact=booking_in["contact"],
+        state=State.REQUESTED.value,
+        tariff=tariff_at(asset.tariffs, start),
         expires_at=expiry_deadline(requested_at=now, start=start, priority=priority),
-        created_at=now, version=1,
+        created_at=now,
+        version=1,
     )
     try:
         # Added inside the savepoint so a refused insert leaves nothing pending to re-flush.
@@ -211,15 +257,20 @@ def create_request(
     except IntegrityError as exc:  # the exclusion constraint caught a concurrent request
         other = _overlapping(session, asset.asset_id, start, end)
         named = f" (booking {other[0].id})" if other else ""
-        raise Conflict(f"{asset.name} is already booked in that window{named}.",
-                       conflicting_booking=str(other[0].id) if other else None) from exc
+        raise Conflict(
+            f"{asset.name} is already booked in that window{named}.",
+            conflicting_booking=str(other[0].id) if other else None,
+        ) from exc
     extra = {"conflicts_with": [str(c.id) for c in clashes]} if clashes else {}
     _record(uow, booking, "request", None, principal, None, event="booking.requested", **extra)
     return booking
 
 
 def request_booking(
-    uow: UnitOfWork, *, principal: Principal, booking_in: dict[str, Any],
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    booking_in: dict[str, Any],
     now: datetime | None = None,
 ) -> Booking:
     """A police planner requests an asset for a window; the request holds capacity at once.
@@ -276,8 +327,9 @@ def list_bookings(
     if asset_id is not None:
         query = query.where(Booking.asset_id == asset_id)
     if organisation is not None:
-        query = query.where(or_(Booking.requester_org == organisation,
-                                Booking.owner_org == organisation))
+        query = query.where(
+            or_(Booking.requester_org == organisation, Booking.owner_org == organisation)
+        )
     if period_start is not None:
         query = query.where(Booking.planned_end > period_start)
     if period_end is not None:
@@ -305,8 +357,13 @@ def pending_approvals(uow: UnitOfWork, *, principal: Principal) -> dict[str, Any
         .order_by(Booking.priority, Booking.expires_at, Booking.id)
         .limit(200)
     ).all()
-    counts: dict[str, int] = {"total": 0, "priority_1": 0, "priority_2": 0, "priority_3": 0,
-                              "needs_preemption": 0}
+    counts: dict[str, int] = {
+        "total": 0,
+        "priority_1": 0,
+        "priority_2": 0,
+        "priority_3": 0,
+        "needs_preemption": 0,
+    }
     for row in uow.session.execute(
         select(Booking.priority, Booking.needs_preemption, func.count())
         .where(Booking.owner_org == principal.org, Booking.state == State.REQUESTED.value)
@@ -334,7 +391,9 @@ def _check_party(principal: Principal, booking: Booking, action: Action) -> None
     if party is Party.REQUESTER and not (
         principal.has_role(PLANNER) and principal.org == booking.requester_org
     ):
-        raise Forbidden(f"Only the requesting unit ({booking.requester_org}) may {action.value} it.")
+        raise Forbidden(
+            f"Only the requesting unit ({booking.requester_org}) may {action.value} it."
+        )
 
 
 def transition(
@@ -368,8 +427,13 @@ def transition(
             current_state="expired",
         )
     if action is Action.APPROVE and booking.needs_preemption:
-        clashes = _overlapping(session, booking.asset_id, booking.planned_start,
-                               booking.planned_end, exclude=booking.id)
+        clashes = _overlapping(
+            session,
+            booking.asset_id,
+            booking.planned_start,
+            booking.planned_end,
+            exclude=booking.id,
+        )
         if clashes:
             raise Conflict(
                 "This acute request overlaps other bookings: preempt them "
@@ -380,8 +444,10 @@ def transition(
         booking.holds_slot, booking.needs_preemption = True, False
     if action is Action.COMPLETE:
         if actual_start is None or actual_end is None:
-            raise Invalid("Completing needs the actual start and end.",
-                          errors={"actual_start": ["Required."], "actual_end": ["Required."]})
+            raise Invalid(
+                "Completing needs the actual start and end.",
+                errors={"actual_start": ["Required."], "actual_end": ["Required."]},
+            )
         booking.actual_start, booking.actual_end = actual_start, actual_end
         booking.usage_quantity = usage_hours(actual_start, actual_end)
     elif action is Action.START:
@@ -403,85 +469,147 @@ def transition(
             session.flush()
     except IntegrityError as exc:
         raise Conflict("The new window overlaps another booking of the asset.") from exc
-    _record(uow, booking, action.value, current, principal, reason, event=EVENT_OF[action],
-            **extra)
+    _record(uow, booking, action.value, current, principal, reason, event=EVENT_OF[action], **extra)
     return booking
 
 
-def _counter_offer(uow: UnitOfWork, booking: Booking, asset_id: uuid.UUID | None,
-                   start: datetime | None, end: datetime | None, now: datetime) -> dict[str, Any]:
+def _counter_offer(
+    uow: UnitOfWork,
+    booking: Booking,
+    asset_id: uuid.UUID | None,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
     """The owner proposes another window and/or asset; it must itself be free."""
     new_asset_id = asset_id or booking.asset_id
     new_start, new_end = start or booking.planned_start, end or booking.planned_end
-    if (new_asset_id, new_start, new_end) == (booking.asset_id, booking.planned_start,
-                                              booking.planned_end):
-        raise Invalid("A counter-offer proposes another window or asset.",
-                      errors={"start": ["Same as the request."]})
+    if (new_asset_id, new_start, new_end) == (
+        booking.asset_id,
+        booking.planned_start,
+        booking.planned_end,
+    ):
+        raise Invalid(
+            "A counter-offer proposes another window or asset.",
+            errors={"start": ["Same as the request."]},
+        )
     check_window(new_start, new_end, now=now)
     asset = bookable_asset(uow.session, new_asset_id)
     if asset.owner_org != booking.owner_org:
-        raise Invalid("You can only offer your own assets.",
-                      errors={"asset_id": ["Not your asset."]})
-    check_fits(uow.session, asset, new_start, new_end, booking.quantity,
-               priority=Priority.PLANNED_OPERATION, now=now, exclude=booking.id)
+        raise Invalid(
+            "You can only offer your own assets.", errors={"asset_id": ["Not your asset."]}
+        )
+    check_fits(
+        uow.session,
+        asset,
+        new_start,
+        new_end,
+        booking.quantity,
+        priority=Priority.PLANNED_OPERATION,
+        now=now,
+        exclude=booking.id,
+    )
     booking.counter_asset_id, booking.counter_start, booking.counter_end = (
-        new_asset_id, new_start, new_end)
-    return {"asset_id": str(new_asset_id), "start": new_start.isoformat(),
-            "end": new_end.isoformat()}
+        new_asset_id,
+        new_start,
+        new_end,
+    )
+    return {
+        "asset_id": str(new_asset_id),
+        "start": new_start.isoformat(),
+        "end": new_end.isoformat(),
+    }
 
 
 def _accept_counter_offer(uow: UnitOfWork, booking: Booking, now: datetime) -> None:
     """The requester accepts: the booking moves to the offered window/asset, approved."""
     assert booking.counter_start and booking.counter_end and booking.counter_asset_id
     asset = bookable_asset(uow.session, booking.counter_asset_id)
-    check_fits(uow.session, asset, booking.counter_start, booking.counter_end, booking.quantity,
-               priority=Priority.PLANNED_OPERATION, now=now, exclude=booking.id)
+    check_fits(
+        uow.session,
+        asset,
+        booking.counter_start,
+        booking.counter_end,
+        booking.quantity,
+        priority=Priority.PLANNED_OPERATION,
+        now=now,
+        exclude=booking.id,
+    )
     booking.asset_id, booking.category = asset.asset_id, asset.category
     booking.planned_start, booking.planned_end = booking.counter_start, booking.counter_end
     booking.holds_slot = asset.booking_mode == "slot"
     booking.tariff = tariff_at(asset.tariffs, booking.planned_start)
 
 
-def _preempt(uow: UnitOfWork, principal: Principal, displaced: Booking,
-             by_booking_id: uuid.UUID | None, now: datetime, reason: str | None) -> dict[str, Any]:
+def _preempt(
+    uow: UnitOfWork,
+    principal: Principal,
+    displaced: Booking,
+    by_booking_id: uuid.UUID | None,
+    now: datetime,
+    reason: str | None,
+) -> dict[str, Any]:
     """Displace an approved booking for an acute request of the same asset, which is approved
     in the same transaction; the displaced unit is told why and offered free alternatives."""
     if by_booking_id is None:
-        raise Invalid("Name the acute request that displaces this booking.",
-                      errors={"by_booking_id": ["Required."]})
+        raise Invalid(
+            "Name the acute request that displaces this booking.",
+            errors={"by_booking_id": ["Required."]},
+        )
     acute = get_booking(uow, principal=principal, booking_id=by_booking_id, for_update=True)
     if acute.asset_id != displaced.asset_id:
         raise Conflict("The acute request is for another asset.")
-    if not (acute.planned_start < displaced.planned_end
-            and displaced.planned_start < acute.planned_end):
+    if not (
+        acute.planned_start < displaced.planned_end and displaced.planned_start < acute.planned_end
+    ):
         raise Conflict("The acute request does not overlap this booking.")
-    check_preemption(displaced_priority=displaced.priority, displacing_priority=acute.priority,
-                     displaced_state=State(displaced.state))
+    check_preemption(
+        displaced_priority=displaced.priority,
+        displacing_priority=acute.priority,
+        displaced_state=State(displaced.state),
+    )
     if acute.state != State.REQUESTED.value:
-        raise Conflict(f"The acute request is {acute.state}, not requested.",
-                       current_state=acute.state)
-    alternatives = find_free(uow.session, start=displaced.planned_start,
-                             end=displaced.planned_end, quantity=displaced.quantity,
-                             category=displaced.category, exclude_asset=displaced.asset_id,
-                             now=now, limit=ALTERNATIVES_SHOWN)
+        raise Conflict(
+            f"The acute request is {acute.state}, not requested.", current_state=acute.state
+        )
+    alternatives = find_free(
+        uow.session,
+        start=displaced.planned_start,
+        end=displaced.planned_end,
+        quantity=displaced.quantity,
+        category=displaced.category,
+        exclude_asset=displaced.asset_id,
+        now=now,
+        limit=ALTERNATIVES_SHOWN,
+    )
     displaced.preempted_by = acute.id
     displaced.alternatives = alternatives
     displaced.holds_slot = False
     uow.session.flush()
     # Approve the acute request now that its window is free (other clashes still refuse it).
-    still_clashing = [b for b in _overlapping(uow.session, acute.asset_id, acute.planned_start,
-                                              acute.planned_end, exclude=acute.id)
-                      if b.id != displaced.id and b.holds_slot]
+    still_clashing = [
+        b
+        for b in _overlapping(
+            uow.session, acute.asset_id, acute.planned_start, acute.planned_end, exclude=acute.id
+        )
+        if b.id != displaced.id and b.holds_slot
+    ]
     if not still_clashing:
         previous = State(acute.state)
         acute.holds_slot, acute.needs_preemption = True, False
         acute.state, acute.decided_at = State.APPROVED.value, now
         acute.version += 1
         uow.session.flush()
-        _record(uow, acute, Action.APPROVE.value, previous, principal,
-                f"approved by preempting booking {displaced.id}", event="booking.approved")
-    return {"preempted_by": str(acute.id), "alternatives": alternatives,
-            "charge_displaced": False}
+        _record(
+            uow,
+            acute,
+            Action.APPROVE.value,
+            previous,
+            principal,
+            f"approved by preempting booking {displaced.id}",
+            event="booking.approved",
+        )
+    return {"preempted_by": str(acute.id), "alternatives": alternatives, "charge_displaced": False}
 
 
 def expire_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int = 500) -> int:
@@ -489,8 +617,10 @@ def expire_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int =
     now = now or _now()
     overdue = uow.session.scalars(
         select(Booking)
-        .where(Booking.state.in_([State.REQUESTED.value, State.COUNTER_OFFERED.value]),
-               Booking.expires_at <= now)
+        .where(
+            Booking.state.in_([State.REQUESTED.value, State.COUNTER_OFFERED.value]),
+            Booking.expires_at <= now,
+        )
         .order_by(Booking.expires_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -499,6 +629,13 @@ def expire_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int =
         current = State(booking.state)
         booking.state = next_state(current, Action.EXPIRE).value
         booking.version += 1
-        _record(uow, booking, Action.EXPIRE.value, current, None, "not decided in time",
-                event="booking.expired")
+        _record(
+            uow,
+            booking,
+            Action.EXPIRE.value,
+            current,
+            None,
+            "not decided in time",
+            event="booking.expired",
+        )
     return len(overdue)

@@ -142,15 +142,23 @@ class AssetById(MethodView):
     @require_roles()
     @blp.arguments(AssetUpdate)
     @blp.response(200, AssetRead)
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True,
-                          "schema": {"type": "string"}}])
+    @blp.doc(
+        parameters=[
+            {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
+        ]
+    )
     def patch(self, changes: dict[str, Any], asset_id: uuid.UUID) -> Any:
         """Change an asset (owner); needs If-Match, a stale copy gets 412"""
         expected = if_match_version()
         principal = current_principal()
         with request_uow() as uow:
-            asset = service.update_asset(uow, principal=principal, asset_id=asset_id,
-                                         changes=changes, expected_version=expected)
+            asset = service.update_asset(
+                uow,
+                principal=principal,
+                asset_id=asset_id,
+                changes=changes,
+                expected_version=expected,
+            )
             response = _asset_response(asset)
             uow.commit()
         return response
@@ -176,8 +184,9 @@ class Tariffs(MethodView):
     def get(self, asset_id: uuid.UUID) -> Any:
         """List an asset's tariff periods (illustrative prices in the demo)"""
         with request_uow() as uow:
-            return json_response(TariffRead(many=True).dump(
-                service.get_asset(uow, asset_id=asset_id).tariffs))
+            return json_response(
+                TariffRead(many=True).dump(service.get_asset(uow, asset_id=asset_id).tariffs)
+            )
 
     @require_roles()
     @blp.arguments(TariffIn)
@@ -185,9 +194,11 @@ class Tariffs(MethodView):
     def post(self, tariff_in: dict[str, Any], asset_id: uuid.UUID) -> Any:
         """Set a tariff for a new period (owner); periods must not overlap"""
         return _change(
-            lambda uow, p: service.add_tariff(uow, principal=p, asset_id=asset_id,
-                                              tariff_in=tariff_in),
-            TariffRead(), 201,
+            lambda uow, p: service.add_tariff(
+                uow, principal=p, asset_id=asset_id, tariff_in=tariff_in
+            ),
+            TariffRead(),
+            201,
         )
 
 
@@ -204,11 +215,14 @@ class Availability(MethodView):
                 start = query.get("start") or datetime.now(UTC)
                 end = query.get("end") or start + timedelta(days=31)
                 intervals = availability.concrete_availability(
-                    uow, asset_id=asset_id, start=start, end=end)
-                return json_response(IntervalRead(many=True).dump(
-                    [{"start": s, "end": e} for s, e in intervals]))
-            return json_response(WindowRead(many=True).dump(
-                availability.list_windows(uow, asset_id=asset_id)))
+                    uow, asset_id=asset_id, start=start, end=end
+                )
+                return json_response(
+                    IntervalRead(many=True).dump([{"start": s, "end": e} for s, e in intervals])
+                )
+            return json_response(
+                WindowRead(many=True).dump(availability.list_windows(uow, asset_id=asset_id))
+            )
 
     @require_roles()
     @blp.arguments(WindowIn)
@@ -216,9 +230,11 @@ class Availability(MethodView):
     def post(self, window_in: dict[str, Any], asset_id: uuid.UUID) -> Any:
         """Publish a one-off window or a weekly rule in local time (owner)"""
         return _change(
-            lambda uow, p: availability.publish_window(uow, principal=p, asset_id=asset_id,
-                                                       window_in=window_in),
-            WindowRead(), 201,
+            lambda uow, p: availability.publish_window(
+                uow, principal=p, asset_id=asset_id, window_in=window_in
+            ),
+            WindowRead(),
+            201,
         )
 
 
@@ -228,8 +244,11 @@ class AvailabilityWindowById(MethodView):
     @blp.response(204)
     def delete(self, asset_id: uuid.UUID, window_id: uuid.UUID) -> Any:
         """Withdraw a published window (owner)"""
-        return _change(lambda uow, p: availability.withdraw_window(
-            uow, principal=p, asset_id=asset_id, window_id=window_id))
+        return _change(
+            lambda uow, p: availability.withdraw_window(
+                uow, principal=p, asset_id=asset_id, window_id=window_id
+            )
+        )
 
 
 @blp.route("/assets/<uuid:asset_id>/blackouts")
@@ -239,8 +258,9 @@ class Blackouts(MethodView):
     def get(self, asset_id: uuid.UUID) -> Any:
         """Defence's own use of the asset"""
         with request_uow() as uow:
-            return json_response(BlackoutRead(many=True).dump(
-                availability.list_blackouts(uow, asset_id=asset_id)))
+            return json_response(
+                BlackoutRead(many=True).dump(availability.list_blackouts(uow, asset_id=asset_id))
+            )
 
     @require_roles()
     @blp.arguments(BlackoutIn)
@@ -248,9 +268,11 @@ class Blackouts(MethodView):
     def post(self, blackout_in: dict[str, Any], asset_id: uuid.UUID) -> Any:
         """Block a period for Defence's own use (owner); overrides availability"""
         return _change(
-            lambda uow, p: availability.add_blackout(uow, principal=p, asset_id=asset_id,
-                                                     blackout_in=blackout_in),
-            BlackoutRead(), 201,
+            lambda uow, p: availability.add_blackout(
+                uow, principal=p, asset_id=asset_id, blackout_in=blackout_in
+            ),
+            BlackoutRead(),
+            201,
         )
 
 
@@ -260,8 +282,11 @@ class BlackoutById(MethodView):
     @blp.response(204)
     def delete(self, asset_id: uuid.UUID, blackout_id: uuid.UUID) -> Any:
         """Remove a blackout (owner)"""
-        return _change(lambda uow, p: availability.remove_blackout(
-            uow, principal=p, asset_id=asset_id, blackout_id=blackout_id))
+        return _change(
+            lambda uow, p: availability.remove_blackout(
+                uow, principal=p, asset_id=asset_id, blackout_id=blackout_id
+            )
+        )
 
 
 @blp.route("/contracts")
@@ -293,5 +318,6 @@ class ContractById(MethodView):
     def get(self, contract_id: uuid.UUID) -> Any:
         """One framework contract with its price tiers"""
         with request_uow() as uow:
-            return json_response(ContractRead().dump(
-                contracts.get_contract(uow, contract_id=contract_id)))
+            return json_response(
+                ContractRead().dump(contracts.get_contract(uow, contract_id=contract_id))
+            )

@@ -36,47 +36,67 @@ def _check_in_tariff(asset: Asset, first: date, last: date) -> None:
     if not tariff_covers(asset, first, last):
         raise Invalid(
             "Availability must lie inside a tariff period, so every use can be priced.",
-            errors={"valid_to" if first != last else "start_at": [
-                "Not covered by the asset's tariff periods."
-            ]},
+            errors={
+                "valid_to" if first != last else "start_at": [
+                    "Not covered by the asset's tariff periods."
+                ]
+            },
         )
 
 
 def publish_window(
-    uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, window_in: dict[str, Any],
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    asset_id: uuid.UUID,
+    window_in: dict[str, Any],
     now: datetime | None = None,
 ) -> AvailabilityWindow:
     """An owner publishes a one-off window or a weekly rule (local time, DST-correct)."""
     asset = owned_asset(uow, principal=principal, asset_id=asset_id)
     if asset.status == "retired":
-        raise Invalid("A retired asset publishes no availability.",
-                      errors={"asset_id": ["Asset is retired."]})
+        raise Invalid(
+            "A retired asset publishes no availability.", errors={"asset_id": ["Asset is retired."]}
+        )
     now = now or datetime.now(UTC)
-    row = AvailabilityWindow(id=uuid.uuid4(), asset_id=asset.id, created_by=principal.sub,
-                             timezone=window_in.get("timezone") or DEFAULT_TZ,
-                             note=window_in.get("note"))
+    row = AvailabilityWindow(
+        id=uuid.uuid4(),
+        asset_id=asset.id,
+        created_by=principal.sub,
+        timezone=window_in.get("timezone") or DEFAULT_TZ,
+        note=window_in.get("note"),
+    )
     if window_in["kind"] == "one_off":
         start, end = window_in.get("start_at"), window_in.get("end_at")
         if start is None or end is None:
-            raise Invalid("A one-off window needs start_at and end_at.",
-                          errors={"start_at": ["Required for one_off."],
-                                  "end_at": ["Required for one_off."]})
+            raise Invalid(
+                "A one-off window needs start_at and end_at.",
+                errors={"start_at": ["Required for one_off."], "end_at": ["Required for one_off."]},
+            )
         if end <= start:
-            raise Invalid("The end must be after the start.",
-                          errors={"end_at": ["Must be after start_at."]})
+            raise Invalid(
+                "The end must be after the start.", errors={"end_at": ["Must be after start_at."]}
+            )
         if end <= now:
             raise Invalid("The window lies in the past.", errors={"end_at": ["In the past."]})
         _check_in_tariff(asset, start.date(), end.date())
         row.kind, row.start_at, row.end_at = "one_off", start, end
     else:
-        missing = [f for f in ("weekdays", "start_time", "end_time", "valid_from", "valid_to")
-                   if window_in.get(f) is None]
+        missing = [
+            f
+            for f in ("weekdays", "start_time", "end_time", "valid_from", "valid_to")
+            if window_in.get(f) is None
+        ]
         if missing:
-            raise Invalid("A recurring window needs weekdays, times and a validity period.",
-                          errors={f: ["Required for recurring."] for f in missing})
+            raise Invalid(
+                "A recurring window needs weekdays, times and a validity period.",
+                errors={f: ["Required for recurring."] for f in missing},
+            )
         if window_in["valid_to"] < window_in["valid_from"]:
-            raise Invalid("The rule must end on or after it starts.",
-                          errors={"valid_to": ["Must not be before valid_from."]})
+            raise Invalid(
+                "The rule must end on or after it starts.",
+                errors={"valid_to": ["Must not be before valid_from."]},
+            )
         if window_in["start_time"] == window_in["end_time"]:
             raise Invalid("A window needs a duration.", errors={"end_time": ["Equals start."]})
         _check_in_tariff(asset, window_in["valid_from"], window_in["valid_to"])
@@ -110,9 +130,14 @@ def add_blackout(
     asset = owned_asset(uow, principal=principal, asset_id=asset_id)
     if blackout_in["end_at"] <= blackout_in["start_at"]:
         raise Invalid("The end must be after the start.", errors={"end_at": ["Must be after."]})
-    row = Blackout(id=uuid.uuid4(), asset_id=asset.id, start_at=blackout_in["start_at"],
-                   end_at=blackout_in["end_at"], reason=blackout_in["reason"],
-                   created_by=principal.sub)
+    row = Blackout(
+        id=uuid.uuid4(),
+        asset_id=asset.id,
+        start_at=blackout_in["start_at"],
+        end_at=blackout_in["end_at"],
+        reason=blackout_in["reason"],
+        created_by=principal.sub,
+    )
     uow.session.add(row)
     asset.version += 1
     emit_asset_event(uow, asset, "catalog.blackout.added", {"blackout_id": str(row.id)})
@@ -134,7 +159,8 @@ def remove_blackout(
 def list_windows(uow: UnitOfWork, *, asset_id: uuid.UUID) -> Sequence[AvailabilityWindow]:
     get_asset(uow, asset_id=asset_id)
     return uow.session.scalars(
-        select(AvailabilityWindow).where(AvailabilityWindow.asset_id == asset_id)
+        select(AvailabilityWindow)
+        .where(AvailabilityWindow.asset_id == asset_id)
         .order_by(AvailabilityWindow.created_at)
     ).all()
 
@@ -157,8 +183,11 @@ def concrete_availability(
     windows = list_windows(uow, asset_id=asset_id)
     blackouts = list_blackouts(uow, asset_id=asset_id)
     return available(
-        one_off=[(w.start_at, w.end_at) for w in windows
-                 if w.kind == "one_off" and w.start_at and w.end_at],
+        one_off=[
+            (w.start_at, w.end_at)
+            for w in windows
+            if w.kind == "one_off" and w.start_at and w.end_at
+        ],
         recurring=[recurrence_of(w) for w in windows if w.kind == "recurring"],
         blackouts=[(b.start_at, b.end_at) for b in blackouts],
         lo=start,

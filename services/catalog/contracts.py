@@ -58,10 +58,18 @@ def create_contract(
             problems.append(f"{asset.name} belongs to {asset.owner_org}.")
     if problems:
         raise Invalid("The contract's items are not all yours.", errors={"item_ids": problems})
-    if session.scalar(select(FrameworkContract.id).where(
-            FrameworkContract.reference == contract_in["reference"])) is not None:
-        raise Conflict(f"Contract reference {contract_in['reference']!r} already exists.",
-                       errors={"reference": ["Already used."]})
+    if (
+        session.scalar(
+            select(FrameworkContract.id).where(
+                FrameworkContract.reference == contract_in["reference"]
+            )
+        )
+        is not None
+    ):
+        raise Conflict(
+            f"Contract reference {contract_in['reference']!r} already exists.",
+            errors={"reference": ["Already used."]},
+        )
     row = FrameworkContract(
         id=uuid.uuid4(),
         owner_org=principal.org,

@@ -36,18 +36,12 @@ class TariffIn(Schema):
     # Money fields have no ``places``: marshmallow would silently round 12.345 to 12.34 on load;
     # exact decimals reach Tariff.check, which refuses more than two.
     unit = fields.Enum(TariffUnit, by_value=True, required=True)
-    full_cost_rate = fields.Decimal(
-        as_string=True, required=True, validate=STORABLE_MONEY
-    )
-    marginal_cost_rate = fields.Decimal(
-        as_string=True, required=True, validate=STORABLE_MONEY
-    )
+    full_cost_rate = fields.Decimal(as_string=True, required=True, validate=STORABLE_MONEY)
+    marginal_cost_rate = fields.Decimal(as_string=True, required=True, validate=STORABLE_MONEY)
     mobilisation_fee = fields.Decimal(
         as_string=True, load_default=Decimal("0.00"), validate=STORABLE_MONEY
     )
-    market_reference_price = fields.Decimal(
-        as_string=True, required=True, validate=STORABLE_MONEY
-    )
+    market_reference_price = fields.Decimal(as_string=True, required=True, validate=STORABLE_MONEY)
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
 
@@ -215,8 +209,9 @@ class BlackoutRead(Schema):
 class TierIn(Schema):
     min_quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     # No ``places``: marshmallow would round 95.555 to 95.56 on load; check_price_tiers refuses it.
-    unit_price = fields.Decimal(required=True, as_string=True,
-                                validate=validate.Range(min=Decimal("0.00")))
+    unit_price = fields.Decimal(
+        required=True, as_string=True, validate=validate.Range(min=Decimal("0.00"))
+    )
 
 
 class ContractCreate(Schema):
@@ -227,8 +222,9 @@ class ContractCreate(Schema):
     valid_to = fields.Date(required=True)
     total_volume = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     item_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=100))
-    tiers = fields.List(fields.Nested(TierIn), required=True,
-                        validate=validate.Length(min=1, max=20))
+    tiers = fields.List(
+        fields.Nested(TierIn), required=True, validate=validate.Length(min=1, max=20)
+    )
 
 
 class ContractRead(Schema):

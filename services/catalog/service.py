@@ -176,7 +176,11 @@ def update_asset(
 
 
 def retire_asset(
-    uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, reason: str,
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    asset_id: uuid.UUID,
+    reason: str,
     now: datetime | None = None,
 ) -> Asset:
     """Retire an asset; refused while bookings that are still to come hold it."""
@@ -185,11 +189,13 @@ def retire_asset(
         raise Conflict(f"Asset {asset.name} is already retired.")
     now = now or datetime.now(UTC)
     holding = uow.session.scalars(
-        select(AssetCommitment.booking_id).where(
+        select(AssetCommitment.booking_id)
+        .where(
             AssetCommitment.asset_id == asset.id,
             AssetCommitment.state.in_(ACTIVE_BOOKING_STATES),
             AssetCommitment.planned_end > now,
-        ).order_by(AssetCommitment.planned_start)
+        )
+        .order_by(AssetCommitment.planned_start)
     ).all()
     if holding:
         raise Conflict(
@@ -266,9 +272,19 @@ def list_assets(
     """A page of assets (rows, not ORM objects: lists must be cheap) and the next cursor."""
     key_column, descending = SORTS[sort]
     query = select(
-        Asset.id, Asset.owner_org, Asset.registration, Asset.name, Asset.category,
-        Asset.booking_mode, Asset.home_base, Asset.regions, Asset.capacity,
-        Asset.readiness_notice, Asset.status, Asset.version, key_column.label("sort_key"),
+        Asset.id,
+        Asset.owner_org,
+        Asset.registration,
+        Asset.name,
+        Asset.category,
+        Asset.booking_mode,
+        Asset.home_base,
+        Asset.regions,
+        Asset.capacity,
+        Asset.readiness_notice,
+        Asset.status,
+        Asset.version,
+        key_column.label("sort_key"),
     )
     if category is not None:
         query = query.where(Asset.category == category.value)

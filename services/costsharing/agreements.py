@@ -15,9 +15,19 @@ from shared.auth import ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, NotFound, PreconditionFailed
 
-TERM_FIELDS = ("legal_basis", "category", "owner_org", "requester_org", "valid_from", "valid_to",
-               "price_basis", "requester_share_pct", "charge_mobilisation",
-               "cancellation_free_hours", "cancellation_pct")
+TERM_FIELDS = (
+    "legal_basis",
+    "category",
+    "owner_org",
+    "requester_org",
+    "valid_from",
+    "valid_to",
+    "price_basis",
+    "requester_share_pct",
+    "charge_mobilisation",
+    "cancellation_free_hours",
+    "cancellation_pct",
+)
 
 
 def terms_of(row: Agreement) -> AgreementTerms:
@@ -36,8 +46,11 @@ def terms_of(row: Agreement) -> AgreementTerms:
 
 
 def _snapshot(row: Agreement) -> dict[str, Any]:
-    return {f: (str(v) if v is not None and not isinstance(v, bool | int) else v)
-            for f in TERM_FIELDS for v in [getattr(row, f)]}
+    return {
+        f: (str(v) if v is not None and not isinstance(v, bool | int) else v)
+        for f in TERM_FIELDS
+        for v in [getattr(row, f)]
+    }
 
 
 def _refuse_ties(uow: UnitOfWork, row: Agreement) -> None:
@@ -45,8 +58,8 @@ def _refuse_ties(uow: UnitOfWork, row: Agreement) -> None:
     uow.session.connection().exec_driver_sql("LOCK TABLE agreements IN SHARE ROW EXCLUSIVE MODE")
     terms = terms_of(row)
     for other in uow.session.scalars(
-            select(Agreement).where(Agreement.legal_basis == row.legal_basis,
-                                    Agreement.id != row.id)):
+        select(Agreement).where(Agreement.legal_basis == row.legal_basis, Agreement.id != row.id)
+    ):
         if terms.ties_with(terms_of(other)):
             raise Conflict(
                 f"Agreement {other.name!r} ({other.id}) would cover the same bookings with the "
@@ -67,14 +80,21 @@ def create_agreement(
     _refuse_ties(uow, row)
     uow.session.add(row)
     uow.session.flush()
-    uow.session.add(AgreementVersion(agreement_id=row.id, version=1, terms=_snapshot(row),
-                                     changed_by=principal.sub))
+    uow.session.add(
+        AgreementVersion(
+            agreement_id=row.id, version=1, terms=_snapshot(row), changed_by=principal.sub
+        )
+    )
     return row
 
 
 def update_agreement(
-    uow: UnitOfWork, *, principal: Principal, agreement_id: uuid.UUID,
-    changes: dict[str, Any], expected_version: int,
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    agreement_id: uuid.UUID,
+    changes: dict[str, Any],
+    expected_version: int,
 ) -> Agreement:
     """A new version of the terms; allocations already made keep the version they used."""
     if not principal.has_role(ADMIN):
@@ -84,22 +104,28 @@ def update_agreement(
     if row is None:
         raise NotFound(f"Agreement {agreement_id} does not exist.")
     if row.version != expected_version:
-        raise PreconditionFailed(f"The agreement is at version {row.version}; read it again.",
-                                 current_version=row.version)
+        raise PreconditionFailed(
+            f"The agreement is at version {row.version}; read it again.",
+            current_version=row.version,
+        )
     for field, value in changes.items():
         setattr(row, field, value.value if hasattr(value, "value") else value)
     check_terms(terms_of(row))
     _refuse_ties(uow, row)
     row.version += 1
-    uow.session.add(AgreementVersion(agreement_id=row.id, version=row.version,
-                                     terms=_snapshot(row), changed_by=principal.sub))
+    uow.session.add(
+        AgreementVersion(
+            agreement_id=row.id, version=row.version, terms=_snapshot(row), changed_by=principal.sub
+        )
+    )
     uow.session.flush()
     return row
 
 
 def list_agreements(uow: UnitOfWork) -> Sequence[Agreement]:
     return uow.session.scalars(
-        select(Agreement).order_by(Agreement.legal_basis, Agreement.name)).all()
+        select(Agreement).order_by(Agreement.legal_basis, Agreement.name)
+    ).all()
 
 
 def get_agreement(uow: UnitOfWork, *, agreement_id: uuid.UUID) -> Agreement:
@@ -123,16 +149,30 @@ def _agreements_of(uow: UnitOfWork, legal_basis: str) -> dict[str, Agreement]:
     by_basis: dict[str, dict[str, Agreement]] = cached[1]
     rows = by_basis.get(legal_basis)
     if rows is None:
-        rows = by_basis[legal_basis] = {str(r.id): r for r in session.scalars(
-            select(Agreement).where(Agreement.legal_basis == legal_basis))}
+        rows = by_basis[legal_basis] = {
+            str(r.id): r
+            for r in session.scalars(select(Agreement).where(Agreement.legal_basis == legal_basis))
+        }
     return rows
 
 
-def applicable(uow: UnitOfWork, *, legal_basis: str, category: str, owner_org: str,
-               requester_org: str, on: date) -> Agreement | None:
+def applicable(
+    uow: UnitOfWork,
+    *,
+    legal_basis: str,
+    category: str,
+    owner_org: str,
+    requester_org: str,
+    on: date,
+) -> Agreement | None:
     """The most specific valid agreement for a use, or None (finance must decide)."""
     rows = _agreements_of(uow, legal_basis)
-    chosen = choose_agreement([terms_of(r) for r in rows.values()], legal_basis=legal_basis,
-                              category=category, owner_org=owner_org,
-                              requester_org=requester_org, on=on)
+    chosen = choose_agreement(
+        [terms_of(r) for r in rows.values()],
+        legal_basis=legal_basis,
+        category=category,
+        owner_org=owner_org,
+        requester_org=requester_org,
+        on=on,
+    )
     return rows[chosen.agreement_id] if chosen else None

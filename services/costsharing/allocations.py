@@ -39,13 +39,13 @@ REVIEWS: dict[tuple[str, str], str] = {
 SETTLEABLE = ("approved", "resolved")
 
 # Statements built once (Core, not ORM): per event, building them cost more than running them.
-_ALLOCATIONS = Allocation.__table__
+_ALLOCATIONS = Allocation.metadata.tables["allocations"]
 _CLAIM_ALLOCATION = (
     pg_insert(_ALLOCATIONS)
     .on_conflict_do_nothing(constraint="uq_allocation_booking_kind")
     .returning(_ALLOCATIONS.c.id)
 )
-_LEDGER_INSERT = insert(LedgerEntry.__table__)
+_LEDGER_INSERT = insert(LedgerEntry.metadata.tables["ledger_entries"])
 
 
 def allocation_data(a: Allocation) -> dict[str, Any]:
@@ -72,18 +72,38 @@ def allocation_data(a: Allocation) -> dict[str, Any]:
 
 
 def _emit(uow: UnitOfWork, allocation: Allocation, event_type: str, **extra: Any) -> None:
-    uow.add_event(event_type=event_type, topic=ALLOCATIONS_TOPIC, aggregate_type="allocation",
-                  aggregate_id=str(allocation.id), data={**allocation_data(allocation), **extra})
+    uow.add_event(
+        event_type=event_type,
+        topic=ALLOCATIONS_TOPIC,
+        aggregate_type="allocation",
+        aggregate_id=str(allocation.id),
+        data={**allocation_data(allocation), **extra},
+    )
 
 
-def _write_lines(session: Session, allocation: Allocation, lines: list[LedgerLine], entry: str,
-                 source_event_id: str) -> None:
+def _write_lines(
+    session: Session,
+    allocation: Allocation,
+    lines: list[LedgerLine],
+    entry: str,
+    source_event_id: str,
+) -> None:
     if lines:
-        session.execute(_LEDGER_INSERT, [
-            {"allocation_id": allocation.id, "org": x.org, "side": x.side, "kind": x.kind,
-             "entry": entry, "amount": x.amount, "source_event_id": source_event_id}
-            for x in lines
-        ])
+        session.execute(
+            _LEDGER_INSERT,
+            [
+                {
+                    "allocation_id": allocation.id,
+                    "org": x.org,
+                    "side": x.side,
+                    "kind": x.kind,
+                    "entry": entry,
+                    "amount": x.amount,
+                    "source_event_id": source_event_id,
+                }
+                for x in lines
+            ],
+        )
 
 
 def _apply_split(allocation: Allocation, split: Split | None) -> None:
@@ -92,22 +112,37 @@ def _apply_split(allocation: Allocation, split: Split | None) -> None:
     allocation.owner_amount = split.owner_amount if split else None
 
 
-def _new_allocation(uow: UnitOfWork, *, event: dict[str, Any], kind: str, source_id: str,
-                    usage: Decimal, used_on: date, agreement: Agreement | None,
-                    split: Split | None, basis: dict[str, Any]) -> Allocation | None:
+def _new_allocation(
+    uow: UnitOfWork,
+    *,
+    event: dict[str, Any],
+    kind: str,
+    source_id: str,
+    usage: Decimal,
+    used_on: date,
+    agreement: Agreement | None,
+    split: Split | None,
+    basis: dict[str, Any],
+) -> Allocation | None:
     """Record one allocation (once per source and kind, whatever the redeliveries)."""
     data = event["data"]
     session = uow.session
     values: dict[str, Any] = {
-        "id": uuid.uuid4(), "booking_id": uuid.UUID(source_id), "kind": kind,
+        "id": uuid.uuid4(),
+        "booking_id": uuid.UUID(source_id),
+        "kind": kind,
         "source_event_id": event["id"],
         "state": "proposed" if split is not None else "needs_agreement",
         "agreement_id": agreement.id if agreement else None,
         "agreement_version": agreement.version if agreement else None,
-        "requester_org": data["requester_org"], "owner_org": data["owner_org"],
+        "requester_org": data["requester_org"],
+        "owner_org": data["owner_org"],
         "category": data.get("category", "procurement_item"),
-        "legal_basis": data["legal_basis"], "usage_quantity": usage, "basis": basis,
-        "used_on": used_on, "occurred_at": datetime.fromisoformat(event["occurred_at"]),
+        "legal_basis": data["legal_basis"],
+        "usage_quantity": usage,
+        "basis": basis,
+        "used_on": used_on,
+        "occurred_at": datetime.fromisoformat(event["occurred_at"]),
         "version": 1,
         "total": split.total if split else None,
         "requester_amount": split.requester_amount if split else None,
@@ -122,9 +157,15 @@ def _new_allocation(uow: UnitOfWork, *, event: dict[str, Any], kind: str, source
     make_transient_to_detached(allocation)  # the row exists: track it without inserting again
     session.add(allocation)
     if split is not None:
-        _write_lines(session, allocation, ledger_lines(requester_org=allocation.requester_org,
-                                                       owner_org=allocation.owner_org,
-                                                       split=split), "original", event["id"])
+        _write_lines(
+            session,
+            allocation,
+            ledger_lines(
+                requester_org=allocation.requester_org, owner_org=allocation.owner_org, split=split
+            ),
+            "original",
+            event["id"],
+        )
     _emit(uow, allocation, "costsharing.allocation.proposed")
     return allocation
 
@@ -145,22 +186,37 @@ def allocate_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocat
     """booking.completed → price the actual use by the tariff and the applicable agreement."""
     data = event["data"]
     used_on = datetime.fromisoformat(data["actual_start"]).date()
-    agreement = applicable(uow, legal_basis=data["legal_basis"], category=data["category"],
-                           owner_org=data["owner_org"], requester_org=data["requester_org"],
-                           on=used_on)
+    agreement = applicable(
+        uow,
+        legal_basis=data["legal_basis"],
+        category=data["category"],
+        owner_org=data["owner_org"],
+        requester_org=data["requester_org"],
+        on=used_on,
+    )
     # Unit-hours: what is priced, counted as joint use and repriced by a resolution.
     usage = Decimal(data["usage_quantity"]) * data.get("quantity", 1)
     tariff = data.get("tariff")
     split = None
     if agreement is not None and tariff is not None:
-        split = split_cost(usage=usage,
-                           full_cost_rate=Decimal(tariff["full_cost_rate"]),
-                           marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
-                           mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
-                           terms=terms_of(agreement))
-    return _new_allocation(uow, event=event, kind="usage", source_id=data["booking_id"],
-                           usage=usage, used_on=used_on, agreement=agreement, split=split,
-                           basis=_terms_basis(agreement, split, tariff=tariff))
+        split = split_cost(
+            usage=usage,
+            full_cost_rate=Decimal(tariff["full_cost_rate"]),
+            marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
+            mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
+            terms=terms_of(agreement),
+        )
+    return _new_allocation(
+        uow,
+        event=event,
+        kind="usage",
+        source_id=data["booking_id"],
+        usage=usage,
+        used_on=used_on,
+        agreement=agreement,
+        split=split,
+        basis=_terms_basis(agreement, split, tariff=tariff),
+    )
 
 
 def allocate_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocation | None:
@@ -168,48 +224,88 @@ def allocate_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> All
     data = event["data"]
     planned_start = datetime.fromisoformat(data["planned_start"])
     planned_end = datetime.fromisoformat(data["planned_end"])
-    agreement = applicable(uow, legal_basis=data["legal_basis"], category=data["category"],
-                           owner_org=data["owner_org"], requester_org=data["requester_org"],
-                           on=planned_start.date())
+    agreement = applicable(
+        uow,
+        legal_basis=data["legal_basis"],
+        category=data["category"],
+        owner_org=data["owner_org"],
+        requester_org=data["requester_org"],
+        on=planned_start.date(),
+    )
     tariff = data.get("tariff")
     if agreement is None or tariff is None:
         return None  # nothing agreed about cancellations: nothing is charged
     hours = Decimal((planned_end - planned_start).total_seconds()) / Decimal(3600)
-    estimate = split_cost(usage=hours * data.get("quantity", 1),
-                          full_cost_rate=Decimal(tariff["full_cost_rate"]),
-                          marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
-                          mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
-                          terms=terms_of(agreement))
-    split = cancellation_split(hours_before_start=float(data["hours_before_start"]),
-                               free_hours=agreement.cancellation_free_hours,
-                               pct=agreement.cancellation_pct, estimate_total=estimate.total,
-                               terms=terms_of(agreement))
+    estimate = split_cost(
+        usage=hours * data.get("quantity", 1),
+        full_cost_rate=Decimal(tariff["full_cost_rate"]),
+        marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
+        mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
+        terms=terms_of(agreement),
+    )
+    split = cancellation_split(
+        hours_before_start=float(data["hours_before_start"]),
+        free_hours=agreement.cancellation_free_hours,
+        pct=agreement.cancellation_pct,
+        estimate_total=estimate.total,
+        terms=terms_of(agreement),
+    )
     if split is None:
         return None
-    return _new_allocation(uow, event=event, kind="cancellation", source_id=data["booking_id"],
-                           usage=Decimal(0), used_on=planned_start.date(), agreement=agreement,
-                           split=split, basis=_terms_basis(
-                               agreement, split, estimate=str(estimate.total),
-                               cancellation_pct=str(agreement.cancellation_pct),
-                               hours_before_start=data["hours_before_start"]))
+    return _new_allocation(
+        uow,
+        event=event,
+        kind="cancellation",
+        source_id=data["booking_id"],
+        usage=Decimal(0),
+        used_on=planned_start.date(),
+        agreement=agreement,
+        split=split,
+        basis=_terms_basis(
+            agreement,
+            split,
+            estimate=str(estimate.total),
+            cancellation_pct=str(agreement.cancellation_pct),
+            hours_before_start=data["hours_before_start"],
+        ),
+    )
 
 
 def allocate_order(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocation | None:
     """booking.order.placed → the call-off at the joint tier price."""
     data = event["data"]
     ordered_on = datetime.fromisoformat(data["ordered_at"]).date()
-    agreement = applicable(uow, legal_basis=data["legal_basis"], category="procurement_item",
-                           owner_org=data["owner_org"], requester_org=data["requester_org"],
-                           on=ordered_on)
-    split = procurement_split(quantity=data["quantity"], unit_price=Decimal(data["unit_price"]),
-                              terms=terms_of(agreement) if agreement else None)
-    return _new_allocation(uow, event=event, kind="procurement", source_id=data["order_id"],
-                           usage=Decimal(data["quantity"]), used_on=ordered_on,
-                           agreement=agreement, split=split, basis=_terms_basis(
-                               agreement, split, unit_price=data["unit_price"],
-                               solo_unit_price=data["solo_unit_price"],
-                               market_reference_price=data["market_reference_price"],
-                               contract_id=data["contract_id"]))
+    agreement = applicable(
+        uow,
+        legal_basis=data["legal_basis"],
+        category="procurement_item",
+        owner_org=data["owner_org"],
+        requester_org=data["requester_org"],
+        on=ordered_on,
+    )
+    split = procurement_split(
+        quantity=data["quantity"],
+        unit_price=Decimal(data["unit_price"]),
+        terms=terms_of(agreement) if agreement else None,
+    )
+    return _new_allocation(
+        uow,
+        event=event,
+        kind="procurement",
+        source_id=data["order_id"],
+        usage=Decimal(data["quantity"]),
+        used_on=ordered_on,
+        agreement=agreement,
+        split=split,
+        basis=_terms_basis(
+            agreement,
+            split,
+            unit_price=data["unit_price"],
+            solo_unit_price=data["solo_unit_price"],
+            market_reference_price=data["market_reference_price"],
+            contract_id=data["contract_id"],
+        ),
+    )
 
 
 # -- visibility and reading ---------------------------------------------------------------------
@@ -228,8 +324,13 @@ def visible(principal: Principal) -> Any:
 
 
 def list_allocations(
-    uow: UnitOfWork, *, principal: Principal, booking_id: uuid.UUID | None = None,
-    state: str | None = None, limit: int = 50, offset: int = 0,
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    booking_id: uuid.UUID | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> Sequence[Allocation]:
     query = select(Allocation).where(visible(principal))
     if booking_id is not None:
@@ -240,8 +341,9 @@ def list_allocations(
     return uow.session.scalars(query).all()
 
 
-def get_allocation(uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID,
-                   for_update: bool = False) -> Allocation:
+def get_allocation(
+    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, for_update: bool = False
+) -> Allocation:
     query = select(Allocation).where(Allocation.id == allocation_id).where(visible(principal))
     allocation = uow.session.scalar(query.with_for_update() if for_update else query)
     if allocation is None:
@@ -250,26 +352,39 @@ def get_allocation(uow: UnitOfWork, *, principal: Principal, allocation_id: uuid
 
 
 def ledger_of(uow: UnitOfWork, *, allocation_id: uuid.UUID) -> Sequence[LedgerEntry]:
-    return uow.session.scalars(select(LedgerEntry).where(
-        LedgerEntry.allocation_id == allocation_id).order_by(LedgerEntry.id)).all()
+    return uow.session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.allocation_id == allocation_id)
+        .order_by(LedgerEntry.id)
+    ).all()
 
 
 def reviews_of(uow: UnitOfWork, *, allocation_id: uuid.UUID) -> Sequence[AllocationReview]:
-    return uow.session.scalars(select(AllocationReview).where(
-        AllocationReview.allocation_id == allocation_id).order_by(AllocationReview.id)).all()
+    return uow.session.scalars(
+        select(AllocationReview)
+        .where(AllocationReview.allocation_id == allocation_id)
+        .order_by(AllocationReview.id)
+    ).all()
 
 
 # -- review -------------------------------------------------------------------------------------
 def review(
-    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, action: str,
-    reason: str | None = None, agreement_id: uuid.UUID | None = None,
-    requester_amount: Decimal | None = None, total: Decimal | None = None,
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    allocation_id: uuid.UUID,
+    action: str,
+    reason: str | None = None,
+    agreement_id: uuid.UUID | None = None,
+    requester_amount: Decimal | None = None,
+    total: Decimal | None = None,
 ) -> Allocation:
     """Finance approves, disputes (with a reason) or resolves (reversal + corrected entries)."""
     if not principal.has_role(FINANCE):  # administrators keep agreements, never review
         raise Forbidden("Only finance (financien) reviews allocations.")
-    allocation = get_allocation(uow, principal=principal, allocation_id=allocation_id,
-                                for_update=True)
+    allocation = get_allocation(
+        uow, principal=principal, allocation_id=allocation_id, for_update=True
+    )
     current = allocation.state
     target = REVIEWS.get((current, action))
     if target is None:
@@ -280,16 +395,29 @@ def review(
         _resolve(uow, allocation, agreement_id, requester_amount, total)
     allocation.state = target
     allocation.version += 1
-    uow.session.add(AllocationReview(allocation_id=allocation.id, action=action,
-                                     from_state=current, to_state=target, actor=principal.sub,
-                                     actor_org=principal.org, reason=reason))
+    uow.session.add(
+        AllocationReview(
+            allocation_id=allocation.id,
+            action=action,
+            from_state=current,
+            to_state=target,
+            actor=principal.sub,
+            actor_org=principal.org,
+            reason=reason,
+        )
+    )
     uow.session.flush()
     _emit(uow, allocation, f"costsharing.allocation.{target}", reason=reason)
     return allocation
 
 
-def _resolve(uow: UnitOfWork, allocation: Allocation, agreement_id: uuid.UUID | None,
-             requester_amount: Decimal | None, total_in: Decimal | None = None) -> None:
+def _resolve(
+    uow: UnitOfWork,
+    allocation: Allocation,
+    agreement_id: uuid.UUID | None,
+    requester_amount: Decimal | None,
+    total_in: Decimal | None = None,
+) -> None:
     """Correct by reversing what was booked and writing the corrected entries."""
     session = uow.session
     # Finance may set the total where nothing priced the use (no tariff travelled with it).
@@ -301,40 +429,78 @@ def _resolve(uow: UnitOfWork, allocation: Allocation, agreement_id: uuid.UUID | 
         # Finance may apply an agreement outside its dates (a decision, recorded with the
         # reason), but never one for another legal basis or scope.
         if not terms_of(agreement).covers(
-                legal_basis=allocation.legal_basis, category=allocation.category,
-                owner_org=allocation.owner_org, requester_org=allocation.requester_org,
-                on=agreement.valid_from):
-            raise Invalid("That agreement does not cover this use (legal basis or scope).",
-                          errors={"agreement_id": ["Does not cover this allocation."]})
+            legal_basis=allocation.legal_basis,
+            category=allocation.category,
+            owner_org=allocation.owner_org,
+            requester_org=allocation.requester_org,
+            on=agreement.valid_from,
+        ):
+            raise Invalid(
+                "That agreement does not cover this use (legal basis or scope).",
+                errors={"agreement_id": ["Does not cover this allocation."]},
+            )
         tariff = allocation.basis.get("tariff")
         if tariff is None:
-            raise Invalid("This allocation has no tariff to price by.",
-                          errors={"agreement_id": ["Use requester_amount instead."]})
-        split = split_cost(usage=allocation.usage_quantity,
-                           full_cost_rate=Decimal(tariff["full_cost_rate"]),
-                           marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
-                           mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
-                           terms=terms_of(agreement))
+            raise Invalid(
+                "This allocation has no tariff to price by.",
+                errors={"agreement_id": ["Use requester_amount instead."]},
+            )
+        split = split_cost(
+            usage=allocation.usage_quantity,
+            full_cost_rate=Decimal(tariff["full_cost_rate"]),
+            marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
+            mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
+            terms=terms_of(agreement),
+        )
         allocation.agreement_id, allocation.agreement_version = agreement.id, agreement.version
     elif requester_amount is not None and total is not None:
         if not Decimal(0) <= requester_amount <= total:
-            raise Invalid(f"The requester's share lies between 0.00 and {total}.",
-                          errors={"requester_amount": [f"Between 0.00 and {total}."]})
-        split = Split(total=total, requester_amount=requester_amount,
-                      owner_amount=total - requester_amount, rate=Decimal(0),
-                      usage=allocation.usage_quantity, mobilisation_fee=Decimal(0))
+            raise Invalid(
+                f"The requester's share lies between 0.00 and {total}.",
+                errors={"requester_amount": [f"Between 0.00 and {total}."]},
+            )
+        split = Split(
+            total=total,
+            requester_amount=requester_amount,
+            owner_amount=total - requester_amount,
+            rate=Decimal(0),
+            usage=allocation.usage_quantity,
+            mobilisation_fee=Decimal(0),
+        )
     else:
-        raise Invalid("Resolve with an agreement_id to reprice, or a corrected requester_amount.",
-                      errors={"agreement_id": ["Or requester_amount."]})
+        raise Invalid(
+            "Resolve with an agreement_id to reprice, or a corrected requester_amount.",
+            errors={"agreement_id": ["Or requester_amount."]},
+        )
     if allocation.total is not None:
-        old = Split(total=allocation.total,
-                    requester_amount=allocation.requester_amount or Decimal(0),
-                    owner_amount=allocation.owner_amount or Decimal(0), rate=Decimal(0),
-                    usage=Decimal(0), mobilisation_fee=Decimal(0))
-        _write_lines(session, allocation, reversal(ledger_lines(
-            requester_org=allocation.requester_org, owner_org=allocation.owner_org, split=old)),
-            "reversal", allocation.source_event_id)
-    _write_lines(session, allocation, ledger_lines(requester_org=allocation.requester_org,
-                                                   owner_org=allocation.owner_org, split=split),
-                 "correction", allocation.source_event_id)
+        old = Split(
+            total=allocation.total,
+            requester_amount=allocation.requester_amount or Decimal(0),
+            owner_amount=allocation.owner_amount or Decimal(0),
+            rate=Decimal(0),
+            usage=Decimal(0),
+            mobilisation_fee=Decimal(0),
+        )
+        _write_lines(
+            session,
+            allocation,
+            reversal(
+                ledger_lines(
+                    requester_org=allocation.requester_org,
+                    owner_org=allocation.owner_org,
+                    split=old,
+                )
+            ),
+            "reversal",
+            allocation.source_event_id,
+        )
+    _write_lines(
+        session,
+        allocation,
+        ledger_lines(
+            requester_org=allocation.requester_org, owner_org=allocation.owner_org, split=split
+        ),
+        "correction",
+        allocation.source_event_id,
+    )
     _apply_split(allocation, split)

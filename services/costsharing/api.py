@@ -55,9 +55,7 @@ class Agreements(MethodView):
             row = agreements.create_agreement(uow, principal=principal, agreement_in=agreement_in)
             return dict(AgreementRead().dump(row))
 
-        body, _ = run_idempotent(
-            request_uow, actor=principal.sub, body=agreement_in, action=action
-        )
+        body, _ = run_idempotent(request_uow, actor=principal.sub, body=agreement_in, action=action)
         return json_response(body, 201)
 
 
@@ -78,9 +76,13 @@ class AgreementById(MethodView):
         """New version of the terms (administrator; If-Match); past allocations keep theirs"""
         expected = if_match_version()
         with request_uow() as uow:
-            row = agreements.update_agreement(uow, principal=current_principal(),
-                                              agreement_id=agreement_id, changes=changes,
-                                              expected_version=expected)
+            row = agreements.update_agreement(
+                uow,
+                principal=current_principal(),
+                agreement_id=agreement_id,
+                changes=changes,
+                expected_version=expected,
+            )
             response = with_etag(json_response(AgreementRead().dump(row)), row.version)
             uow.commit()
         return response
@@ -94,8 +96,9 @@ class Estimates(MethodView):
     def post(self, estimate_in: dict[str, Any]) -> Any:
         """What a use would cost and how it would split (illustrative tariffs in the demo)"""
         with request_uow() as uow:
-            return json_response(estimates.estimate(uow, principal=current_principal(),
-                                                    estimate_in=estimate_in))
+            return json_response(
+                estimates.estimate(uow, principal=current_principal(), estimate_in=estimate_in)
+            )
 
 
 @blp.route("/allocations")
@@ -117,8 +120,13 @@ class AllocationById(MethodView):
     def get(self, allocation_id: uuid.UUID) -> Any:
         """One allocation, linked to its booking and the event that caused it"""
         with request_uow() as uow:
-            return json_response(AllocationRead().dump(allocations.get_allocation(
-                uow, principal=current_principal(), allocation_id=allocation_id)))
+            return json_response(
+                AllocationRead().dump(
+                    allocations.get_allocation(
+                        uow, principal=current_principal(), allocation_id=allocation_id
+                    )
+                )
+            )
 
 
 @blp.route("/allocations/<uuid:allocation_id>/ledger")
@@ -128,10 +136,14 @@ class AllocationLedger(MethodView):
     def get(self, allocation_id: uuid.UUID) -> Any:
         """The ledger entries an allocation wrote (originals, reversals, corrections)"""
         with request_uow() as uow:
-            allocations.get_allocation(uow, principal=current_principal(),
-                                       allocation_id=allocation_id)
-            return json_response(LedgerEntryRead(many=True).dump(
-                allocations.ledger_of(uow, allocation_id=allocation_id)))
+            allocations.get_allocation(
+                uow, principal=current_principal(), allocation_id=allocation_id
+            )
+            return json_response(
+                LedgerEntryRead(many=True).dump(
+                    allocations.ledger_of(uow, allocation_id=allocation_id)
+                )
+            )
 
 
 @blp.route("/allocations/<uuid:allocation_id>/reviews")
@@ -141,10 +153,12 @@ class AllocationReviews(MethodView):
     def get(self, allocation_id: uuid.UUID) -> Any:
         """Who reviewed the allocation, how and why"""
         with request_uow() as uow:
-            allocations.get_allocation(uow, principal=current_principal(),
-                                       allocation_id=allocation_id)
-            return json_response(ReviewRead(many=True).dump(
-                allocations.reviews_of(uow, allocation_id=allocation_id)))
+            allocations.get_allocation(
+                uow, principal=current_principal(), allocation_id=allocation_id
+            )
+            return json_response(
+                ReviewRead(many=True).dump(allocations.reviews_of(uow, allocation_id=allocation_id))
+            )
 
 
 def _register_review(action: str, schema: type, summary: str) -> None:
@@ -155,8 +169,13 @@ def _register_review(action: str, schema: type, summary: str) -> None:
         @blp.response(200, AllocationRead)
         def post(self, body: dict[str, Any], allocation_id: uuid.UUID) -> Any:
             with request_uow() as uow:
-                row = allocations.review(uow, principal=current_principal(),
-                                         allocation_id=allocation_id, action=action, **body)
+                row = allocations.review(
+                    uow,
+                    principal=current_principal(),
+                    allocation_id=allocation_id,
+                    action=action,
+                    **body,
+                )
                 result = AllocationRead().dump(row)
                 uow.commit()
             return json_response(result)
@@ -166,9 +185,12 @@ def _register_review(action: str, schema: type, summary: str) -> None:
 
 _register_review("approve", ReviewIn, "Approve a proposed allocation (finance)")
 _register_review("dispute", ReviewIn, "Dispute a proposed allocation with a reason (finance)")
-_register_review("resolve", ResolveIn,
-                 "Resolve by reversing and correcting: reprice by an agreement or set the "
-                 "requester's share (finance)")
+_register_review(
+    "resolve",
+    ResolveIn,
+    "Resolve by reversing and correcting: reprice by an agreement or set the "
+    "requester's share (finance)",
+)
 
 
 @blp.route("/statements")
@@ -183,8 +205,11 @@ class Statements(MethodView):
             doc = statements.statement(uow, principal=current_principal(), **query)
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
             filename = f"slagkracht-{doc['org']}-{doc['period']}.csv"
-            return Response(statements.to_csv(doc), mimetype="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+            return Response(
+                statements.to_csv(doc),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
         return json_response(doc)
 
 

@@ -58,8 +58,11 @@ class AgreementTerms:
         """Could both cover one booking with equal specificity? Then choosing would be a guess."""
         if self.legal_basis != other.legal_basis or self.specificity != other.specificity:
             return False
-        for mine, theirs in ((self.category, other.category), (self.owner_org, other.owner_org),
-                             (self.requester_org, other.requester_org)):
+        for mine, theirs in (
+            (self.category, other.category),
+            (self.owner_org, other.owner_org),
+            (self.requester_org, other.requester_org),
+        ):
             if mine is not None and theirs is not None and mine != theirs:
                 return False
         ends_after = other.valid_to is None or self.valid_from < other.valid_to
@@ -174,33 +177,52 @@ def reversal(lines: list[LedgerLine]) -> list[LedgerLine]:
     return [LedgerLine(x.org, flip[x.side], x.kind, x.amount) for x in lines]
 
 
-def cancellation_split(*, hours_before_start: float, free_hours: int, pct: Decimal,
-                       estimate_total: Decimal, terms: AgreementTerms) -> Split | None:
+def cancellation_split(
+    *,
+    hours_before_start: float,
+    free_hours: int,
+    pct: Decimal,
+    estimate_total: Decimal,
+    terms: AgreementTerms,
+) -> Split | None:
     """A late cancellation costs pct % of the estimate, split like a use; early is free."""
     if hours_before_start >= free_hours or pct == 0 or estimate_total == 0:
         return None
     total = to_cents(estimate_total * pct / Decimal(100))
     requester = to_cents(total * terms.requester_share_pct / Decimal(100))
-    return Split(total=total, requester_amount=requester, owner_amount=total - requester,
-                 rate=Decimal(0), usage=Decimal(0), mobilisation_fee=Decimal(0))
+    return Split(
+        total=total,
+        requester_amount=requester,
+        owner_amount=total - requester,
+        rate=Decimal(0),
+        usage=Decimal(0),
+        mobilisation_fee=Decimal(0),
+    )
 
 
-def procurement_split(*, quantity: int, unit_price: Decimal,
-                      terms: AgreementTerms | None) -> Split:
+def procurement_split(*, quantity: int, unit_price: Decimal, terms: AgreementTerms | None) -> Split:
     """A call-off: the quantity at the joint tier price; by default the caller pays it all."""
     total = to_cents(unit_price * quantity)
     share = terms.requester_share_pct if terms is not None else Decimal(100)
     requester = to_cents(total * share / Decimal(100))
-    return Split(total=total, requester_amount=requester, owner_amount=total - requester,
-                 rate=unit_price, usage=Decimal(quantity), mobilisation_fee=Decimal(0))
+    return Split(
+        total=total,
+        requester_amount=requester,
+        owner_amount=total - requester,
+        rate=unit_price,
+        usage=Decimal(quantity),
+        mobilisation_fee=Decimal(0),
+    )
 
 
 def parse_period(period: str) -> tuple[date, date]:
     """'2026-Q4', '2026-11' or '2026' → [first day, first day after)."""
     year_ = period[:4]
     if year_.isdecimal() and not 1 <= int(year_) <= 9998:  # a date() cannot hold year 0 or 10000
-        raise Invalid("A period lies in the years 0001 to 9998.",
-                      errors={"period": [f"Not a period: {period!r}"]})
+        raise Invalid(
+            "A period lies in the years 0001 to 9998.",
+            errors={"period": [f"Not a period: {period!r}"]},
+        )
     if match := re.fullmatch(r"(\d{4})-Q([1-4])", period):
         year, quarter = int(match[1]), int(match[2])
         start = date(year, 3 * quarter - 2, 1)

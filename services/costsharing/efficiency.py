@@ -30,23 +30,39 @@ def published_hours(asset: AssetFacts, lo: datetime, hi: datetime) -> float:
     one_off, rules = [], []
     for w in asset.availability:
         if w["kind"] == "one_off":
-            one_off.append((datetime.fromisoformat(w["start_at"]),
-                            datetime.fromisoformat(w["end_at"])))
+            one_off.append(
+                (datetime.fromisoformat(w["start_at"]), datetime.fromisoformat(w["end_at"]))
+            )
         else:
-            rules.append(Recurrence(frozenset(w["weekdays"]), time.fromisoformat(w["start_time"]),
-                                    time.fromisoformat(w["end_time"]),
-                                    date.fromisoformat(w["valid_from"]),
-                                    date.fromisoformat(w["valid_to"]), w["timezone"]))
-    blackouts = [(datetime.fromisoformat(b["start_at"]), datetime.fromisoformat(b["end_at"]))
-                 for b in asset.blackouts]
+            rules.append(
+                Recurrence(
+                    frozenset(w["weekdays"]),
+                    time.fromisoformat(w["start_time"]),
+                    time.fromisoformat(w["end_time"]),
+                    date.fromisoformat(w["valid_from"]),
+                    date.fromisoformat(w["valid_to"]),
+                    w["timezone"],
+                )
+            )
+    blackouts = [
+        (datetime.fromisoformat(b["start_at"]), datetime.fromisoformat(b["end_at"]))
+        for b in asset.blackouts
+    ]
     return hours(available(one_off=one_off, recurring=rules, blackouts=blackouts, lo=lo, hi=hi))
 
 
 def _empty() -> dict[str, Any]:
-    return {"published_hours": 0.0, "booked_hours": 0.0, "joint_use_hours": Decimal(0),
-            "avoided_cost": Decimal(0), "police_paid": Decimal(0),
-            "procurement_savings": Decimal(0), "decision_hours": [], "requests": 0,
-            "fulfilled": 0}
+    return {
+        "published_hours": 0.0,
+        "booked_hours": 0.0,
+        "joint_use_hours": Decimal(0),
+        "avoided_cost": Decimal(0),
+        "police_paid": Decimal(0),
+        "procurement_savings": Decimal(0),
+        "decision_hours": [],
+        "requests": 0,
+        "fulfilled": 0,
+    }
 
 
 def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
@@ -57,8 +73,12 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
     groups: dict[str, dict[str, Any]] = defaultdict(_empty)
 
     def asset_key(asset: AssetFacts | None, owner: str, category: str, requester: str) -> str:
-        return {"category": category, "owner": owner, "requester": requester,
-                "region": (asset.regions[0] if asset and asset.regions else "unknown")}[group_by]
+        return {
+            "category": category,
+            "owner": owner,
+            "requester": requester,
+            "region": (asset.regions[0] if asset and asset.regions else "unknown"),
+        }[group_by]
 
     if group_by != "requester":  # published capacity has no requester
         for asset in assets.values():
@@ -66,26 +86,32 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
                 continue
             key = asset_key(asset, asset.owner_org, asset.category, "")
             groups[key]["published_hours"] += published_hours(asset, lo, hi) * asset.capacity
-    for fact in session.scalars(select(BookingFacts).where(
-            BookingFacts.planned_start < hi, BookingFacts.planned_end > lo)):
+    for fact in session.scalars(
+        select(BookingFacts).where(BookingFacts.planned_start < hi, BookingFacts.planned_end > lo)
+    ):
         asset = assets.get(fact.asset_id)
         g = groups[asset_key(asset, fact.owner_org, fact.category, fact.requester_org)]
         if fact.state in FULFILLED:
-            g["booked_hours"] += hours(clip([(fact.planned_start, fact.planned_end)], lo, hi)) \
-                * fact.quantity
+            g["booked_hours"] += (
+                hours(clip([(fact.planned_start, fact.planned_end)], lo, hi)) * fact.quantity
+            )
         if fact.state not in UNDECIDED:
             g["requests"] += 1
             g["fulfilled"] += fact.state in FULFILLED
         if fact.decided_at is not None:
             g["decision_hours"].append((fact.decided_at - fact.requested_at).total_seconds() / 3600)
-    for allocation in session.scalars(select(Allocation).where(
-            Allocation.used_on >= first, Allocation.used_on < after)):
+    for allocation in session.scalars(
+        select(Allocation).where(Allocation.used_on >= first, Allocation.used_on < after)
+    ):
         used_asset = None  # call-offs have no asset region: they group under "unknown"
         if allocation.kind != "procurement":
             fact = session.get(BookingFacts, allocation.booking_id)
             used_asset = assets.get(fact.asset_id) if fact else None
-        g = groups[asset_key(used_asset, allocation.owner_org, allocation.category,
-                             allocation.requester_org)]
+        g = groups[
+            asset_key(
+                used_asset, allocation.owner_org, allocation.category, allocation.requester_org
+            )
+        ]
         police_pays = allocation.requester_org.startswith("politie-")
         paid = (allocation.requester_amount or Decimal(0)) if police_pays else Decimal(0)
         g["police_paid"] += paid
@@ -98,25 +124,40 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
         elif allocation.kind == "procurement":
             solo, joint = basis.get("solo_unit_price"), basis.get("unit_price")
             if solo is not None and joint is not None:
-                g["procurement_savings"] += (Decimal(solo) - Decimal(joint)) \
-                    * allocation.usage_quantity
+                g["procurement_savings"] += (
+                    Decimal(solo) - Decimal(joint)
+                ) * allocation.usage_quantity
     rows = []
     for key in sorted(groups):
         g = groups[key]
         decisions = g["decision_hours"]
-        rows.append({
-            group_by: key,
-            "published_hours": round(g["published_hours"], 2),
-            "booked_hours": round(g["booked_hours"], 2),
-            "utilisation": (round(g["booked_hours"] / g["published_hours"], 4)
-                            if g["published_hours"] else None),
-            "joint_use_hours": str(g["joint_use_hours"].quantize(Decimal("0.01"))),
-            "avoided_cost": str(to_cents(g["avoided_cost"])),
-            "police_paid": str(to_cents(g["police_paid"])),
-            "procurement_savings": str(to_cents(g["procurement_savings"])),
-            "avg_decision_hours": round(sum(decisions) / len(decisions), 2) if decisions else None,
-            "requests_decided": g["requests"],
-            "fulfilled_share": round(g["fulfilled"] / g["requests"], 4) if g["requests"] else None,
-        })
-    return {"period": period, "group_by": group_by, "currency": "EUR",
-            "illustrative_prices": True, "rows": rows}
+        rows.append(
+            {
+                group_by: key,
+                "published_hours": round(g["published_hours"], 2),
+                "booked_hours": round(g["booked_hours"], 2),
+                "utilisation": (
+                    round(g["booked_hours"] / g["published_hours"], 4)
+                    if g["published_hours"]
+                    else None
+                ),
+                "joint_use_hours": str(g["joint_use_hours"].quantize(Decimal("0.01"))),
+                "avoided_cost": str(to_cents(g["avoided_cost"])),
+                "police_paid": str(to_cents(g["police_paid"])),
+                "procurement_savings": str(to_cents(g["procurement_savings"])),
+                "avg_decision_hours": round(sum(decisions) / len(decisions), 2)
+                if decisions
+                else None,
+                "requests_decided": g["requests"],
+                "fulfilled_share": round(g["fulfilled"] / g["requests"], 4)
+                if g["requests"]
+                else None,
+            }
+        )
+    return {
+        "period": period,
+        "group_by": group_by,
+        "currency": "EUR",
+        "illustrative_prices": True,
+        "rows": rows,
+    }

@@ -13,7 +13,9 @@ from shared.db import UnitOfWork
 from shared.errors import Invalid
 
 
-def estimate(uow: UnitOfWork, *, principal: Principal, estimate_in: dict[str, Any]) -> dict[str, Any]:
+def estimate(
+    uow: UnitOfWork, *, principal: Principal, estimate_in: dict[str, Any]
+) -> dict[str, Any]:
     start, end = estimate_in["start"], estimate_in["end"]
     if end <= start:
         raise Invalid("The end must be after the start.", errors={"end": ["After start."]})
@@ -22,27 +24,63 @@ def estimate(uow: UnitOfWork, *, principal: Principal, estimate_in: dict[str, An
         raise Invalid("Unknown asset.", errors={"asset_id": ["No such asset."]})
     requester = estimate_in.get("requester_org") or principal.org
     day = start.date().isoformat()
-    tariff = next((t for t in asset.tariffs if t["valid_from"] <= day
-                   and (t["valid_to"] is None or day < t["valid_to"])), None)
-    agreement = applicable(uow, legal_basis=estimate_in["legal_basis"], category=asset.category,
-                           owner_org=asset.owner_org, requester_org=requester, on=start.date())
-    result: dict[str, Any] = {"asset_id": str(asset.asset_id), "asset_name": asset.name,
-                              "requester_org": requester, "owner_org": asset.owner_org,
-                              "tariff": tariff, "illustrative": True, "currency": "EUR"}
+    tariff = next(
+        (
+            t
+            for t in asset.tariffs
+            if t["valid_from"] <= day and (t["valid_to"] is None or day < t["valid_to"])
+        ),
+        None,
+    )
+    agreement = applicable(
+        uow,
+        legal_basis=estimate_in["legal_basis"],
+        category=asset.category,
+        owner_org=asset.owner_org,
+        requester_org=requester,
+        on=start.date(),
+    )
+    result: dict[str, Any] = {
+        "asset_id": str(asset.asset_id),
+        "asset_name": asset.name,
+        "requester_org": requester,
+        "owner_org": asset.owner_org,
+        "tariff": tariff,
+        "illustrative": True,
+        "currency": "EUR",
+    }
     if tariff is None or agreement is None:
-        return {**result, "covered": False, "agreement": None, "total": None,
-                "requester_amount": None, "owner_amount": None,
-                "reason": "no tariff for that date" if tariff is None
-                else "no agreement covers this use: finance decides"}
+        return {
+            **result,
+            "covered": False,
+            "agreement": None,
+            "total": None,
+            "requester_amount": None,
+            "owner_amount": None,
+            "reason": "no tariff for that date"
+            if tariff is None
+            else "no agreement covers this use: finance decides",
+        }
     hours = Decimal((end - start).total_seconds()) / Decimal(3600)
-    split = split_cost(usage=hours * estimate_in.get("quantity", 1),
-                       full_cost_rate=Decimal(tariff["full_cost_rate"]),
-                       marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
-                       mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
-                       terms=terms_of(agreement))
-    return {**result, "covered": True,
-            "agreement": {"id": str(agreement.id), "name": agreement.name,
-                          "version": agreement.version, "price_basis": agreement.price_basis,
-                          "requester_share_pct": str(agreement.requester_share_pct)},
-            "total": str(split.total), "requester_amount": str(split.requester_amount),
-            "owner_amount": str(split.owner_amount), "reason": None}
+    split = split_cost(
+        usage=hours * estimate_in.get("quantity", 1),
+        full_cost_rate=Decimal(tariff["full_cost_rate"]),
+        marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
+        mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
+        terms=terms_of(agreement),
+    )
+    return {
+        **result,
+        "covered": True,
+        "agreement": {
+            "id": str(agreement.id),
+            "name": agreement.name,
+            "version": agreement.version,
+            "price_basis": agreement.price_basis,
+            "requester_share_pct": str(agreement.requester_share_pct),
+        },
+        "total": str(split.total),
+        "requester_amount": str(split.requester_amount),
+        "owner_amount": str(split.owner_amount),
+        "reason": None,
+    }

@@ -9,14 +9,25 @@ from shared.consumer import EventHandler
 from shared.db import UnitOfWork
 
 BOOKING_STATE_EVENTS = (
-    "booking.requested", "booking.approved", "booking.rejected", "booking.cancelled",
-    "booking.expired", "booking.started", "booking.completed", "booking.counter_offered",
+    "booking.requested",
+    "booking.approved",
+    "booking.rejected",
+    "booking.cancelled",
+    "booking.expired",
+    "booking.started",
+    "booking.completed",
+    "booking.counter_offered",
     "booking.preempted",
 )
 ASSET_EVENTS = (
-    "catalog.asset.registered", "catalog.asset.updated", "catalog.asset.retired",
-    "catalog.tariff.set", "catalog.availability.published", "catalog.availability.withdrawn",
-    "catalog.blackout.added", "catalog.blackout.removed",
+    "catalog.asset.registered",
+    "catalog.asset.updated",
+    "catalog.asset.retired",
+    "catalog.tariff.set",
+    "catalog.availability.published",
+    "catalog.availability.withdrawn",
+    "catalog.blackout.added",
+    "catalog.blackout.removed",
 )
 
 

@@ -29,13 +29,14 @@ def apply_asset(session: Session, data: dict[str, Any]) -> None:
     row.version = data["version"]
 
 
-_BOOKING_FACTS = BookingFacts.__table__
+_BOOKING_FACTS = BookingFacts.metadata.tables["booking_facts"]
 _upsert = pg_insert(_BOOKING_FACTS)
 # Built once: the newest version of a booking wins; older or repeated versions change nothing.
 _UPSERT_BOOKING = _upsert.on_conflict_do_update(
     index_elements=[_BOOKING_FACTS.c.booking_id],
-    set_={c.name: _upsert.excluded[c.name] for c in _BOOKING_FACTS.columns
-          if c.name != "booking_id"},
+    set_={
+        c.name: _upsert.excluded[c.name] for c in _BOOKING_FACTS.columns if c.name != "booking_id"
+    },
     where=_BOOKING_FACTS.c.version < _upsert.excluded.version,
 )
 

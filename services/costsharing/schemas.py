@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -18,28 +19,33 @@ LEGAL_BASES = [
 CATEGORIES = ["helicopter", "drone", "dive_team", "search_team", "terrain", "procurement_item"]
 
 
-def percent(**kwargs: object) -> fields.Decimal:
+def percent(**kwargs: Any) -> fields.Decimal:
     """A percentage 0–100 with two decimals."""
-    return fields.Decimal(places=2, as_string=True, validate=validate.Range(min=0, max=100),
-                          **kwargs)  # type: ignore[arg-type]
+    return fields.Decimal(
+        places=2, as_string=True, validate=validate.Range(min=0, max=100), **kwargs
+    )
 
 
 class AgreementCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=3, max=200))
     legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES))
-    category = fields.String(load_default=None, allow_none=True,
-                             validate=validate.OneOf(CATEGORIES))
-    owner_org = fields.String(load_default=None, allow_none=True,
-                              validate=validate.Length(min=3, max=80))
-    requester_org = fields.String(load_default=None, allow_none=True,
-                                  validate=validate.Length(min=3, max=80))
+    category = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(CATEGORIES)
+    )
+    owner_org = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=3, max=80)
+    )
+    requester_org = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=3, max=80)
+    )
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(load_default=None, allow_none=True)
     price_basis = fields.Enum(PriceBasis, by_value=True, required=True)
     requester_share_pct = percent(required=True)
     charge_mobilisation = fields.Boolean(load_default=True)
-    cancellation_free_hours = fields.Integer(load_default=48, strict=True,
-                                             validate=validate.Range(min=0, max=24 * 90))
+    cancellation_free_hours = fields.Integer(
+        load_default=48, strict=True, validate=validate.Range(min=0, max=24 * 90)
+    )
     cancellation_pct = percent(load_default=Decimal("0"))
 
 
@@ -49,8 +55,9 @@ class AgreementUpdate(Schema):
     price_basis = fields.Enum(PriceBasis, by_value=True)
     requester_share_pct = percent()
     charge_mobilisation = fields.Boolean()
-    cancellation_free_hours = fields.Integer(strict=True,
-                                             validate=validate.Range(min=0, max=24 * 90))
+    cancellation_free_hours = fields.Integer(
+        strict=True, validate=validate.Range(min=0, max=24 * 90)
+    )
     cancellation_pct = percent()
 
 
@@ -116,8 +123,11 @@ class AllocationRead(Schema):
 
 class AllocationQuery(Schema):
     booking_id = fields.UUID()
-    state = fields.String(validate=validate.OneOf(
-        ["proposed", "needs_agreement", "approved", "disputed", "resolved", "settled"]))
+    state = fields.String(
+        validate=validate.OneOf(
+            ["proposed", "needs_agreement", "approved", "disputed", "resolved", "settled"]
+        )
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -129,11 +139,15 @@ class ReviewIn(Schema):
 class ResolveIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
     agreement_id = fields.UUID(load_default=None)
-    requester_amount = fields.Decimal(load_default=None, places=2, as_string=True,
-                                      validate=validate.Range(min=0))
-    total = fields.Decimal(load_default=None, places=2, as_string=True,
-                           validate=validate.Range(min=0, max=Decimal("999999999999.99")))
-
+    requester_amount = fields.Decimal(
+        load_default=None, places=2, as_string=True, validate=validate.Range(min=0)
+    )
+    total = fields.Decimal(
+        load_default=None,
+        places=2,
+        as_string=True,
+        validate=validate.Range(min=0, max=Decimal("999999999999.99")),
+    )
 
 
 class StatementQuery(Schema):
@@ -172,8 +186,10 @@ class StatementRead(Schema):
 
 class EfficiencyQuery(Schema):
     period = fields.String(required=True, validate=validate.Length(max=10))
-    group_by = fields.String(load_default="category",
-                             validate=validate.OneOf(["category", "region", "requester", "owner"]))
+    group_by = fields.String(
+        load_default="category",
+        validate=validate.OneOf(["category", "region", "requester", "owner"]),
+    )
 
 
 class EstimateIn(Schema):

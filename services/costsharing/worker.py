@@ -14,10 +14,18 @@ def build(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> tuple[list[EventConsumer], list[PeriodicJob]]:
     return [
-        EventConsumer(name="costsharing.bookings", settings=settings,
-                      session_factory=session_factory, topics=["booking.bookings"],
-                      handlers=BOOKING_HANDLERS),
-        EventConsumer(name="costsharing.assets", settings=settings,
-                      session_factory=session_factory, topics=["catalog.assets"],
-                      handlers=CATALOG_HANDLERS),
+        EventConsumer(
+            name="costsharing.bookings",
+            settings=settings,
+            session_factory=session_factory,
+            topics=["booking.bookings"],
+            handlers=BOOKING_HANDLERS,
+        ),
+        EventConsumer(
+            name="costsharing.assets",
+            settings=settings,
+            session_factory=session_factory,
+            topics=["catalog.assets"],
+            handlers=CATALOG_HANDLERS,
+        ),
     ], []

@@ -43,8 +43,19 @@ def stack(
         port = free_port()
         urls[service] = f"http://127.0.0.1:{port}"
         for name, argv in (
-            ("api", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-                     f"services.{service}.app:create_app()"]),
+            (
+                "api",
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-w",
+                    "2",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    f"services.{service}.app:create_app()",
+                ],
+            ),
             ("worker", [sys.executable, "-m", "services.cli", "worker", service]),
         ):
             out = open(logs / f"{service}-{name}.log", "wb")  # noqa: SIM115
@@ -92,8 +103,11 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
     window = requests.post(
         f"{catalog}/api/v1/assets/{asset_id}/availability",
         headers=auth("owner-dhc"),
-        json={"kind": "one_off", "start_at": now.isoformat(),
-              "end_at": (now + timedelta(days=30)).isoformat()},
+        json={
+            "kind": "one_off",
+            "start_at": now.isoformat(),
+            "end_at": (now + timedelta(days=30)).isoformat(),
+        },
         timeout=30,
     )
     assert window.status_code == 201, window.text
@@ -111,38 +125,54 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
     key = {"Idempotency-Key": f"e2e-{uuid.uuid4().hex}"}
 
     def request_once() -> requests.Response | None:
-        r = requests.post(f"{booking}/api/v1/bookings",
-                          headers={**auth("planner-rotterdam"), **key}, json=body, timeout=30)
+        r = requests.post(
+            f"{booking}/api/v1/bookings",
+            headers={**auth("planner-rotterdam"), **key},
+            json=body,
+            timeout=30,
+        )
         return r if r.status_code == 201 else None
 
     created = eventually(request_once, what="asset in booking's read model").json()
-    retry = requests.post(f"{booking}/api/v1/bookings",
-                          headers={**auth("planner-rotterdam"), **key}, json=body, timeout=30)
+    retry = requests.post(
+        f"{booking}/api/v1/bookings",
+        headers={**auth("planner-rotterdam"), **key},
+        json=body,
+        timeout=30,
+    )
     assert retry.status_code == 201 and retry.json()["id"] == created["id"]
 
     # A second unit cannot take the same slot: the exclusion constraint answers 409.
-    clash = requests.post(f"{booking}/api/v1/bookings", headers=auth("planner-amsterdam"),
-                          json=body, timeout=30)
+    clash = requests.post(
+        f"{booking}/api/v1/bookings", headers=auth("planner-amsterdam"), json=body, timeout=30
+    )
     assert clash.status_code == 409, clash.text
     assert clash.headers["Content-Type"].startswith("application/problem+json")
     assert created["id"] in clash.json()["detail"]
 
     bid = created["id"]
-    r = requests.post(f"{booking}/api/v1/bookings/{bid}/approve", headers=auth("owner-dhc"),
-                      json={}, timeout=30)
+    r = requests.post(
+        f"{booking}/api/v1/bookings/{bid}/approve", headers=auth("owner-dhc"), json={}, timeout=30
+    )
     assert r.status_code == 200 and r.json()["state"] == "approved", r.text
     r = requests.post(
         f"{booking}/api/v1/bookings/{bid}/complete",
         headers=auth("owner-dhc"),
-        json={"actual_start": start.isoformat(),
-              "actual_end": (start + timedelta(hours=3)).isoformat()},
+        json={
+            "actual_start": start.isoformat(),
+            "actual_end": (start + timedelta(hours=3)).isoformat(),
+        },
         timeout=30,
     )
     assert r.status_code == 200 and r.json()["state"] == "completed", r.text
 
     def allocation() -> list[dict[str, Any]] | None:
-        r = requests.get(f"{costsharing}/api/v1/allocations", params={"booking_id": bid},
-                         headers=auth("controller"), timeout=30)
+        r = requests.get(
+            f"{costsharing}/api/v1/allocations",
+            params={"booking_id": bid},
+            headers=auth("controller"),
+            timeout=30,
+        )
         return r.json() or None
 
     (alloc,) = eventually(allocation, timeout_s=30, what="allocation in cost-sharing")
@@ -150,6 +180,7 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
     # only know no guess was made: either priced by an agreement or flagged for finance.
     assert alloc["state"] in ("proposed", "needs_agreement")
     assert alloc["usage_quantity"] == "3.00"
-    history = requests.get(f"{booking}/api/v1/bookings/{bid}/history",
-                           headers=auth("planner-rotterdam"), timeout=30).json()
+    history = requests.get(
+        f"{booking}/api/v1/bookings/{bid}/history", headers=auth("planner-rotterdam"), timeout=30
+    ).json()
     assert [h["action"] for h in history] == ["request", "approve", "complete"]

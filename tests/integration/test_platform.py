@@ -80,11 +80,18 @@ def test_rs256_tokens_verified_through_jwks(
     url, key = jwks_server
     production = replace(settings["catalog"], jwt_jwks_url=url)
     client = registry.app_factory("catalog")({"SLAGKRACHT_SETTINGS": production}).test_client()
-    claims = {"sub": "idp-user", "name": "IdP user", "org": "politie-rotterdam",
-              "roles": ["politie-planner"], "exp": 4102444800}
+    claims = {
+        "sub": "idp-user",
+        "name": "IdP user",
+        "org": "politie-rotterdam",
+        "roles": ["politie-planner"],
+        "exp": 4102444800,
+    }
     good = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "test-key"})
-    assert client.get("/api/v1/categories",
-                      headers={"Authorization": f"Bearer {good}"}).status_code == 200
+    assert (
+        client.get("/api/v1/categories", headers={"Authorization": f"Bearer {good}"}).status_code
+        == 200
+    )
     # A dev HS256 token is worthless once production verifies against the IdP's keys.
     dev = client.get("/api/v1/categories", headers=auth("planner-rotterdam"))
     assert dev.status_code == 401
@@ -92,12 +99,17 @@ def test_rs256_tokens_verified_through_jwks(
 
 
 def test_cli_token_prints_a_valid_persona_token() -> None:
-    out = subprocess.run([sys.executable, "-m", "services.cli", "token", "owner-dhc"],
-                         capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-m", "services.cli", "token", "owner-dhc"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     claims = jwt.decode(out, DEV_JWT_SECRET, algorithms=["HS256"])
     assert claims["org"] == "defensie-dhc" and claims["roles"] == ["defensie-beheerder"]
-    unknown = subprocess.run([sys.executable, "-m", "services.cli", "token", "nobody"],
-                             capture_output=True, text=True)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "services.cli", "token", "nobody"], capture_output=True, text=True
+    )
     assert unknown.returncode == 2 and "planner-rotterdam" in unknown.stderr
 
 
@@ -116,7 +128,8 @@ def test_demo_data_is_idempotent_and_replay_requeues_the_outbox(
         assert replay(engine) == total
         with engine.connect() as conn:
             pending = conn.execute(
-                text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
+                text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            ).scalar_one()
         assert pending == total
     finally:
         engine.dispose()

@@ -40,8 +40,11 @@ def register_helicopter(catalog: FlaskClient, registration: str) -> dict[str, An
     window = catalog.post(
         f"/api/v1/assets/{asset['id']}/availability",
         headers=auth("owner-dhc"),
-        json={"kind": "one_off", "start_at": now.isoformat(),
-              "end_at": (now + timedelta(days=30)).isoformat()},
+        json={
+            "kind": "one_off",
+            "start_at": now.isoformat(),
+            "end_at": (now + timedelta(days=30)).isoformat(),
+        },
     )
     assert window.status_code == 201, window.get_json()
     return asset

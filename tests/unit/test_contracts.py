@@ -22,8 +22,11 @@ def emitted_event_types() -> set[str]:
     for path in (ROOT / "services").rglob("*.py"):
         if path.name != "worker.py":  # worker.py names consumers, not events
             found |= set(pattern.findall(path.read_text()))
-    return {t for t in found if t.split(".")[0] in ("catalog", "booking", "costsharing")
-            and t not in TOPICS}
+    return {
+        t
+        for t in found
+        if t.split(".")[0] in ("catalog", "booking", "costsharing") and t not in TOPICS
+    }
 
 
 def test_every_emitted_event_has_a_schema() -> None:

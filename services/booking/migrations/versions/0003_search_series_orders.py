@@ -24,7 +24,5 @@ def upgrade() -> None:
         "CREATE INDEX IF NOT EXISTS ix_asset_windows_during ON asset_windows "
         "USING gist (asset_id, during)"
     )
-    op.execute(
-        "CREATE INDEX IF NOT EXISTS ix_asset_view_search ON asset_view (category, status)"
-    )
+    op.execute("CREATE INDEX IF NOT EXISTS ix_asset_view_search ON asset_view (category, status)")
     op.execute("CREATE INDEX IF NOT EXISTS ix_orders_contract ON orders (contract_id)")

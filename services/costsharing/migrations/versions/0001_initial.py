@@ -33,6 +33,5 @@ def upgrade() -> None:
         "ALTER TABLE ledger_entries ADD CONSTRAINT ledger_amount_positive CHECK (amount >= 0)"
     )
     op.execute(
-        "ALTER TABLE ledger_entries ADD CONSTRAINT ledger_side CHECK "
-        "(side IN ('debit', 'credit'))"
+        "ALTER TABLE ledger_entries ADD CONSTRAINT ledger_side CHECK (side IN ('debit', 'credit'))"
     )
