@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -21,7 +23,7 @@ from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.errors import PreconditionFailed, PreconditionRequired, ProblemError
 from shared.kafka import broker_reachable
 from shared.logs import configure_logging
-from shared.settings import Settings
+from shared.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -262,3 +264,26 @@ def create_service_app(
     _install_error_handlers(app)
     _install_observability(app, settings)
     return app, api
+
+
+def build_service_app(
+    service: str,
+    *,
+    title: str,
+    description: str,
+    blueprints: list[Any],
+    config: dict[str, Any] | None = None,
+    bench_blueprint: Callable[[], Any] | None = None,
+) -> Flask:
+    """Every service's ``create_app``: settings (from config or the environment), the app,
+    its API blueprints, and — only when SLAGKRACHT_BENCH_ENDPOINTS=1 — the benchmark's
+    reference endpoints, which are plain Flask routes and never in the OpenAPI document."""
+    settings = (config or {}).get("SLAGKRACHT_SETTINGS") or load_settings(service)
+    app, api = create_service_app(
+        settings=settings, title=title, description=description, config=config
+    )
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    if bench_blueprint is not None and os.environ.get("SLAGKRACHT_BENCH_ENDPOINTS") == "1":
+        app.register_blueprint(bench_blueprint())
+    return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -10,8 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from services.booking.api import blp
-from shared.settings import load_settings
-from shared.web import create_service_app, service_context
+from shared.web import build_service_app, service_context
 
 _RESERVE = text(
     "INSERT INTO bench_reservations (asset_id, during) VALUES "
@@ -45,14 +43,11 @@ def _bench_blueprint() -> Blueprint:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    settings = (config or {}).get("SLAGKRACHT_SETTINGS") or load_settings("booking")
-    app, api = create_service_app(
-        settings=settings,
+    return build_service_app(
+        "booking",
         title="Slagkracht booking",
         description="Police units request Defence capacity; owners decide; use is registered.",
+        blueprints=[blp],
         config=config,
+        bench_blueprint=_bench_blueprint,
     )
-    api.register_blueprint(blp)
-    if os.environ.get("SLAGKRACHT_BENCH_ENDPOINTS") == "1":
-        app.register_blueprint(_bench_blueprint())
-    return app

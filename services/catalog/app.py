@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify
 from sqlalchemy import text
 
 from services.catalog.api import blp
-from shared.settings import load_settings
-from shared.web import create_service_app, service_context
+from shared.web import build_service_app, service_context
 
 
 def _bench_blueprint() -> Blueprint:
@@ -31,14 +29,11 @@ def _bench_blueprint() -> Blueprint:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    settings = (config or {}).get("SLAGKRACHT_SETTINGS") or load_settings("catalog")
-    app, api = create_service_app(
-        settings=settings,
+    return build_service_app(
+        "catalog",
         title="Slagkracht catalog",
         description="Assets, tariffs and availability that Defensie lends to the police.",
+        blueprints=[blp],
         config=config,
+        bench_blueprint=_bench_blueprint,
     )
-    api.register_blueprint(blp)
-    if os.environ.get("SLAGKRACHT_BENCH_ENDPOINTS") == "1":
-        app.register_blueprint(_bench_blueprint())
-    return app
