@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from psycopg.types.range import Range
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.booking.models import AssetView, AssetWindow, ContractView
@@ -56,39 +57,53 @@ def concrete_windows(
     return available(one_off=one_off, recurring=rules, blackouts=blackouts, lo=lo, hi=hi)
 
 
+_VIEW = AssetView.metadata.tables["asset_view"]
+_WINDOWS = AssetWindow.metadata.tables["asset_windows"]
+_upsert = pg_insert(_VIEW)
+# Built once (Core): the newest version wins; an older one changes nothing (no row returned).
+_UPSERT_ASSET = _upsert.on_conflict_do_update(
+    index_elements=[_VIEW.c.asset_id],
+    set_={c.name: _upsert.excluded[c.name] for c in _VIEW.columns if c.name != "asset_id"},
+    where=_VIEW.c.version <= _upsert.excluded.version,
+).returning(_VIEW.c.asset_id)
+_DELETE_WINDOWS = delete(_WINDOWS).where(_WINDOWS.c.asset_id == bindparam("asset_id"))
+_INSERT_WINDOWS = insert(_WINDOWS)
+
+
 def apply_asset_snapshot(
     session: Session, data: dict[str, Any], now: datetime | None = None
 ) -> None:
     """Upsert the asset from a catalog event; an older version never overwrites a newer one."""
     asset_id = uuid.UUID(data["asset_id"])
-    view = session.get(AssetView, asset_id, with_for_update=True)
-    if view is not None and view.version > data["version"]:
+    applied = session.execute(
+        _UPSERT_ASSET,
+        {
+            "asset_id": asset_id,
+            "owner_org": data["owner_org"],
+            "name": data["name"],
+            "category": data["category"],
+            "booking_mode": data["booking_mode"],
+            "regions": data["regions"],
+            "capacity": data["capacity"],
+            "readiness_notice": data["readiness_notice"],
+            "notice_seconds": notice_seconds(data["readiness_notice"]),
+            "status": data["status"],
+            "tariffs": data["tariffs"],
+            "home_base": data.get("home_base", ""),
+            "availability": data.get("availability", []),
+            "blackouts": data.get("blackouts", []),
+            "version": data["version"],
+            "updated_at": datetime.now(UTC),
+        },
+    ).first()
+    if applied is None:
         return
-    if view is None:
-        view = AssetView(asset_id=asset_id)
-        session.add(view)
-    view.owner_org = data["owner_org"]
-    view.name = data["name"]
-    view.category = data["category"]
-    view.booking_mode = data["booking_mode"]
-    view.regions = data["regions"]
-    view.capacity = data["capacity"]
-    view.readiness_notice = data["readiness_notice"]
-    view.notice_seconds = notice_seconds(data["readiness_notice"])
-    view.status = data["status"]
-    view.tariffs = data["tariffs"]
-    view.home_base = data.get("home_base", "")
-    view.availability = data.get("availability", [])
-    view.blackouts = data.get("blackouts", [])
-    view.version = data["version"]
-    view.updated_at = datetime.now(UTC)
-    session.flush()
     now = now or datetime.now(UTC)
-    session.execute(delete(AssetWindow).where(AssetWindow.asset_id == asset_id))
+    session.execute(_DELETE_WINDOWS, {"asset_id": asset_id})
     windows = concrete_windows(data, now - timedelta(days=1), now + HORIZON)
     if windows:
         session.execute(
-            insert(AssetWindow),
+            _INSERT_WINDOWS,
             [{"asset_id": asset_id, "during": Range(start, end, "[)")} for start, end in windows],
         )
 
