@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from flask.testing import FlaskClient
 
 from shared.personas import persona_token
 from shared.settings import DEV_JWT_SECRET
@@ -32,3 +36,44 @@ def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
         time.sleep(every_s)
+
+
+def register_bookable_helicopter(
+    catalog: FlaskClient, registration: str | None = None
+) -> dict[str, Any]:
+    """Register an NH90 as owner-dhc and publish it as available for the next 30 days."""
+    registration = registration or f"NH-{uuid.uuid4().hex[:10]}"
+    response = catalog.post(
+        "/api/v1/assets",
+        headers=auth("owner-dhc"),
+        json={
+            "registration": registration,
+            "name": f"NH90 {registration}",
+            "category": "helicopter",
+            "home_base": "Marinevliegkamp De Kooy",
+            "regions": ["VR10", "VR17"],
+            "readiness_notice": "PT2H",
+            "tariff": {
+                "unit": "flight_hour",
+                "full_cost_rate": "9800.00",
+                "marginal_cost_rate": "3900.00",
+                "mobilisation_fee": "1500.00",
+                "market_reference_price": "11000.00",
+                "valid_from": "2026-01-01",
+            },
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    asset: dict[str, Any] = response.get_json()
+    now = datetime.now(UTC)
+    window = catalog.post(
+        f"/api/v1/assets/{asset['id']}/availability",
+        headers=auth("owner-dhc"),
+        json={
+            "kind": "one_off",
+            "start_at": now.isoformat(),
+            "end_at": (now + timedelta(days=30)).isoformat(),
+        },
+    )
+    assert window.status_code == 201, window.get_json()
+    return asset

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 
 from shared.db import make_engine
 from shared.settings import sqlalchemy_url
-from tests.support import auth, eventually
+from tests.support import auth, eventually, register_bookable_helicopter
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
 
@@ -58,44 +58,6 @@ def asset_row(engine: Engine, asset_id: str) -> tuple[str, int]:
             text("SELECT status, version FROM assets WHERE id = :a"), {"a": asset_id}
         ).one()
     return row.status, row.version
-
-
-def register_bookable_helicopter(catalog: FlaskClient) -> dict[str, Any]:
-    registration = f"RT-{uuid.uuid4().hex[:10]}"
-    response = catalog.post(
-        ASSETS,
-        headers=auth("owner-dhc"),
-        json={
-            "registration": registration,
-            "name": f"NH90 {registration}",
-            "category": "helicopter",
-            "home_base": "Marinevliegkamp De Kooy",
-            "regions": ["VR10", "VR17"],
-            "readiness_notice": "PT2H",
-            "tariff": {
-                "unit": "flight_hour",
-                "full_cost_rate": "9800.00",
-                "marginal_cost_rate": "3900.00",
-                "mobilisation_fee": "1500.00",
-                "market_reference_price": "11000.00",
-                "valid_from": "2026-01-01",
-            },
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    asset = response.get_json()
-    now = datetime.now(UTC)
-    response = catalog.post(
-        f"{ASSETS}/{asset['id']}/availability",
-        headers=auth("owner-dhc"),
-        json={
-            "kind": "one_off",
-            "start_at": now.isoformat(),
-            "end_at": (now + timedelta(days=30)).isoformat(),
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    return asset
 
 
 def retire(catalog: FlaskClient, asset_id: str) -> Any:

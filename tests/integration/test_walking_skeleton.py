@@ -8,53 +8,16 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.support import auth, eventually
+from tests.support import auth, eventually, register_bookable_helicopter
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
-
-
-def register_helicopter(catalog: FlaskClient, registration: str) -> dict[str, Any]:
-    response = catalog.post(
-        "/api/v1/assets",
-        headers=auth("owner-dhc"),
-        json={
-            "registration": registration,
-            "name": f"NH90 {registration}",
-            "category": "helicopter",
-            "home_base": "De Kooy",
-            "regions": ["VR10", "VR17"],
-            "readiness_notice": "PT2H",
-            "tariff": {
-                "unit": "flight_hour",
-                "full_cost_rate": "9800.00",
-                "marginal_cost_rate": "3900.00",
-                "mobilisation_fee": "1500.00",
-                "market_reference_price": "11000.00",
-                "valid_from": "2026-01-01",
-            },
-        },
-    )
-    assert response.status_code == 201, response.get_json()
-    asset = response.get_json()
-    now = datetime.now(UTC)
-    window = catalog.post(
-        f"/api/v1/assets/{asset['id']}/availability",
-        headers=auth("owner-dhc"),
-        json={
-            "kind": "one_off",
-            "start_at": now.isoformat(),
-            "end_at": (now + timedelta(days=30)).isoformat(),
-        },
-    )
-    assert window.status_code == 201, window.get_json()
-    return asset
 
 
 def test_asset_to_allocation(clients: dict[str, FlaskClient], start_worker: Any) -> None:
     for service in ("catalog", "booking", "costsharing"):
         start_worker(service)
     catalog, booking, costsharing = clients["catalog"], clients["booking"], clients["costsharing"]
-    asset = register_helicopter(catalog, f"N-{datetime.now().microsecond:06d}")
+    asset = register_bookable_helicopter(catalog, f"N-{datetime.now().microsecond:06d}")
 
     start = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
     request_body = {

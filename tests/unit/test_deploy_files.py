@@ -435,7 +435,8 @@ def test_docker_compose_validates_the_file() -> None:
     if shutil.which("docker-compose") is None:
         if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
             pytest.fail("docker-compose is not installed; CI installs deploy/ci-packages.txt")
-        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+        # Outside CI only (the line above fails in CI): the structural checks still ran.
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose); not CI")
     base = {k: v for k, v in os.environ.items() if k not in REQUIRED_ENV}
     result = _compose_config({**base, **REQUIRED_ENV})
     assert result.returncode == 0, result.stderr
