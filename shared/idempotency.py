@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
@@ -37,20 +38,54 @@ def _fingerprint(body: Any) -> str:
     return hashlib.sha256(f"{request.method} {request.path} {canonical}".encode()).hexdigest()
 
 
-def _stored(uow: UnitOfWork, actor: str, key: str, fingerprint: str) -> dict[str, Any] | None:
-    row = uow.session.execute(
-        select(idempotency_keys_table).where(
-            idempotency_keys_table.c.actor == actor, idempotency_keys_table.c.key == key
-        )
-    ).first()
-    if row is None:
-        return None
-    if row.request_hash != fingerprint:
+def _replay(request_hash: str, response_body: Any, fingerprint: str) -> dict[str, Any]:
+    """The stored answer, if the key was first used with this very request (else 422)."""
+    if request_hash != fingerprint:
         raise Invalid(
             "This Idempotency-Key was already used with a different request.",
             errors={"Idempotency-Key": ["Reused with a different body."]},
         )
-    return dict(row.response_body)
+    return dict(response_body)
+
+
+_LOOKUP = select(idempotency_keys_table.c.request_hash, idempotency_keys_table.c.response_body)
+
+
+def _stored(uow: UnitOfWork, actor: str, key: str, fingerprint: str) -> dict[str, Any] | None:
+    row = uow.session.execute(
+        _LOOKUP.where(idempotency_keys_table.c.actor == actor, idempotency_keys_table.c.key == key)
+    ).first()
+    return None if row is None else _replay(row.request_hash, row.response_body, fingerprint)
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    """A creating request that carries an ``Idempotency-Key``, for use cases that claim the key
+    themselves in the statement that writes their rows (fewer round trips than
+    ``run_idempotent``: no advisory lock, no separate lookup and insert). Such a use case
+    reads ``stored(...)`` in its first query, writes ``idempotency_keys`` (``actor``, ``key``,
+    ``fingerprint`` as request_hash, its response) with its rows, and retries in a fresh
+    transaction when the key's primary key refuses the insert: a concurrent request with the
+    same key committed first, and the retry replays its answer.
+    """
+
+    actor: str
+    key: str
+    fingerprint: str
+
+    def replay(self, request_hash: str, response_body: Any) -> dict[str, Any]:
+        """The first answer for this key; 422 if the key came with another request."""
+        return _replay(request_hash, response_body, self.fingerprint)
+
+    def stored(self, uow: UnitOfWork) -> dict[str, Any] | None:
+        """The first answer for this key, if one committed (a query of its own)."""
+        return _stored(uow, self.actor, self.key, self.fingerprint)
+
+
+def idempotent_request(*, actor: str, body: Any) -> IdempotentRequest | None:
+    """This request's key and fingerprint, or None without a key (malformed keys are 422)."""
+    key = idempotency_key()
+    return None if key is None else IdempotentRequest(actor, key, _fingerprint(body))
 
 
 def run_idempotent(

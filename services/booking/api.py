@@ -37,7 +37,7 @@ from services.booking.search import find_free
 from shared.auth import current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.errors import Invalid
-from shared.idempotency import run_idempotent
+from shared.idempotency import idempotent_request, run_idempotent
 from shared.web import json_response, request_uow, service_context
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Find, request, decide")
@@ -92,10 +92,14 @@ class Bookings(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, booking_in: dict[str, Any]) -> Any:
         """Request an asset for a window (police planner); the request holds it at once"""
-        return _create(
-            booking_in,
-            lambda uow, p: _dump(service.request_booking(uow, principal=p, booking_in=booking_in)),
+        principal = current_principal()
+        body = service.request_booking(
+            request_uow,
+            principal=principal,
+            booking_in=booking_in,
+            idempotency=idempotent_request(actor=principal.sub, body=booking_in),
         )
+        return json_response(body, 201)
 
 
 @blp.route("/bookings/<uuid:booking_id>")
