@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache, wraps
@@ -43,8 +45,8 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
     return jwt.PyJWKClient(url, cache_keys=True)
 
 
-def decode_token(token: str, settings: Settings) -> Principal:
-    """Verify signature, expiry and claims; raise Unauthorized with the reason."""
+def _verify(token: str, settings: Settings) -> tuple[Principal, int]:
+    """Check signature, expiry and claims; the principal and the token's ``exp``."""
     try:
         if settings.jwt_jwks_url:
             key: Any = _jwks_client(settings.jwt_jwks_url).get_signing_key_from_jwt(token).key
@@ -65,12 +67,76 @@ def decode_token(token: str, settings: Settings) -> Principal:
     roles = claims.get("roles")
     if not isinstance(claims.get("org"), str) or not isinstance(roles, list):
         raise Unauthorized("The token lacks the 'org' and 'roles' claims.")
-    return Principal(
+    principal = Principal(
         sub=str(claims["sub"]),
         name=str(claims.get("name", claims["sub"])),
         org=claims["org"],
         roles=frozenset(str(r) for r in roles),
     )
+    return principal, int(claims["exp"])  # jwt.decode has checked that exp is an integer
+
+
+class PrincipalCache:
+    """Verified principals by raw token, least recently used evicted first.
+
+    Verifying a token is ~120 µs of every authenticated request (HMAC or RSA, base64, JSON,
+    claim checks), and a caller sends the same token many times. Only successful verifications
+    are kept, each under the settings that verified it (secret, JWKS URL, audience), and only
+    while the token is unexpired: ``exp`` is checked again on every hit, exactly as jwt.decode
+    checks it (expired when ``exp <= now``). Nothing else that jwt.decode checks can turn a valid
+    token invalid as time passes (``nbf``/``iat`` only become valid). An entry is also dropped
+    after ``max_age_s``, so a signing key withdrawn from the JWKS stops being honoured about as
+    soon as PyJWKClient's own key cache (5 minutes) would notice.
+    """
+
+    def __init__(self, maxsize: int = 1024, max_age_s: float = 300.0) -> None:
+        self.maxsize = maxsize
+        self.max_age_s = max_age_s
+        self._entries: OrderedDict[tuple[str, ...], tuple[Principal, int, float]] = OrderedDict()
+        self._lock = threading.Lock()  # gthread workers and tests share a process
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def decode(
+        self, token: str, settings: Settings, *, now: Callable[[], float] = time.time
+    ) -> Principal:
+        """The principal of ``token`` under ``settings``; Unauthorized as decode_token says."""
+        key = (token, settings.jwt_secret, settings.jwt_jwks_url or "", settings.jwt_audience or "")
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+        if entry is not None:
+            principal, exp, verified_at = entry
+            moment = now()
+            if exp > moment and moment - verified_at < self.max_age_s:
+                return principal
+            with self._lock:
+                self._entries.pop(key, None)
+            if exp <= moment:
+                raise Unauthorized("The token has expired.")
+        principal, exp = _verify(token, settings)
+        with self._lock:
+            self._entries[key] = (principal, exp, now())
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return principal
+
+
+_principals = PrincipalCache()
+
+
+def decode_token(token: str, settings: Settings) -> Principal:
+    """Verify signature, expiry and claims; raise Unauthorized with the reason.
+
+    A token verified before under the same settings is answered from a bounded cache, its
+    expiry checked again (PrincipalCache)."""
+    return _principals.decode(token, settings)
 
 
 def mint_token(
