@@ -1,16 +1,26 @@
 """The consumer loop: dedupe, effect and offset commit in the right order; poison to the DLQ.
 
-For each polled batch: one database transaction applies every new event (a savepoint each),
-records its id in ``processed_messages`` and commits; then unhandleable messages go to
-``<topic>.dlq``; then offsets are committed. A crash anywhere re-delivers the batch and the
-dedupe table makes the second delivery a no-op.
+For each polled batch: one database transaction applies every new event, records its id in
+``processed_messages`` and commits; then unhandleable messages go to ``<topic>.dlq``; then
+offsets are committed. A crash anywhere re-delivers the batch and the dedupe table makes the
+second delivery a no-op.
+
+Two ways to apply a batch:
+
+- per event (``handlers``): each event in its own savepoint, so a failing event is isolated
+  and the rest of the batch still applies;
+- set-based (``batch``): all fresh events of the batch at once (one claim statement, one
+  multi-row statement per table), in one savepoint. If that fails for any reason but a
+  transient one, the savepoint is rolled back and the same batch is applied one event at a
+  time as above, which isolates the culprit for the DLQ. Only committed work counts: a
+  rolled-back attempt leaves nothing behind, so nothing is applied twice.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +30,16 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db import UnitOfWork, processed_messages_table
+from shared.db import BulkInsert, UnitOfWork, processed_messages_table, write_outbox
 from shared.events import EventInvalid, decode_event
 from shared.kafka import DLQ_SUFFIX, make_consumer, make_producer
 from shared.settings import Settings
@@ -36,6 +52,12 @@ _CLAIM_EVENT = (
     .on_conflict_do_nothing()
     .returning(processed_messages_table.c.event_id)
 )
+# The same claim for a whole batch, one statement: returns the ids not seen before.
+_CLAIM_EVENTS = BulkInsert(
+    processed_messages_table,
+    ("consumer", "event_id", "topic"),
+    tail="ON CONFLICT DO NOTHING RETURNING event_id::text",
+)
 
 EVENTS_CONSUMED = Counter("events_consumed_total", "Events applied", ["consumer"])
 EVENTS_DUPLICATE = Counter("events_duplicate_total", "Redelivered events skipped", ["consumer"])
@@ -43,6 +65,36 @@ EVENTS_DEAD = Counter("events_dead_lettered_total", "Events sent to a DLQ", ["co
 
 # A handler applies one event inside the batch's transaction; events it emits go to the outbox.
 EventHandler = Callable[[UnitOfWork, dict[str, Any]], None]
+
+
+class EventBatch:
+    """The fresh events of one polled batch (in log order), for a set-based handler.
+
+    ``unit_of_work(event)`` gives the unit of work for what ``event`` causes: its actor and
+    trace id, the batch's transaction, and an outbox written with one statement at the end."""
+
+    def __init__(
+        self,
+        session: Session,
+        events: list[dict[str, Any]],
+        unit_of_work: Callable[[dict[str, Any]], UnitOfWork],
+    ) -> None:
+        self.session = session
+        self.events = events
+        self.unit_of_work = unit_of_work
+
+    @classmethod
+    def of_one(cls, uow: UnitOfWork, event: dict[str, Any]) -> EventBatch:
+        """A batch of one event inside an existing unit of work (tests, per-event callers)."""
+        return cls(uow.session, [event], lambda _cause: uow)
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """A set-based handler: ``apply`` gets every fresh event of ``event_types`` in a batch."""
+
+    event_types: Collection[str]
+    apply: Callable[[EventBatch], None]
 
 
 class EventRejected(Exception):
@@ -69,14 +121,19 @@ class EventConsumer:
         settings: Settings,
         session_factory: sessionmaker[Session],
         topics: list[str],
-        handlers: Mapping[str, EventHandler],
+        handlers: Mapping[str, EventHandler] | None = None,
+        batch: BatchHandler | None = None,
         consumer_overrides: Mapping[str, Any] | None = None,
     ) -> None:
+        if (handlers is None) == (batch is None):
+            raise ValueError("give a consumer either per-event handlers or one batch handler")
         self.name = name
         self.settings = settings
         self.session_factory = session_factory
         self.topics = [settings.topic(t) for t in topics]
-        self.handlers = dict(handlers)
+        self.handlers = dict(handlers or {})
+        self.batch = batch
+        self.event_types = frozenset(batch.event_types if batch else self.handlers)
         self.consumer_overrides = dict(consumer_overrides or {})
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
@@ -88,56 +145,115 @@ class EventConsumer:
         """Apply records in one transaction; returns the result and the records to dead-letter."""
         result = BatchResult()
         dead: list[tuple[ConsumerRecord, str]] = []
+        wanted: list[tuple[ConsumerRecord, dict[str, Any]]] = []
+        for record in records:
+            try:
+                event = decode_event(record.value)
+            except EventInvalid as exc:
+                dead.append((record, str(exc)))
+                continue
+            if event["type"] in self.event_types:
+                wanted.append((record, event))
+            else:
+                result.ignored += 1  # a valid event this consumer does not act on
         with self.session_factory() as session:
-            for record in records:
-                try:
-                    event = decode_event(record.value)
-                except EventInvalid as exc:
-                    dead.append((record, str(exc)))
-                    continue
-                handler = self.handlers.get(event["type"])
-                if handler is None:
-                    result.ignored += 1  # a valid event this consumer does not act on
-                    continue
-                try:
-                    with session.begin_nested():
-                        fresh = session.execute(
-                            _CLAIM_EVENT,
-                            {"consumer": self.name, "event_id": event["id"], "topic": record.topic},
-                        ).first()
-                        if fresh is None:
-                            result.duplicates += 1
-                            continue
-                        handler(
-                            UnitOfWork.within(
-                                session,
-                                producer=self.settings.service,
-                                topic_for=self.settings.topic,
-                                actor=event.get("actor"),
-                                trace_id=event.get("trace_id"),
-                            ),
-                            event,
-                        )
-                        result.applied += 1
-                except EventRejected as exc:
-                    dead.append((record, f"rejected by {self.name}: {exc}"))
-                except (DataError, IntegrityError) as exc:
-                    # The database refuses this event's effect for good (bad value, broken
-                    # rule): retrying would block the partition forever.
-                    dead.append(
-                        (
-                            record,
-                            f"refused by the database in {self.name}: {type(exc.orig).__name__}",
-                        )
-                    )
-                except (RetryLater, SQLAlchemyError):
-                    raise  # transient: the whole batch is rewound and retried
-                except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the stream
-                    log.exception("consumer %s: handler failed on %s", self.name, event["id"])
-                    dead.append((record, f"handler of {self.name} failed: {exc!r}"))
+            if not (
+                self.batch is not None
+                and len(wanted) > 1
+                and self._apply_together(session, wanted, result)
+            ):
+                for record, event in wanted:
+                    reason = self._apply_one(session, record, event, result)
+                    if reason is not None:
+                        dead.append((record, reason))
             session.commit()
+        dead.sort(key=lambda item: (item[0].topic, item[0].partition, item[0].offset))
         result.dead_lettered = len(dead)
         return result, dead
+
+    def _unit_of_work(
+        self, session: Session, cause: dict[str, Any], outbox: list[dict[str, Any]] | None
+    ) -> UnitOfWork:
+        return UnitOfWork.within(
+            session,
+            producer=self.settings.service,
+            topic_for=self.settings.topic,
+            actor=cause.get("actor"),
+            trace_id=cause.get("trace_id"),
+            outbox=outbox,
+        )
+
+    def _run_batch_handler(self, session: Session, events: list[dict[str, Any]]) -> None:
+        assert self.batch is not None
+        outbox: list[dict[str, Any]] = []
+        self.batch.apply(
+            EventBatch(session, events, lambda cause: self._unit_of_work(session, cause, outbox))
+        )
+        write_outbox(session, outbox)
+
+    def _apply_together(
+        self,
+        session: Session,
+        wanted: list[tuple[ConsumerRecord, dict[str, Any]]],
+        result: BatchResult,
+    ) -> bool:
+        """Set-based: claim and apply every event at once; False if it must go one by one."""
+        try:
+            with session.begin_nested():
+                claims = (
+                    {"consumer": self.name, "event_id": event["id"], "topic": record.topic}
+                    for record, event in wanted
+                )
+                fresh_ids = set(_CLAIM_EVENTS.execute(session, claims).scalars())
+                fresh: list[dict[str, Any]] = []
+                for _, event in wanted:
+                    event_id = event["id"].lower()
+                    if event_id in fresh_ids:
+                        fresh_ids.discard(event_id)  # a repeat within the batch is a duplicate
+                        fresh.append(event)
+                if fresh:
+                    self._run_batch_handler(session, fresh)
+        except (RetryLater, OperationalError, InterfaceError):
+            raise  # transient: the whole batch is rewound and retried
+        except Exception as exc:  # noqa: BLE001 - isolate the culprit one event at a time
+            log.info(
+                "consumer %s: batch of %d failed (%r); one by one", self.name, len(wanted), exc
+            )
+            return False
+        result.applied += len(fresh)
+        result.duplicates += len(wanted) - len(fresh)
+        return True
+
+    def _apply_one(
+        self, session: Session, record: ConsumerRecord, event: dict[str, Any], result: BatchResult
+    ) -> str | None:
+        """Apply one event in its own savepoint; returns why it must be dead-lettered, if so."""
+        try:
+            with session.begin_nested():
+                fresh = session.execute(
+                    _CLAIM_EVENT,
+                    {"consumer": self.name, "event_id": event["id"], "topic": record.topic},
+                ).first()
+                if fresh is None:
+                    result.duplicates += 1
+                    return None
+                if self.batch is not None:
+                    self._run_batch_handler(session, [event])
+                else:
+                    self.handlers[event["type"]](self._unit_of_work(session, event, None), event)
+                result.applied += 1
+        except EventRejected as exc:
+            return f"rejected by {self.name}: {exc}"
+        except (DataError, IntegrityError) as exc:
+            # The database refuses this event's effect for good (bad value, broken rule):
+            # retrying would block the partition forever.
+            return f"refused by the database in {self.name}: {type(exc.orig).__name__}"
+        except (RetryLater, SQLAlchemyError):
+            raise  # transient: the whole batch is rewound and retried
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the stream
+            log.exception("consumer %s: handler failed on %s", self.name, event["id"])
+            return f"handler of {self.name} failed: {exc!r}"
+        return None
 
     def _dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
         if not dead:

@@ -140,20 +140,24 @@ def get_agreement(uow: UnitOfWork, *, agreement_id: uuid.UUID) -> Agreement:
 _CACHE = "agreements-by-legal-basis"
 
 
-def _agreements_of(uow: UnitOfWork, legal_basis: str) -> dict[str, Agreement]:
+def _agreements_of(
+    uow: UnitOfWork, legal_basis: str
+) -> tuple[dict[str, Agreement], list[AgreementTerms]]:
+    """The agreements of a legal basis and their terms, read once per transaction."""
     session = uow.session
     transaction = session.get_transaction()
     cached = session.info.get(_CACHE)
     if cached is None or cached[0] is not transaction:
         cached = session.info[_CACHE] = (transaction, {})
-    by_basis: dict[str, dict[str, Agreement]] = cached[1]
-    rows = by_basis.get(legal_basis)
-    if rows is None:
-        rows = by_basis[legal_basis] = {
+    by_basis: dict[str, tuple[dict[str, Agreement], list[AgreementTerms]]] = cached[1]
+    found = by_basis.get(legal_basis)
+    if found is None:
+        rows = {
             str(r.id): r
             for r in session.scalars(select(Agreement).where(Agreement.legal_basis == legal_basis))
         }
-    return rows
+        found = by_basis[legal_basis] = (rows, [terms_of(r) for r in rows.values()])
+    return found
 
 
 def applicable(
@@ -166,9 +170,9 @@ def applicable(
     on: date,
 ) -> Agreement | None:
     """The most specific valid agreement for a use, or None (finance must decide)."""
-    rows = _agreements_of(uow, legal_basis)
+    rows, terms = _agreements_of(uow, legal_basis)
     chosen = choose_agreement(
-        [terms_of(r) for r in rows.values()],
+        terms,
         legal_basis=legal_basis,
         category=category,
         owner_org=owner_org,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from services.costsharing.agreements import applicable, terms_of
 from services.costsharing.domain import (
@@ -24,7 +24,7 @@ from services.costsharing.domain import (
 )
 from services.costsharing.models import Agreement, Allocation, AllocationReview, LedgerEntry
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
-from shared.db import UnitOfWork
+from shared.db import BulkInsert, UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 ALLOCATIONS_TOPIC = "costsharing.allocations"
@@ -40,35 +40,82 @@ SETTLEABLE = ("approved", "resolved")
 
 # Statements built once (Core, not ORM): per event, building them cost more than running them.
 _ALLOCATIONS = Allocation.metadata.tables["allocations"]
-_CLAIM_ALLOCATION = (
-    pg_insert(_ALLOCATIONS)
-    .on_conflict_do_nothing(constraint="uq_allocation_booking_kind")
-    .returning(_ALLOCATIONS.c.id)
+_CLAIM_ALLOCATIONS = BulkInsert(
+    _ALLOCATIONS,
+    (
+        "id",
+        "booking_id",
+        "kind",
+        "source_event_id",
+        "state",
+        "agreement_id",
+        "agreement_version",
+        "requester_org",
+        "owner_org",
+        "category",
+        "legal_basis",
+        "usage_quantity",
+        "basis",
+        "used_on",
+        "occurred_at",
+        "version",
+        "total",
+        "requester_amount",
+        "owner_amount",
+    ),
+    tail="ON CONFLICT ON CONSTRAINT uq_allocation_booking_kind DO NOTHING RETURNING id::text",
 )
-_LEDGER_INSERT = insert(LedgerEntry.metadata.tables["ledger_entries"])
+_LEDGER = LedgerEntry.metadata.tables["ledger_entries"]
+_LEDGER_INSERT = insert(_LEDGER)
+_LEDGER_BULK = BulkInsert(
+    _LEDGER, ("allocation_id", "org", "side", "kind", "entry", "amount", "source_event_id")
+)
 
 
-def allocation_data(a: Allocation) -> dict[str, Any]:
+_EVENT_FIELDS = (
+    "id",
+    "booking_id",
+    "kind",
+    "state",
+    "source_event_id",
+    "agreement_id",
+    "requester_org",
+    "owner_org",
+    "category",
+    "legal_basis",
+    "usage_quantity",
+    "total",
+    "requester_amount",
+    "owner_amount",
+)
+
+
+def _data_of(a: Mapping[str, Any]) -> dict[str, Any]:
     def money(x: Decimal | None) -> str | None:
         return None if x is None else str(x)
 
     return {
-        "allocation_id": str(a.id),
-        "booking_id": str(a.booking_id),
-        "kind": a.kind,
-        "state": a.state,
-        "source_event_id": a.source_event_id,
-        "agreement_id": str(a.agreement_id) if a.agreement_id else None,
-        "requester_org": a.requester_org,
-        "owner_org": a.owner_org,
-        "category": a.category,
-        "legal_basis": a.legal_basis,
-        "usage_quantity": f"{a.usage_quantity:.2f}",  # the contract wants two places
-        "total": money(a.total),
-        "requester_amount": money(a.requester_amount),
-        "owner_amount": money(a.owner_amount),
+        "allocation_id": str(a["id"]),
+        "booking_id": str(a["booking_id"]),
+        "kind": a["kind"],
+        "state": a["state"],
+        "source_event_id": a["source_event_id"],
+        "agreement_id": str(a["agreement_id"]) if a["agreement_id"] else None,
+        "requester_org": a["requester_org"],
+        "owner_org": a["owner_org"],
+        "category": a["category"],
+        "legal_basis": a["legal_basis"],
+        "usage_quantity": f"{a['usage_quantity']:.2f}",  # the contract wants two places
+        "total": money(a["total"]),
+        "requester_amount": money(a["requester_amount"]),
+        "owner_amount": money(a["owner_amount"]),
         "currency": "EUR",
     }
+
+
+def allocation_data(a: Allocation) -> dict[str, Any]:
+    """What every costsharing.allocation.* event carries about the allocation."""
+    return _data_of({field: getattr(a, field) for field in _EVENT_FIELDS})
 
 
 def _emit(uow: UnitOfWork, allocation: Allocation, event_type: str, **extra: Any) -> None:
@@ -112,8 +159,16 @@ def _apply_split(allocation: Allocation, split: Split | None) -> None:
     allocation.owner_amount = split.owner_amount if split else None
 
 
-def _new_allocation(
-    uow: UnitOfWork,
+@dataclass(frozen=True)
+class PricedAllocation:
+    """An allocation worked out from one event, not yet written (see ``record_allocations``)."""
+
+    cause: dict[str, Any]
+    values: dict[str, Any]
+    split: Split | None
+
+
+def _priced(
     *,
     event: dict[str, Any],
     kind: str,
@@ -123,17 +178,16 @@ def _new_allocation(
     agreement: Agreement | None,
     split: Split | None,
     basis: dict[str, Any],
-) -> Allocation | None:
-    """Record one allocation (once per source and kind, whatever the redeliveries)."""
+) -> PricedAllocation:
     data = event["data"]
-    session = uow.session
+    # Ids as strings: the row goes to PostgreSQL as JSON (BulkInsert) and into the event.
     values: dict[str, Any] = {
-        "id": uuid.uuid4(),
-        "booking_id": uuid.UUID(source_id),
+        "id": str(uuid.uuid4()),
+        "booking_id": source_id,
         "kind": kind,
         "source_event_id": event["id"],
         "state": "proposed" if split is not None else "needs_agreement",
-        "agreement_id": agreement.id if agreement else None,
+        "agreement_id": str(agreement.id) if agreement else None,
         "agreement_version": agreement.version if agreement else None,
         "requester_org": data["requester_org"],
         "owner_org": data["owner_org"],
@@ -142,32 +196,59 @@ def _new_allocation(
         "usage_quantity": usage,
         "basis": basis,
         "used_on": used_on,
-        "occurred_at": datetime.fromisoformat(event["occurred_at"]),
+        "occurred_at": event["occurred_at"],
         "version": 1,
         "total": split.total if split else None,
         "requester_amount": split.requester_amount if split else None,
         "owner_amount": split.owner_amount if split else None,
     }
-    # One statement claims (source, kind) and writes the row (uq_allocation_booking_kind):
-    # a re-sent event (new event id, same fact) changes nothing.
-    written = session.execute(_CLAIM_ALLOCATION, values).first()
-    if written is None:
-        return None
-    allocation = Allocation(**values)
-    make_transient_to_detached(allocation)  # the row exists: track it without inserting again
-    session.add(allocation)
-    if split is not None:
-        _write_lines(
-            session,
-            allocation,
-            ledger_lines(
-                requester_org=allocation.requester_org, owner_org=allocation.owner_org, split=split
-            ),
-            "original",
-            event["id"],
+    return PricedAllocation(cause=event, values=values, split=split)
+
+
+def record_allocations(
+    session: Session,
+    priced: Sequence[PricedAllocation],
+    unit_of_work: Callable[[dict[str, Any]], UnitOfWork],
+) -> int:
+    """Write allocations, their ledger lines and events: one statement per table.
+
+    Each (source, kind) is recorded once whatever the redeliveries (uq_allocation_booking_kind):
+    a re-sent event (new event id, same fact) changes nothing. Returns how many were new."""
+    if not priced:
+        return 0
+    written = set(_CLAIM_ALLOCATIONS.execute(session, (p.values for p in priced)).scalars())
+    lines: list[dict[str, Any]] = []
+    for p in priced:
+        values = p.values
+        if values["id"] not in written:
+            continue
+        if p.split is not None:
+            lines.extend(
+                {
+                    "allocation_id": values["id"],
+                    "org": x.org,
+                    "side": x.side,
+                    "kind": x.kind,
+                    "entry": "original",
+                    "amount": x.amount,
+                    "source_event_id": p.cause["id"],
+                }
+                for x in ledger_lines(
+                    requester_org=values["requester_org"],
+                    owner_org=values["owner_org"],
+                    split=p.split,
+                )
+            )
+        unit_of_work(p.cause).add_event(
+            event_type="costsharing.allocation.proposed",
+            topic=ALLOCATIONS_TOPIC,
+            aggregate_type="allocation",
+            aggregate_id=str(values["id"]),
+            data=_data_of(values),
         )
-    _emit(uow, allocation, "costsharing.allocation.proposed")
-    return allocation
+    if lines:
+        _LEDGER_BULK.execute(session, lines)
+    return len(written)
 
 
 def _terms_basis(agreement: Agreement | None, split: Split | None, **extra: Any) -> dict[str, Any]:
@@ -182,7 +263,7 @@ def _terms_basis(agreement: Agreement | None, split: Split | None, **extra: Any)
     }
 
 
-def allocate_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocation | None:
+def price_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation:
     """booking.completed → price the actual use by the tariff and the applicable agreement."""
     data = event["data"]
     used_on = datetime.fromisoformat(data["actual_start"]).date()
@@ -206,8 +287,7 @@ def allocate_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocat
             mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
             terms=terms_of(agreement),
         )
-    return _new_allocation(
-        uow,
+    return _priced(
         event=event,
         kind="usage",
         source_id=data["booking_id"],
@@ -219,7 +299,7 @@ def allocate_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocat
     )
 
 
-def allocate_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocation | None:
+def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation | None:
     """booking.cancelled late → the agreement's cancellation fee on the estimate; early: none."""
     data = event["data"]
     planned_start = datetime.fromisoformat(data["planned_start"])
@@ -252,8 +332,7 @@ def allocate_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> All
     )
     if split is None:
         return None
-    return _new_allocation(
-        uow,
+    return _priced(
         event=event,
         kind="cancellation",
         source_id=data["booking_id"],
@@ -271,7 +350,7 @@ def allocate_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> All
     )
 
 
-def allocate_order(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocation | None:
+def price_order(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation:
     """booking.order.placed → the call-off at the joint tier price."""
     data = event["data"]
     ordered_on = datetime.fromisoformat(data["ordered_at"]).date()
@@ -288,8 +367,7 @@ def allocate_order(uow: UnitOfWork, *, event: dict[str, Any]) -> Allocation | No
         unit_price=Decimal(data["unit_price"]),
         terms=terms_of(agreement) if agreement else None,
     )
-    return _new_allocation(
-        uow,
+    return _priced(
         event=event,
         kind="procurement",
         source_id=data["order_id"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.costsharing import allocations, readmodel
-from shared.consumer import EventHandler
+from shared.consumer import BatchHandler, EventBatch, EventHandler
 from shared.db import UnitOfWork
 
 BOOKING_STATE_EVENTS = (
@@ -31,25 +31,39 @@ ASSET_EVENTS = (
 )
 
 
+def apply_booking_events(batch: EventBatch) -> None:
+    """Booking events of one polled batch, set-based: the newest facts of each booking in one
+    upsert, then every allocation they cause priced in Python and written with one statement
+    per table (allocations, ledger lines, outbox)."""
+    readmodel.apply_bookings(
+        batch.session, [e["data"] for e in batch.events if e["type"] in BOOKING_STATE_EVENTS]
+    )
+    priced: list[allocations.PricedAllocation] = []
+    for event in batch.events:
+        uow = batch.unit_of_work(event)
+        if event["type"] == "booking.completed":
+            priced.append(allocations.price_completed_use(uow, event=event))
+        elif event["type"] == "booking.cancelled":
+            late = allocations.price_late_cancellation(uow, event=event)
+            if late is not None:
+                priced.append(late)
+        elif event["type"] == "booking.order.placed":
+            priced.append(allocations.price_order(uow, event=event))
+        # booking.preempted: the displaced unit pays nothing, so no allocation is written.
+    allocations.record_allocations(batch.session, priced, batch.unit_of_work)
+
+
 def on_booking_event(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    readmodel.apply_booking(uow.session, event["data"])
-    if event["type"] == "booking.completed":
-        allocations.allocate_completed_use(uow, event=event)
-    elif event["type"] == "booking.cancelled":
-        allocations.allocate_late_cancellation(uow, event=event)
-    # booking.preempted: the displaced unit pays nothing, so no allocation is written.
-
-
-def on_order_placed(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    allocations.allocate_order(uow, event=event)
+    """One booking event inside a caller's unit of work (same code as the batch)."""
+    apply_booking_events(EventBatch.of_one(uow, event))
 
 
 def on_asset_event(uow: UnitOfWork, event: dict[str, Any]) -> None:
     readmodel.apply_asset(uow.session, event["data"])
 
 
-BOOKING_HANDLERS: dict[str, EventHandler] = {
-    **{t: on_booking_event for t in BOOKING_STATE_EVENTS},
-    "booking.order.placed": on_order_placed,
-}
+BOOKING_BATCH = BatchHandler(
+    event_types=(*BOOKING_STATE_EVENTS, "booking.order.placed"), apply=apply_booking_events
+)
+BOOKING_HANDLERS: dict[str, EventHandler] = {t: on_booking_event for t in BOOKING_BATCH.event_types}
 CATALOG_HANDLERS: dict[str, EventHandler] = {t: on_asset_event for t in ASSET_EVENTS}

@@ -4,14 +4,12 @@ hours) and the latest state of each booking (for utilisation and response figure
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from services.costsharing.models import AssetFacts, BookingFacts
+from shared.db import BulkInsert
 
 
 def apply_asset(session: Session, data: dict[str, Any]) -> None:
@@ -30,40 +28,49 @@ def apply_asset(session: Session, data: dict[str, Any]) -> None:
 
 
 _BOOKING_FACTS = BookingFacts.metadata.tables["booking_facts"]
-_upsert = pg_insert(_BOOKING_FACTS)
 # Built once: the newest version of a booking wins; older or repeated versions change nothing.
-_UPSERT_BOOKING = _upsert.on_conflict_do_update(
-    index_elements=[_BOOKING_FACTS.c.booking_id],
-    set_={
-        c.name: _upsert.excluded[c.name] for c in _BOOKING_FACTS.columns if c.name != "booking_id"
-    },
-    where=_BOOKING_FACTS.c.version < _upsert.excluded.version,
+_FACT_COLUMNS = tuple(c.name for c in _BOOKING_FACTS.columns)
+_UPSERT_BOOKINGS = BulkInsert(
+    _BOOKING_FACTS,
+    _FACT_COLUMNS,
+    tail="ON CONFLICT (booking_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _FACT_COLUMNS if c != "booking_id")
+    + " WHERE booking_facts.version < EXCLUDED.version",
 )
 
 
-def apply_booking(session: Session, data: dict[str, Any]) -> None:
-    """Keep the newest version of a booking; older or repeated versions change nothing.
+def apply_bookings(session: Session, booking_data: list[dict[str, Any]]) -> None:
+    """Keep the newest version of each booking; older or repeated versions change nothing.
 
-    One upsert (not a locking read and then a write): the consumer applies a whole polled
-    batch of these in one transaction."""
+    One multi-row upsert for a whole polled batch (not a locking read and a write per event).
+    Within the batch only each booking's newest version is sent: one statement may not update
+    the same row twice."""
+    newest: dict[str, dict[str, Any]] = {}
+    for data in booking_data:
+        seen = newest.get(data["booking_id"])
+        if seen is None or seen["version"] < data["version"]:
+            newest[data["booking_id"]] = data
+    if newest:
+        _UPSERT_BOOKINGS.execute(session, (_facts(data) for data in newest.values()))
+
+
+def _facts(data: dict[str, Any]) -> dict[str, Any]:
+    # Values stay as the event's strings: they go to PostgreSQL as JSON, which parses them
+    # into the column types (the contract has already checked their formats).
     tariff = data.get("tariff") or {}
-    market = tariff.get("market_reference_price")
-    values = {
-        "booking_id": uuid.UUID(data["booking_id"]),
-        "asset_id": uuid.UUID(data["asset_id"]),
+    return {
+        "booking_id": data["booking_id"],
+        "asset_id": data["asset_id"],
         "requester_org": data["requester_org"],
         "owner_org": data["owner_org"],
         "category": data["category"],
         "state": data["state"],
         "quantity": data["quantity"],
-        "planned_start": datetime.fromisoformat(data["planned_start"]),
-        "planned_end": datetime.fromisoformat(data["planned_end"]),
-        "usage_quantity": (Decimal(data["usage_quantity"]) if data.get("usage_quantity") else None),
-        "market_reference_price": Decimal(market) if market else None,
-        "requested_at": datetime.fromisoformat(data["requested_at"]),
-        "decided_at": (
-            datetime.fromisoformat(data["decided_at"]) if data.get("decided_at") else None
-        ),
+        "planned_start": data["planned_start"],
+        "planned_end": data["planned_end"],
+        "usage_quantity": data.get("usage_quantity") or None,
+        "market_reference_price": tariff.get("market_reference_price") or None,
+        "requested_at": data["requested_at"],
+        "decided_at": data.get("decided_at") or None,
         "version": data["version"],
     }
-    session.execute(_UPSERT_BOOKING, values)

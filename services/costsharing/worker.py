@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.costsharing.handlers import BOOKING_HANDLERS, CATALOG_HANDLERS
+from services.costsharing.handlers import BOOKING_BATCH, CATALOG_HANDLERS
 from shared.consumer import EventConsumer
 from shared.settings import Settings
 from shared.worker import PeriodicJob
@@ -19,7 +19,7 @@ def build(
             settings=settings,
             session_factory=session_factory,
             topics=["booking.bookings"],
-            handlers=BOOKING_HANDLERS,
+            batch=BOOKING_BATCH,
         ),
         EventConsumer(
             name="costsharing.assets",
