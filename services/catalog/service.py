@@ -7,10 +7,12 @@ import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select, tuple_
+from sqlalchemy import DateTime, Integer, Text, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.exc import IntegrityError
 
 from services.catalog.domain import (
@@ -227,7 +229,7 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
-def encode_cursor(sort: str, key: Any, asset_id: uuid.UUID) -> str:
+def encode_cursor(sort: str, key: Any, asset_id: uuid.UUID | str) -> str:
     raw = json.dumps([sort, key.isoformat() if isinstance(key, datetime) else key, str(asset_id)])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
@@ -250,15 +252,72 @@ def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
         ) from exc
 
 
+# The columns of a list item, in the order of their JSON keys (sorted, as Flask's jsonify sorts
+# them), so the view can zip them with LIST_ITEM_KEYS and serialise without re-sorting. The id
+# comes as text (PostgreSQL's uuid text is Python's str(uuid)): nothing to convert per row.
+LIST_ITEM_COLUMNS: tuple[Any, ...] = (
+    Asset.booking_mode,
+    Asset.capacity,
+    Asset.category,
+    Asset.home_base,
+    cast(Asset.id, Text).label("id"),
+    Asset.name,
+    Asset.owner_org,
+    Asset.readiness_notice,
+    Asset.regions,
+    Asset.registration,
+    Asset.status,
+    Asset.version,
+)
+LIST_ITEM_KEYS = tuple(column.key for column in LIST_ITEM_COLUMNS)
+_ID, _SORT_KEY = LIST_ITEM_KEYS.index("id"), len(LIST_ITEM_COLUMNS)
+
 # Free text on name or registration. lower(x) LIKE lower(p) matches what ILIKE matches but costs
-# less per row (in-process on 10,000 assets: a rare term 12.7 -> 8.7 ms a request), and lower(name)
-# is the expression ix_assets_name_lower indexes, so the planner has statistics for it and a
-# trigram index on it could serve it (docs/benchmarks.md).
+# less per row (in-process on 10,000 assets: a rare term 12.7 -> 8.7 ms a request), and both
+# expressions have a trigram index (migration 0003); lower(name) is also the name-order index.
 SEARCH_COLUMNS = (func.lower(Asset.name), func.lower(Asset.registration))
+_PATTERN = bindparam("pattern", type_=Text)
 
 
-def list_assets(
-    uow: UnitOfWork,
+@cache  # at most 5 sorts x 2^6 filter combinations
+def _list_sql(
+    sort: str, category: bool, region: bool, owner: bool, status: bool, q: bool, cursor: bool
+) -> str:
+    """The SQL of one shape of list query, with named parameters, compiled once.
+
+    Building and compiling the select per request (coercions, cache key) cost more CPU than
+    PostgreSQL spends answering a page (docs/benchmarks.md, "Catalog").
+    """
+    key_column, descending = SORTS[sort]
+    query = select(*LIST_ITEM_COLUMNS, key_column.label("sort_key"))
+    if category:
+        query = query.where(Asset.category == bindparam("category", type_=Text))
+    if region:
+        # Array containment (@>) uses the GIN index on regions; = ANY() cannot.
+        regions = bindparam("regions", type_=PG_ARRAY(Text))
+        query = query.where(Asset.regions.op("@>")(cast(regions, PG_ARRAY(Text))))
+    if owner:
+        query = query.where(Asset.owner_org == bindparam("owner", type_=Text))
+    if status:
+        query = query.where(Asset.status == bindparam("status", type_=Text))
+    if q:
+        query = query.where(or_(*(column.like(func.lower(_PATTERN)) for column in SEARCH_COLUMNS)))
+    if cursor:
+        key_type = DateTime(timezone=True) if sort.lstrip("-") == "created_at" else Text
+        position = tuple_(key_column, Asset.id)
+        after = tuple_(
+            bindparam("after_key", type_=key_type), bindparam("after_id", type_=Asset.id.type)
+        )
+        query = query.where(position < after if descending else position > after)
+    if descending:
+        query = query.order_by(key_column.desc(), Asset.id.desc())
+    else:
+        query = query.order_by(key_column, Asset.id)
+    query = query.limit(bindparam("limit", type_=Integer))
+    return str(query.compile(dialect=psycopg_dialect()))
+
+
+def list_query(
     *,
     category: Category | None = None,
     region: str | None = None,
@@ -268,51 +327,51 @@ def list_assets(
     sort: str = "name",
     cursor: str | None = None,
     limit: int = 50,
-) -> tuple[Sequence[Any], str | None]:
-    """A page of assets (rows, not ORM objects: lists must be cheap) and the next cursor."""
-    key_column, descending = SORTS[sort]
-    query = select(
-        Asset.id,
-        Asset.owner_org,
-        Asset.registration,
-        Asset.name,
-        Asset.category,
-        Asset.booking_mode,
-        Asset.home_base,
-        Asset.regions,
-        Asset.capacity,
-        Asset.readiness_notice,
-        Asset.status,
-        Asset.version,
-        key_column.label("sort_key"),
-    )
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters list_assets sends (also for EXPLAIN in bench/catalog.py)."""
+    params: dict[str, Any] = {"limit": limit + 1}
     if category is not None:
-        query = query.where(Asset.category == category.value)
+        params["category"] = category.value
     if region is not None:
-        # Array containment (@>) uses the GIN index on regions; = ANY() cannot.
-        query = query.where(Asset.regions.op("@>")(cast([region], PG_ARRAY(Text))))
+        params["regions"] = [region]
     if owner is not None:
-        query = query.where(Asset.owner_org == owner)
+        params["owner"] = owner
     if status is not None:
-        query = query.where(Asset.status == status.value)
+        params["status"] = status.value
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(*(column.like(func.lower(pattern)) for column in SEARCH_COLUMNS)))
-    if cursor:
-        key, after_id = decode_cursor(cursor, sort)
-        position = tuple_(key_column, Asset.id)
-        query = query.where(
-            position < (key, after_id) if descending else position > (key, after_id)
+        params["pattern"] = (
+            "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
-    if descending:
-        query = query.order_by(key_column.desc(), Asset.id.desc())
-    else:
-        query = query.order_by(key_column, Asset.id)
-    rows = uow.session.execute(query.limit(limit + 1)).all()
+    if cursor:
+        params["after_key"], params["after_id"] = decode_cursor(cursor, sort)
+    sql = _list_sql(
+        sort,
+        category is not None,
+        region is not None,
+        owner is not None,
+        status is not None,
+        bool(q),
+        bool(cursor),
+    )
+    return sql, params
+
+
+def list_assets(
+    uow: UnitOfWork, *, sort: str = "name", limit: int = 50, **filters: Any
+) -> tuple[Sequence[Any], str | None]:
+    """A page of assets and the next cursor. Rows, not ORM objects (lists must be cheap): the
+    LIST_ITEM_KEYS columns, then the sort key. Filters: category, region, owner, status, q,
+    cursor."""
+    sql, params = list_query(sort=sort, limit=limit, **filters)
+    # One SELECT needs no transaction around it: autocommit saves the BEGIN and ROLLBACK round
+    # trips, and the statement still reads one consistent snapshot.
+    connection = uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    rows = connection.exec_driver_sql(sql, params).all()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(sort, rows[-1].sort_key, rows[-1].id)
+        last = rows[-1]
+        next_cursor = encode_cursor(sort, last[_SORT_KEY], last[_ID])
     return rows, next_cursor
 
 

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from werkzeug.test import TestResponse
 
+from services.catalog.schemas import AssetSummary
 from shared.auth import OWNER, mint_token
 from shared.db import make_engine
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
@@ -422,6 +423,8 @@ def test_list_items_are_summaries_without_tariffs(
     assert page["next_cursor"] is None
     delta = fleet["assets"]["delta"]
     assert item == {k: delta[k] for k in item}
+    # Items are built by hand from rows: exactly the documented summary, nothing more or less.
+    assert set(item) == set(AssetSummary().fields)
     assert "tariffs" not in item and "attributes" not in item
     assert item["booking_mode"] == "capacity" and item["capacity"] == 4
 
