@@ -42,6 +42,9 @@ from shared.web import json_response, request_uow, service_context
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Find, request, decide")
 
+# An instance, not the class: webargs builds a schema per request from a class (~0.3 ms).
+_BOOKING_CREATE = BookingCreate()
+
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 
 
@@ -87,7 +90,7 @@ class Bookings(MethodView):
             return json_response([_dump(b) for b in bookings])
 
     @require_roles()
-    @blp.arguments(BookingCreate)
+    @blp.arguments(_BOOKING_CREATE)
     @blp.response(201, BookingRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, booking_in: dict[str, Any]) -> Any:

@@ -8,9 +8,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import psycopg
 import psycopg.errors
-from sqlalchemy import func, or_, select, text
-from sqlalchemy.exc import IntegrityError
+from psycopg.rows import namedtuple_row
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from services.booking.domain import (
     ACTIVE_STATES,
@@ -289,64 +291,74 @@ def create_request(
     return booking
 
 
-# A single request is the hot path (docs/benchmarks.md): three statements instead of ~11, all
-# built once here, executed with parameters, no ORM objects. (1) _REQUEST_FACTS reads the asset,
-# whether its published availability covers the window, the active bookings it overlaps and the
-# idempotency key's first answer; (2) _INSERT_REQUEST writes the booking, its audit row, its
-# outbox event and the idempotency record in one statement; (3) COMMIT.
+# A single request is the hot path (docs/benchmarks.md): three statements instead of ~11,
+# written once here and executed with parameters through the driver, no ORM objects.
+# (1) _REQUEST_FACTS reads the asset, whether its published availability covers the window,
+# the active bookings it overlaps and the idempotency key's first answer; (2) _INSERT_REQUEST
+# writes the booking, its audit row, its outbox event and the idempotency record in one
+# statement; (3) COMMIT.
 _ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in ACTIVE_STATES) + ")"
 
-_REQUEST_FACTS = text(
-    f"""
+_REQUEST_FACTS = f"""
     SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.capacity,
            a.readiness_notice, a.notice_seconds, a.status, a.tariffs,
            EXISTS (SELECT 1 FROM asset_windows w
                    WHERE w.asset_id = a.asset_id
-                     AND w.during @> tstzrange(:start, :end, '[)')) AS published,
+                     AND w.during @> tstzrange(%(start)s, %(end)s, '[)')) AS published,
            ARRAY(SELECT b.id FROM bookings b
                  WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE_SQL}
-                   AND b.during && tstzrange(:start, :end, '[)')
+                   AND b.during && tstzrange(%(start)s, %(end)s, '[)')
                  ORDER BY b.planned_start) AS clashes,
            k.request_hash, k.response_body
     FROM (VALUES (1)) AS one (x)
-    LEFT JOIN asset_view a ON a.asset_id = :asset_id
-    LEFT JOIN idempotency_keys k ON k.actor = :actor AND k.key = :key
+    LEFT JOIN asset_view a ON a.asset_id = %(asset_id)s
+    LEFT JOIN idempotency_keys k ON k.actor = %(actor)s AND k.key = %(key)s
     """
-)
 
 # Data-modifying CTEs: one round trip, and a refusal by the exclusion constraint (or by the
 # idempotency key's primary key) aborts all four inserts at once, so no savepoint is needed.
-_INSERT_REQUEST = text(
-    """
+_INSERT_REQUEST = """
     WITH booking AS (
         INSERT INTO bookings (id, asset_id, owner_org, requester_org, requested_by, category,
                               holds_slot, needs_preemption, planned_start, planned_end,
                               quantity, priority, legal_basis, purpose, contact, state, tariff,
                               expires_at, created_at, version)
-        VALUES (:id, :asset_id, :owner_org, :requester_org, :requested_by, :category,
-                :holds_slot, :needs_preemption, :start, :end, :quantity, :priority,
-                :legal_basis, :purpose, :contact, 'requested', CAST(:tariff AS jsonb),
-                :expires_at, :created_at, 1)
+        VALUES (%(id)s, %(asset_id)s, %(owner_org)s, %(requester_org)s, %(requested_by)s,
+                %(category)s, %(holds_slot)s, %(needs_preemption)s, %(start)s, %(end)s,
+                %(quantity)s, %(priority)s, %(legal_basis)s, %(purpose)s, %(contact)s,
+                'requested', CAST(%(tariff)s AS jsonb), %(expires_at)s, %(created_at)s, 1)
         RETURNING id
     ), audit AS (
         INSERT INTO booking_transitions (booking_id, action, from_state, to_state, actor,
                                          actor_org, reason)
-        SELECT id, 'request', NULL, 'requested', :requested_by, :requester_org, NULL
+        SELECT id, 'request', NULL, 'requested', %(requested_by)s, %(requester_org)s, NULL
         FROM booking
     ), event AS (
         INSERT INTO outbox (event_id, topic, aggregate_type, aggregate_id, event_type, payload,
                             occurred_at)
-        SELECT :event_id, :topic, 'booking', CAST(id AS text), 'booking.requested',
-               CAST(:payload AS jsonb), :occurred_at
+        SELECT %(event_id)s, %(topic)s, 'booking', CAST(id AS text), 'booking.requested',
+               CAST(%(payload)s AS jsonb), %(occurred_at)s
         FROM booking
     ), claim AS (
         INSERT INTO idempotency_keys (actor, key, request_hash, status_code, response_body)
-        SELECT :requested_by, :key, :request_hash, 201, CAST(:response AS jsonb)
-        FROM booking WHERE CAST(:key AS text) IS NOT NULL
+        SELECT %(requested_by)s, %(key)s, %(request_hash)s, 201, CAST(%(response)s AS jsonb)
+        FROM booking WHERE CAST(%(key)s AS text) IS NOT NULL
     )
     SELECT id FROM booking
     """
-)
+
+
+def _execute(session: Any, sql: str, params: dict[str, Any]) -> Any:
+    """Run ``sql`` on the session's connection through the driver itself: SQLAlchemy's
+    per-execution work (parameter processing, result metadata) cost more than the statement
+    (docs/benchmarks.md). Driver errors are raised as SQLAlchemy's (IntegrityError,
+    DataError, ...) so callers and the app's error handlers treat them as before."""
+    driver = session.connection().connection.driver_connection
+    try:
+        return driver.cursor(row_factory=namedtuple_row).execute(sql, params)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+
 
 # Lost races are retried in a fresh transaction, which then sees the winner: the booking that
 # took the window (409 naming it, or a preemption request if acute) or the first answer for
@@ -415,8 +427,8 @@ def _request_once(
             return prior
         raise
     session = uow.session
-    connection = session.connection()
-    facts = connection.execute(
+    facts = _execute(
+        session,
         _REQUEST_FACTS,
         {
             "asset_id": booking_in["asset_id"],
@@ -425,7 +437,7 @@ def _request_once(
             "actor": idempotency.actor if idempotency else None,
             "key": idempotency.key if idempotency else None,
         },
-    ).one()
+    ).fetchone()
     if idempotency is not None and facts.request_hash is not None:
         return idempotency.replay(facts.request_hash, facts.response_body)
     _check_bookable(facts if facts.asset_id is not None else None)
@@ -505,7 +517,8 @@ def _request_once(
         actor=uow.actor,
         trace_id=uow.trace_id,
     )
-    connection.execute(
+    _execute(
+        session,
         _INSERT_REQUEST,
         {
             "id": booking_id,
