@@ -5,16 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from services.booking import readmodel
-from shared.consumer import EventHandler
+from shared.consumer import BatchHandler, EventBatch, EventHandler
 from shared.db import UnitOfWork
 
 
-def on_asset_snapshot(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    readmodel.apply_asset_snapshot(uow.session, event["data"])
+def apply_catalog_events(batch: EventBatch) -> None:
+    """Catalog events of one polled batch: asset snapshots set-based, contracts one by one
+    (rare), each in log order within its kind (they touch different tables)."""
+    readmodel.apply_asset_snapshots(
+        batch.session, [e["data"] for e in batch.events if e["type"] in ASSET_EVENTS]
+    )
+    for event in batch.events:
+        if event["type"] == "catalog.contract.published":
+            readmodel.apply_contract(batch.session, event["data"])
 
 
-def on_contract_published(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    readmodel.apply_contract(uow.session, event["data"])
+def on_catalog_event(uow: UnitOfWork, event: dict[str, Any]) -> None:
+    """One catalog event inside a caller's unit of work (same code as the batch)."""
+    apply_catalog_events(EventBatch.of_one(uow, event))
 
 
 ASSET_EVENTS = (
@@ -27,7 +35,7 @@ ASSET_EVENTS = (
     "catalog.blackout.added",
     "catalog.blackout.removed",
 )
-HANDLERS: dict[str, EventHandler] = {
-    **{t: on_asset_snapshot for t in ASSET_EVENTS},
-    "catalog.contract.published": on_contract_published,
-}
+CATALOG_BATCH = BatchHandler(
+    event_types=(*ASSET_EVENTS, "catalog.contract.published"), apply=apply_catalog_events
+)
+HANDLERS: dict[str, EventHandler] = {t: on_catalog_event for t in CATALOG_BATCH.event_types}

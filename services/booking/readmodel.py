@@ -8,12 +8,11 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from psycopg.types.range import Range
-from sqlalchemy import bindparam, delete, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.booking.models import AssetView, AssetWindow, ContractView
+from shared.db import BulkInsert
 from shared.timewindows import Recurrence, available
 
 # How far ahead availability is materialised; requests beyond it are refused as unavailable.
@@ -59,53 +58,79 @@ def concrete_windows(
 
 _VIEW = AssetView.metadata.tables["asset_view"]
 _WINDOWS = AssetWindow.metadata.tables["asset_windows"]
-_upsert = pg_insert(_VIEW)
-# Built once (Core): the newest version wins; an older one changes nothing (no row returned).
-_UPSERT_ASSET = _upsert.on_conflict_do_update(
-    index_elements=[_VIEW.c.asset_id],
-    set_={c.name: _upsert.excluded[c.name] for c in _VIEW.columns if c.name != "asset_id"},
-    where=_VIEW.c.version <= _upsert.excluded.version,
-).returning(_VIEW.c.asset_id)
-_DELETE_WINDOWS = delete(_WINDOWS).where(_WINDOWS.c.asset_id == bindparam("asset_id"))
-_INSERT_WINDOWS = insert(_WINDOWS)
+_VIEW_COLUMNS = tuple(c.name for c in _VIEW.columns)
+# Built once: the newest version wins; an older one changes nothing (no row returned).
+_UPSERT_ASSETS = BulkInsert(
+    _VIEW,
+    _VIEW_COLUMNS,
+    tail="ON CONFLICT (asset_id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _VIEW_COLUMNS if c != "asset_id")
+    + " WHERE asset_view.version <= EXCLUDED.version RETURNING asset_id::text",
+)
+_DELETE_WINDOWS = text("DELETE FROM asset_windows WHERE asset_id = ANY(CAST(:ids AS uuid[]))")
+_INSERT_WINDOWS = BulkInsert(_WINDOWS, ("asset_id", "during"))
+
+
+def asset_row(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The asset_view row a catalog asset snapshot gives (strings go to PostgreSQL as JSON)."""
+    return {
+        "asset_id": data["asset_id"],
+        "owner_org": data["owner_org"],
+        "name": data["name"],
+        "category": data["category"],
+        "booking_mode": data["booking_mode"],
+        "regions": data["regions"],
+        "capacity": data["capacity"],
+        "readiness_notice": data["readiness_notice"],
+        "notice_seconds": notice_seconds(data["readiness_notice"]),
+        "status": data["status"],
+        "tariffs": data["tariffs"],
+        "home_base": data.get("home_base", ""),
+        "availability": data.get("availability", []),
+        "blackouts": data.get("blackouts", []),
+        "version": data["version"],
+        "updated_at": now.isoformat(),
+    }
 
 
 def apply_asset_snapshot(
     session: Session, data: dict[str, Any], now: datetime | None = None
 ) -> None:
     """Upsert the asset from a catalog event; an older version never overwrites a newer one."""
-    asset_id = uuid.UUID(data["asset_id"])
-    applied = session.execute(
-        _UPSERT_ASSET,
-        {
-            "asset_id": asset_id,
-            "owner_org": data["owner_org"],
-            "name": data["name"],
-            "category": data["category"],
-            "booking_mode": data["booking_mode"],
-            "regions": data["regions"],
-            "capacity": data["capacity"],
-            "readiness_notice": data["readiness_notice"],
-            "notice_seconds": notice_seconds(data["readiness_notice"]),
-            "status": data["status"],
-            "tariffs": data["tariffs"],
-            "home_base": data.get("home_base", ""),
-            "availability": data.get("availability", []),
-            "blackouts": data.get("blackouts", []),
-            "version": data["version"],
-            "updated_at": datetime.now(UTC),
-        },
-    ).first()
-    if applied is None:
+    apply_asset_snapshots(session, [data], now)
+
+
+def apply_asset_snapshots(
+    session: Session, snapshots: list[dict[str, Any]], now: datetime | None = None
+) -> None:
+    """Upsert assets from catalog events, set-based: one upsert for the newest snapshot of each
+    asset, then its materialised windows replaced (one delete, one insert) for the assets whose
+    snapshot was applied. An older version never overwrites a newer one."""
+    newest: dict[str, dict[str, Any]] = {}
+    for data in snapshots:
+        key = data["asset_id"].lower()  # as PostgreSQL returns it below
+        seen = newest.get(key)
+        if seen is None or seen["version"] <= data["version"]:
+            newest[key] = data
+    if not newest:
         return
     now = now or datetime.now(UTC)
-    session.execute(_DELETE_WINDOWS, {"asset_id": asset_id})
-    windows = concrete_windows(data, now - timedelta(days=1), now + HORIZON)
+    applied = (
+        _UPSERT_ASSETS.execute(session, (asset_row(data, now) for data in newest.values()))
+        .scalars()
+        .all()
+    )
+    if not applied:
+        return
+    session.execute(_DELETE_WINDOWS, {"ids": applied})
+    lo, hi = now - timedelta(days=1), now + HORIZON
+    windows = [
+        {"asset_id": asset_id, "during": f"[{start.isoformat()},{end.isoformat()})"}
+        for asset_id in applied
+        for start, end in concrete_windows(newest[asset_id], lo, hi)
+    ]
     if windows:
-        session.execute(
-            _INSERT_WINDOWS,
-            [{"asset_id": asset_id, "during": Range(start, end, "[)")} for start, end in windows],
-        )
+        _INSERT_WINDOWS.execute(session, windows)
 
 
 def apply_contract(session: Session, data: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.booking import service
-from services.booking.handlers import HANDLERS
+from services.booking.handlers import CATALOG_BATCH
 from shared.consumer import EventConsumer
 from shared.db import UnitOfWork
 from shared.settings import Settings
@@ -20,7 +20,7 @@ def build(
         settings=settings,
         session_factory=session_factory,
         topics=["catalog.assets"],
-        handlers=HANDLERS,
+        batch=CATALOG_BATCH,
     )
 
     def expire() -> None:
