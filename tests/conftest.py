@@ -5,8 +5,9 @@ an admin URL of an external server, which `make test` does for the second pass t
 DATABASE_URL path. The broker is Tansu on a free port. Nothing here ever skips: in CI a part
 that cannot start fails the run.
 
-TEST_BACKEND=testcontainers is reserved for machines with a Docker engine (see docs); it is not
-implemented here because no engine runs on these machines.
+TEST_BACKEND=testcontainers starts PostgreSQL and Kafka containers instead, on machines with
+a Docker engine (tests/backends.py); no machine we run on has one, so CI runs the embedded
+backend, and asking for containers without an engine fails at start-up.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from shared.migrate import drop_database, ensure_database, upgrade
 from shared.runtime import Broker, database_url, start_broker, start_embedded_postgres
 from shared.settings import Settings, load_settings
 from shared.worker import run_worker
+from tests import backends
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("TEST_BACKEND", "embedded") not in ("embedded",):
-        raise pytest.UsageError(
-            "TEST_BACKEND=testcontainers needs a Docker engine; this machine has none."
-        )
+    try:
+        backends.backend_from_environment()
+    except backends.BackendUnavailable as exc:
+        raise pytest.UsageError(str(exc)) from exc
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +43,10 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         yield external
+        return
+    if backends.backend_from_environment() == "testcontainers":
+        with backends.postgres_container() as url:
+            yield url
         return
     pgdata = Path(tmp_path_factory.mktemp("pg")) / "data"
     server, url = start_embedded_postgres(pgdata, cleanup_mode="delete")
@@ -63,6 +69,10 @@ def db_urls(pg_admin_url: str) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    if backends.backend_from_environment() == "testcontainers":
+        with backends.kafka_container() as kafka:
+            yield kafka  # same surface as Broker: bootstrap, pause, resume, stop
+        return
     log = Path(tmp_path_factory.mktemp("broker")) / "broker.log"
     started = start_broker(log_path=log)
     yield started

@@ -295,12 +295,12 @@ def header(record: ConsumerRecord, name: str) -> str | None:
 
 @contextlib.contextmanager
 def broker_paused(broker: Broker) -> Iterator[None]:
-    """SIGSTOP the session's broker; SIGCONT whatever happens (other tests share it)."""
-    os.kill(broker.process.pid, signal.SIGSTOP)
+    """Freeze the session's broker; resume it whatever happens (other tests share it)."""
+    broker.pause()
     try:
         yield
     finally:
-        os.kill(broker.process.pid, signal.SIGCONT)
+        broker.resume()
 
 
 # -- worker processes ----------------------------------------------------------------------
