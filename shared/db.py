@@ -105,6 +105,18 @@ class BulkInsert:
             f"FROM json_to_recordset(CAST(:rows AS json)) AS r({typed}) {tail}"
         )
 
+    @classmethod
+    def upsert_newer(
+        cls, table: Table, *, key: str, newer: str, returning: str | None = None
+    ) -> BulkInsert:
+        """Every column; a row whose ``key`` exists replaces it only where ``newer`` holds
+        (e.g. ``asset_view.version <= EXCLUDED.version``): a read model keeps the newest
+        version and an older event changes nothing (and returns nothing)."""
+        columns = tuple(c.name for c in table.columns)
+        updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in columns if c != key)
+        tail = f'ON CONFLICT ("{key}") DO UPDATE SET {updates} WHERE {newer}'
+        return cls(table, columns, tail=f"{tail} RETURNING {returning}" if returning else tail)
+
     def execute(self, session: Session, rows: Iterable[dict[str, Any]]) -> CursorResult[Any]:
         """Insert ``rows``: dicts keyed by column (a missing key is NULL, extra keys ignored)."""
         return session.execute(  # type: ignore[return-value]

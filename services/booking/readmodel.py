@@ -58,14 +58,12 @@ def concrete_windows(
 
 _VIEW = AssetView.metadata.tables["asset_view"]
 _WINDOWS = AssetWindow.metadata.tables["asset_windows"]
-_VIEW_COLUMNS = tuple(c.name for c in _VIEW.columns)
 # Built once: the newest version wins; an older one changes nothing (no row returned).
-_UPSERT_ASSETS = BulkInsert(
+_UPSERT_ASSETS = BulkInsert.upsert_newer(
     _VIEW,
-    _VIEW_COLUMNS,
-    tail="ON CONFLICT (asset_id) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _VIEW_COLUMNS if c != "asset_id")
-    + " WHERE asset_view.version <= EXCLUDED.version RETURNING asset_id::text",
+    key="asset_id",
+    newer="asset_view.version <= EXCLUDED.version",
+    returning="asset_id::text",
 )
 _DELETE_WINDOWS = text("DELETE FROM asset_windows WHERE asset_id = ANY(CAST(:ids AS uuid[]))")
 _INSERT_WINDOWS = BulkInsert(_WINDOWS, ("asset_id", "during"))

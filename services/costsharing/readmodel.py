@@ -29,13 +29,8 @@ def apply_asset(session: Session, data: dict[str, Any]) -> None:
 
 _BOOKING_FACTS = BookingFacts.metadata.tables["booking_facts"]
 # Built once: the newest version of a booking wins; older or repeated versions change nothing.
-_FACT_COLUMNS = tuple(c.name for c in _BOOKING_FACTS.columns)
-_UPSERT_BOOKINGS = BulkInsert(
-    _BOOKING_FACTS,
-    _FACT_COLUMNS,
-    tail="ON CONFLICT (booking_id) DO UPDATE SET "
-    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _FACT_COLUMNS if c != "booking_id")
-    + " WHERE booking_facts.version < EXCLUDED.version",
+_UPSERT_BOOKINGS = BulkInsert.upsert_newer(
+    _BOOKING_FACTS, key="booking_id", newer="booking_facts.version < EXCLUDED.version"
 )
 
 
