@@ -17,54 +17,76 @@ _ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
 
 # Set-based, so the cost follows the bookings that overlap the window, not assets x bookings:
 # one scan of ix_bookings_active_during finds the active bookings in the window (for all assets
-# at once), one of ix_asset_windows_span the published windows that cover it; PostgreSQL ranks
-# and keeps the first :limit, so Python prices and dumps only those. A probe per candidate asset
-# (LATERAL ... LIMIT 1) cost ~25 us per asset and per probe: 0.5 s for 10,000 assets (see
-# docs/benchmarks.md, "Booking: creation and search").
+# at once), one of ix_asset_windows_span the published windows that cover it. A probe per
+# candidate asset (LATERAL ... LIMIT 1) cost ~25 us per asset and per probe: 0.5 s for 10,000
+# assets (see docs/benchmarks.md, "Booking: creation and search").
+#
+# Ranking (serves the region, then the estimate, then name) is done in two branches so that
+# only the assets serving the region are ranked when they fill the page (they nearly always
+# do): the second branch runs only if the first returned fewer than :limit rows, because a
+# (non-parallel) Append under LIMIT reads its children in order and stops when it has enough.
+# Ranking all ~8,000 bookable assets for a search without a category cost ~35 ms of a ~60 ms
+# query. `regions @> ARRAY[...]` (not `= ANY`) so that ix_asset_view_regions (GIN) serves it.
 _SEARCH = text(
     f"""
-    WITH busy AS (
-        -- Peak load, not the sum: bookings one after another in the window do not add up.
-        -- A sweep over starts (+quantity) and ends (-quantity), ends first at one instant.
-        SELECT loads.asset_id, max(loads.load) AS units FROM (
-            SELECT b.asset_id,
-                   sum(e.delta) OVER (PARTITION BY b.asset_id ORDER BY e.at, e.delta) AS load
-            FROM bookings b
-            CROSS JOIN LATERAL (VALUES (lower(b.during), b.quantity),
-                                       (upper(b.during), -b.quantity)) e(at, delta)
-            WHERE b.state IN {_ACTIVE} AND b.during && tstzrange(:start, :end, '[)')
-        ) loads
-        GROUP BY loads.asset_id
+    WITH busy AS MATERIALIZED (
+        SELECT b.asset_id, count(*) AS n, sum(b.quantity) AS total
+        FROM bookings b
+        WHERE b.state IN {_ACTIVE} AND b.during && tstzrange(:start, :end, '[)')
+        GROUP BY b.asset_id
+    ), free AS NOT MATERIALIZED (
+        SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.home_base,
+               a.regions, a.capacity, a.readiness_notice, t.tariff, peak.units AS used,
+               -- estimate(): rate x billable units + fee, to the cent, half up; the units per
+               -- tariff unit come from billable_units (bind parameters).
+               round(CAST(t.tariff ->> 'full_cost_rate' AS numeric)
+                     * COALESCE(CAST(CAST(:units AS jsonb) ->> (t.tariff ->> 'unit') AS numeric),
+                                :other_units)
+                     + CAST(t.tariff ->> 'mobilisation_fee' AS numeric), 2) AS amount
+        FROM asset_view a
+        LEFT JOIN busy ON busy.asset_id = a.asset_id
+        CROSS JOIN LATERAL (
+            -- Peak load, not the sum: bookings one after another in the window do not add up.
+            -- One booking is its quantity; only an asset with several needs the sweep over
+            -- starts (+quantity) and ends (-quantity), ends first at one instant.
+            SELECT CASE WHEN busy.n IS NULL THEN 0 WHEN busy.n = 1 THEN busy.total ELSE (
+                SELECT max(loads.load) FROM (
+                    SELECT sum(e.delta) OVER (ORDER BY e.at, e.delta) AS load
+                    FROM bookings b
+                    CROSS JOIN LATERAL (VALUES (lower(b.during), b.quantity),
+                                               (upper(b.during), -b.quantity)) e(at, delta)
+                    WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}
+                      AND b.during && tstzrange(:start, :end, '[)')
+                ) loads
+            ) END AS units
+        ) peak
+        LEFT JOIN LATERAL (
+            -- tariff_at(): the first tariff whose [valid_from, valid_to) holds the start's day.
+            SELECT x.tariff FROM jsonb_array_elements(a.tariffs) WITH ORDINALITY AS x(tariff, n)
+            WHERE x.tariff ->> 'valid_from' <= :day COLLATE "C"
+              AND (x.tariff ->> 'valid_to' IS NULL OR :day < x.tariff ->> 'valid_to' COLLATE "C")
+            ORDER BY x.n
+            LIMIT 1
+        ) t ON true
+        WHERE a.status = 'active' AND a.booking_mode <> 'quantity'
+          AND (CAST(:category AS text) IS NULL OR a.category = :category)
+          AND (CAST(:exclude AS uuid) IS NULL OR a.asset_id <> :exclude)
+          AND a.notice_seconds <= :lead_seconds
+          AND a.capacity - peak.units >= :quantity
+          AND EXISTS (
+              SELECT 1 FROM asset_windows w
+              WHERE w.asset_id = a.asset_id AND w.during @> tstzrange(:start, :end, '[)')
+          )
     )
-    SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.home_base, a.regions,
-           a.capacity, a.readiness_notice, a.tariffs, COALESCE(used.units, 0) AS used
-    FROM asset_view a
-    LEFT JOIN busy used ON used.asset_id = a.asset_id
-    LEFT JOIN LATERAL (
-        -- tariff_at(): the first tariff whose [valid_from, valid_to) holds the start's day.
-        SELECT x.tariff FROM jsonb_array_elements(a.tariffs) WITH ORDINALITY AS x(tariff, n)
-        WHERE x.tariff ->> 'valid_from' <= :day COLLATE "C"
-          AND (x.tariff ->> 'valid_to' IS NULL OR :day < x.tariff ->> 'valid_to' COLLATE "C")
-        ORDER BY x.n
-        LIMIT 1
-    ) t ON true
-    WHERE a.status = 'active' AND a.booking_mode <> 'quantity'
-      AND (CAST(:category AS text) IS NULL OR a.category = :category)
-      AND (CAST(:exclude AS uuid) IS NULL OR a.asset_id <> :exclude)
-      AND a.notice_seconds <= :lead_seconds
-      AND a.capacity - COALESCE(used.units, 0) >= :quantity
-      AND EXISTS (
-          SELECT 1 FROM asset_windows w
-          WHERE w.asset_id = a.asset_id AND w.during @> tstzrange(:start, :end, '[)')
-      )
-    -- find_free's ranking: serves the region, then estimate() (rate x billable units + fee,
-    -- to the cent, half up; the units per tariff unit come from billable_units), then name.
-    ORDER BY (CAST(:region AS text) IS NULL OR :region = ANY (a.regions)) DESC,
-             round(CAST(t.tariff ->> 'full_cost_rate' AS numeric)
-                   * COALESCE(CAST(CAST(:units AS jsonb) ->> (t.tariff ->> 'unit') AS numeric),
-                              :other_units)
-                   + CAST(t.tariff ->> 'mobilisation_fee' AS numeric), 2) NULLS LAST,
-             a.name COLLATE "C", a.asset_id
+    (SELECT * FROM free
+     WHERE CAST(:region AS text) IS NULL OR free.regions @> ARRAY[CAST(:region AS text)]
+     ORDER BY free.amount NULLS LAST, free.name COLLATE "C", free.asset_id
+     LIMIT :limit)
+    UNION ALL
+    (SELECT * FROM free
+     WHERE NOT (CAST(:region AS text) IS NULL OR free.regions @> ARRAY[CAST(:region AS text)])
+     ORDER BY free.amount NULLS LAST, free.name COLLATE "C", free.asset_id
+     LIMIT :limit)
     LIMIT :limit
     """
 )
@@ -154,8 +176,8 @@ def find_free(
     """Assets free for the whole window, ranked: those serving ``region`` first (others are
     still shown — a neighbouring region's helicopter beats none), then estimated cost.
 
-    The query ranks and keeps the first ``limit``; they are sorted again here by the same key
-    (the estimates computed here are the ones returned)."""
+    The query picks each asset's tariff (tariff_at), ranks and keeps the first ``limit``; they
+    are sorted again here by the same key (the estimates computed here are the ones returned)."""
     rows = session.execute(
         _SEARCH,
         search_parameters(
@@ -171,7 +193,7 @@ def find_free(
     ).all()
     results = []
     for row in rows:
-        cost = estimate(tariff_at(row.tariffs, start), start, end, quantity)
+        cost = estimate(row.tariff, start, end, quantity)
         results.append(
             {
                 "asset_id": str(row.asset_id),
