@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -350,6 +350,62 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_booking(
             text("SELECT count(*) FROM bookings WHERE asset_id = :a"), {"a": asset["asset_id"]}
         ).scalar_one()
     assert rows == 1
+
+
+def test_the_created_booking_is_what_get_history_and_the_event_say(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """Creation builds its answer, audit row and event without ORM objects: each must match
+    what the stored booking reads back as (times compared as instants, offsets may differ)."""
+    client = clients["booking"]
+    asset = put_asset(db_urls)
+    start = in_hours(30).astimezone(timezone(timedelta(hours=2)))  # a non-UTC offset
+    key = f"same-{uuid.uuid4()}"
+    body = booking_body(asset, start, hours=2)
+    created = client.post(BOOKINGS, headers=headers_for("planner-rotterdam", key), json=body)
+    assert created.status_code == 201, created.get_json()
+    booking = created.get_json()
+    read = client.get(f"{BOOKINGS}/{booking['id']}", headers=auth("planner-rotterdam"))
+    assert read.status_code == 200
+
+    def instants(value: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: datetime.fromisoformat(v) if k in TIME_FIELDS and v is not None else v
+            for k, v in value.items()
+        }
+
+    assert instants(booking) == instants(read.get_json())
+    assert booking["planned_start"] == start.isoformat()  # the caller's offset is kept
+    replay = client.post(BOOKINGS, headers=headers_for("planner-rotterdam", key), json=body)
+    assert replay.status_code == 201 and replay.get_json() == booking
+    history = client.get(f"{BOOKINGS}/{booking['id']}/history", headers=auth("planner-rotterdam"))
+    ((step,),) = [history.get_json()]
+    assert (step["action"], step["from_state"], step["to_state"]) == ("request", None, "requested")
+    assert (step["actor"], step["actor_org"], step["reason"]) == (
+        "planner-rotterdam",
+        "politie-rotterdam",
+        None,
+    )
+    (event,) = events_of(db_urls, booking["id"])
+    data = event["data"]
+    for field in ("asset_id", "owner_org", "requester_org", "category", "state", "priority"):
+        assert data[field] == booking[field], field
+    assert data["booking_id"] == booking["id"] and data["requested_at"] == booking["created_at"]
+    assert (data["planned_start"], data["tariff"]) == (booking["planned_start"], booking["tariff"])
+    assert event["actor"] == "planner-rotterdam" and event["aggregate_id"] == booking["id"]
+
+
+TIME_FIELDS = {
+    "planned_start",
+    "planned_end",
+    "expires_at",
+    "created_at",
+    "actual_start",
+    "actual_end",
+    "decided_at",
+    "counter_start",
+    "counter_end",
+}
 
 
 # -- transitions ---------------------------------------------------------------------------------

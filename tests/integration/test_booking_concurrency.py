@@ -248,3 +248,47 @@ def test_the_exclusion_constraint_itself_refuses_overlapping_active_slot_booking
         assert isinstance(caught.value.orig, psycopg.errors.ExclusionViolation)
         refused += 1
     assert refused == 3
+
+
+def test_parallel_requests_reusing_one_key_with_different_bodies_make_one_booking(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """No advisory lock guards the key: the losers' inserts hit its primary key, and their
+    retry finds the winner's record, made with another body (422)."""
+    assets = [put_asset(db_urls) for _ in range(8)]
+    headers = headers_for("planner-rotterdam", f"par-reuse-{uuid.uuid4()}")
+    calls = [(BOOKINGS, headers, booking_body(asset, in_hours(24))) for asset in assets]
+    results = in_parallel(clients["booking"], calls)
+    assert statuses(results) == [201] + [422] * 7, [b.get("detail") for _, b in results]
+    for status, body in results:
+        if status == 422:
+            assert "Idempotency-Key" in body["errors"], body
+    assert sum(len(active_rows(db_urls, a["asset_id"])) for a in assets) == 1
+
+
+def test_an_acute_request_racing_planned_ones_for_one_slot_is_never_refused(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """An acute request that loses the race for the slot is judged again and waits to preempt
+    (as if it had come second); exactly one booking holds the slot either way."""
+    asset = put_asset(db_urls)
+    start = in_hours(24)
+    calls = [
+        (BOOKINGS, auth(PLANNERS[n % 2]), booking_body(asset, start, hours=2, priority=2))
+        for n in range(9)
+    ]
+    calls.append((BOOKINGS, auth("planner-rotterdam"), booking_body(asset, start, priority=1)))
+    results = in_parallel(clients["booking"], calls)
+    acute_status, acute = results[-1]
+    assert acute_status == 201, acute
+    planned = [status for status, _ in results[:-1]]
+    if acute["needs_preemption"]:  # a planned request won the slot first
+        assert sorted(planned) == [201] + [409] * 8
+    else:
+        assert planned == [409] * 9
+    with booking_engine(db_urls).connect() as conn:
+        holding = conn.execute(
+            text("SELECT count(*) FROM bookings WHERE asset_id = :a AND holds_slot"),
+            {"a": asset["asset_id"]},
+        ).scalar_one()
+    assert holding == 1
