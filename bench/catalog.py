@@ -1,7 +1,7 @@
 """Catalog list/search benchmark: pages of 50 over 10,000 assets, against SELECT 1 in the same app.
 
     .venv/bin/python bench/catalog.py [--assets 10000] [--seconds 12] [--rounds 3]
-        [--connections 16] [--client auto|wrk|python] [--proposed-indexes] [--explain]
+        [--connections 16] [--client auto|wrk|python] [--explain]
         [--json FILE]
 
 Starts its own embedded PostgreSQL (temporary folder, deleted afterwards), creates and migrates
@@ -29,8 +29,8 @@ Python thread pool (whose own CPU competes with the server on a small machine: s
 CPU column). The table also gives the server-side CPU per request (gunicorn workers +
 PostgreSQL), which other load on the machine distorts least.
 
---proposed-indexes then adds the indexes proposed in docs/benchmarks.md to this throwaway
-database and measures reference, filters and search again (interleaved in the same way).
+--explain prints EXPLAIN (ANALYZE, BUFFERS) of the statement list_assets sends for the first URL
+of each list scenario and for every filter and search URL (service.list_query gives the SQL).
 
 Targets: list/search rate >= 30 % of the reference rate, p95 <= 30 ms.
 Bounded: each run by its seconds (the Python client by --max-requests too), the whole by
@@ -589,63 +589,28 @@ def measure_interleaved(
 
 # -- EXPLAIN ANALYZE of what list_assets sends ------------------------------------------------
 def explain(url: str, scenario_paths: dict[str, str]) -> None:
-    """Run service.list_assets in-process for each URL's query and EXPLAIN ANALYZE its SQL."""
-    from sqlalchemy import event
-
+    """EXPLAIN ANALYZE the statement service.list_assets sends for each URL's query."""
     from services.catalog import service
     from services.catalog.schemas import AssetListQuery
-    from shared.db import UnitOfWork, make_engine, make_session_factory
 
-    engine = make_engine(sqlalchemy_url(url), pool_size=1)
-    captured: list[tuple[str, Any]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "FROM assets" in statement and not statement.startswith("EXPLAIN"):
-            captured.append((statement, params))
-
-    try:
+    with psycopg.connect(libpq(url), autocommit=True) as conn:
         for name, path in scenario_paths.items():
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query))
-            loaded = AssetListQuery().load(query)
-            captured.clear()
-            with UnitOfWork(make_session_factory(engine), producer="bench") as uow:
-                service.list_assets(uow, **loaded)
-                statement, params = captured[-1]
-                rows = (
-                    uow.session.connection()
-                    .exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, TIMING) " + statement, params)
-                    .all()
-                )
+            statement, params = service.list_query(**AssetListQuery().load(query))
+            rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
             print(f"\n-- {name}: {path}")
             for (line,) in rows:
                 print(f"   {line}")
-    finally:
-        engine.dispose()
 
 
-# Proposed, not migrated: trigram indexes for free text (list_assets filters on lower(name)
-# and lower(registration) with LIKE '%...%'), and (filter, sort key) indexes so a filtered list
-# in name order reads only the rows that match.
-PROPOSED_INDEXES = (
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_assets_name_trgm ON assets USING gin (lower(name) gin_trgm_ops)",
-    "CREATE INDEX ix_assets_registration_trgm ON assets USING gin "
-    "(lower(registration) gin_trgm_ops)",
-    "CREATE INDEX ix_assets_category_name ON assets (category, lower(name), id)",
-    "CREATE INDEX ix_assets_owner_name ON assets (owner_org, lower(name), id)",
-    "ANALYZE assets",
-)
-
-
-def add_proposed_indexes(url: str) -> None:
-    with psycopg.connect(libpq(url), autocommit=True) as conn:
-        for statement in PROPOSED_INDEXES:
-            conn.execute(statement)
-    log(
-        "added the proposed indexes: "
-        + ", ".join(x.split()[2] for x in PROPOSED_INDEXES if x.startswith("CREATE INDEX"))
-    )
+def explained_paths(plan: list[Scenario]) -> dict[str, str]:
+    """The first URL of each plain list scenario and every filter and search URL."""
+    out: dict[str, str] = {}
+    for s in plan:
+        if not s.reference:
+            paths = s.paths if s.name.startswith(("list, filters", "search")) else s.paths[:1]
+            out.update({f"{s.name} #{n}": path for n, path in enumerate(paths, 1)})
+    return out
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -711,12 +676,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE each scenario")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (see below)")
-    parser.add_argument(
-        "--proposed-indexes",
-        action="store_true",
-        help="afterwards, add the indexes proposed in docs/benchmarks.md (in this throwaway "
-        "database only, not in the migrations) and measure filters and search again",
-    )
     parser.add_argument("--budget", type=float, default=300.0, help="bound on the whole run (s)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -753,22 +712,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"{min(items.values())}-{max(items.values())} items a page"
                     )
             if args.explain:
-                explain(url, {s.name: s.paths[0] for s in plan if not s.reference})
+                explain(url, explained_paths(plan))
             deadline = started + args.budget
             results = measure_interleaved(args, client, plan, token, tmp, server, pgdata, deadline)
-            if args.proposed_indexes:
-                add_proposed_indexes(url)
-                again = [
-                    s for s in plan if s.reference or s.name.startswith(("list, filters", "search"))
-                ]
-                if args.explain:
-                    paths = [p for s in again if not s.reference for p in s.paths[:4]]
-                    explain(url, {f"with indexes #{i}": p for i, p in enumerate(paths)})
-                for s in again:
-                    s.name += " [idx]"
-                results += measure_interleaved(
-                    args, client, again, token, tmp, server, pgdata, deadline + 60
-                )
             server.stop()
     finally:
         if server is not None:
