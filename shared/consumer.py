@@ -211,6 +211,8 @@ class EventConsumer:
                     if event_id in fresh_ids:
                         fresh_ids.discard(event_id)  # a repeat within the batch is a duplicate
                         fresh.append(event)
+                if fresh_ids:  # an id PostgreSQL spells differently: let the careful path decide
+                    raise ValueError(f"claimed ids not matched to events: {sorted(fresh_ids)}")
                 if fresh:
                     self._run_batch_handler(session, fresh)
         except (RetryLater, OperationalError, InterfaceError):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
@@ -79,9 +81,18 @@ OUTBOX_CHANNEL = "slagkracht_outbox"
 _OUTBOX_INSERT = insert(outbox_table)
 
 
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, date | time):  # datetime is a date
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not stored as JSON: {value!r}")
+
+
 def to_json(value: Any) -> str:
-    """JSON for JSONB columns: dates, decimals and ids as strings."""
-    return json.dumps(value, default=str)
+    """JSON for JSONB columns and bulk rows: decimals, ids, dates and times as strings;
+    anything else that JSON cannot hold is an error, not its ``str()``."""
+    return json.dumps(value, default=_json_default)
 
 
 class BulkInsert:
@@ -118,9 +129,11 @@ class BulkInsert:
         return cls(table, columns, tail=f"{tail} RETURNING {returning}" if returning else tail)
 
     def execute(self, session: Session, rows: Iterable[dict[str, Any]]) -> CursorResult[Any]:
-        """Insert ``rows``: dicts keyed by column (a missing key is NULL, extra keys ignored)."""
+        """Insert ``rows``: dicts with a value for every column (a missing one is a KeyError,
+        never a silent NULL); extra keys are ignored."""
+        columns = self.columns
         return session.execute(  # type: ignore[return-value]
-            self.statement, {"rows": to_json(list(rows))}
+            self.statement, {"rows": to_json([{c: row[c] for c in columns} for row in rows])}
         )
 
 

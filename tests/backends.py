@@ -97,12 +97,11 @@ def kafka_container() -> Iterator[BrokerHandle]:
     from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]
 
     container = KafkaContainer(KAFKA_IMAGE).with_kraft()
-    container.start()
-    broker = _ContainerBroker(container)
     try:
-        yield broker
+        container.start()
+        yield _ContainerBroker(container)
     finally:
-        broker.stop()
+        container.stop()
 
 
 def backend_from_environment() -> str:

@@ -67,6 +67,7 @@ _UPSERT_ASSETS = BulkInsert.upsert_newer(
 )
 _DELETE_WINDOWS = text("DELETE FROM asset_windows WHERE asset_id = ANY(CAST(:ids AS uuid[]))")
 _INSERT_WINDOWS = BulkInsert(_WINDOWS, ("asset_id", "during"))
+WINDOW_ROWS_PER_STATEMENT = 10_000
 
 
 def asset_row(data: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -127,8 +128,9 @@ def apply_asset_snapshots(
         for asset_id in applied
         for start, end in concrete_windows(newest[asset_id], lo, hi)
     ]
-    if windows:
-        _INSERT_WINDOWS.execute(session, windows)
+    # In slices: a replay of many snapshots with daily rules is hundreds of thousands of rows.
+    for first in range(0, len(windows), WINDOW_ROWS_PER_STATEMENT):
+        _INSERT_WINDOWS.execute(session, windows[first : first + WINDOW_ROWS_PER_STATEMENT])
 
 
 def apply_contract(session: Session, data: dict[str, Any]) -> None:

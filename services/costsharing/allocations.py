@@ -183,7 +183,7 @@ def _priced(
     # Ids as strings: the row goes to PostgreSQL as JSON (BulkInsert) and into the event.
     values: dict[str, Any] = {
         "id": str(uuid.uuid4()),
-        "booking_id": source_id,
+        "booking_id": str(uuid.UUID(source_id)),  # canonical in the row and the event
         "kind": kind,
         "source_event_id": event["id"],
         "state": "proposed" if split is not None else "needs_agreement",

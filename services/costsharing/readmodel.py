@@ -42,9 +42,10 @@ def apply_bookings(session: Session, booking_data: list[dict[str, Any]]) -> None
     the same row twice."""
     newest: dict[str, dict[str, Any]] = {}
     for data in booking_data:
-        seen = newest.get(data["booking_id"])
+        key = data["booking_id"].lower()
+        seen = newest.get(key)
         if seen is None or seen["version"] < data["version"]:
-            newest[data["booking_id"]] = data
+            newest[key] = data
     if newest:
         _UPSERT_BOOKINGS.execute(session, (_facts(data) for data in newest.values()))
 
