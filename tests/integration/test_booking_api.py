@@ -395,6 +395,32 @@ def test_the_created_booking_is_what_get_history_and_the_event_say(
     assert event["actor"] == "planner-rotterdam" and event["aggregate_id"] == booking["id"]
 
 
+@pytest.mark.parametrize("how", ["catalog_event", "direct_update"])
+def test_a_request_after_the_asset_changed_is_judged_on_the_new_asset(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str], how: str
+) -> None:
+    """A change to the asset row (by a newer catalog event, or any UPDATE at all) is seen by
+    the next request for it, never a copy kept from the previous one (guards any cache of
+    asset facts a faster creation path may add)."""
+    client = clients["booking"]
+    asset = put_asset(db_urls)
+    request_booking(client, asset, in_hours(24))
+    if how == "catalog_event":
+        put_asset(db_urls, asset_id=asset["asset_id"], status="maintenance", version=2)
+    else:
+        with booking_engine(db_urls).begin() as conn:
+            conn.execute(
+                text("UPDATE asset_view SET status = 'maintenance' WHERE asset_id = :a"),
+                {"a": asset["asset_id"]},
+            )
+    before = write_counts(db_urls)
+    response = client.post(
+        BOOKINGS, headers=auth("planner-rotterdam"), json=booking_body(asset, in_hours(48))
+    )
+    problem = assert_refused(response, 422, before, db_urls)
+    assert "maintenance" in problem["detail"]
+
+
 TIME_FIELDS = {
     "planned_start",
     "planned_end",
