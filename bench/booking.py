@@ -15,9 +15,9 @@ broker is needed: the outbox rows stay unpublished (no relay runs), as when the 
 (1) Creation, --connections concurrent connections for --seconds each, --rounds times
     alternating (the machine's other load hits both sides alike):
       booking     POST /api/v1/bookings as a police planner (bearer token, Idempotency-Key):
-                  the real use case (asset lock, published-availability and overlap checks,
-                  the insert under the exclusion constraint, audit row, outbox event,
-                  idempotency record), each request a distinct, free one-hour window of one of
+                  the real use case (published-availability and overlap checks, the insert
+                  under the exclusion constraint, audit row, outbox event, idempotency
+                  record), each request a distinct, free one-hour window of one of
                   --create-assets slot assets that have published availability in the read
                   model (asset_view + asset_windows, bulk SQL), so every request succeeds;
       (a) reference  POST /bench/reserve with the same body: one INSERT into
