@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -77,3 +78,14 @@ def register_bookable_helicopter(
     )
     assert window.status_code == 201, window.get_json()
     return asset
+
+
+@dataclass
+class PolledRecord:
+    """What a consumer reads from a polled Kafka record (for ``EventConsumer.apply_batch``)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes
+    value: bytes

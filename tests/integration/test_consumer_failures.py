@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,19 +14,9 @@ from shared.consumer import BatchHandler, EventBatch, EventConsumer
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events import make_event
 from shared.settings import Settings
+from tests.support import PolledRecord
 
 pytestmark = [pytest.mark.db]
-
-
-@dataclass
-class Record:
-    """What the consumer reads from a polled Kafka record."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes
-    value: bytes
 
 
 def contract(version: int) -> dict[str, Any]:
@@ -70,7 +59,7 @@ def test_a_failing_handler_dead_letters_only_its_event(settings: dict[str, Setti
         handlers={"catalog.contract.published": handler},
     )
     events = [contract(v) for v in (1, 2, 3, 4)]
-    records = [Record("t", 0, i, b"k", json.dumps(e).encode()) for i, e in enumerate(events)]
+    records = [PolledRecord("t", 0, i, b"k", json.dumps(e).encode()) for i, e in enumerate(events)]
     result, dead = consumer.apply_batch(records)  # type: ignore[arg-type]
     assert applied == [1, 4] and result.applied == 2
     assert [r.offset for r, _ in dead] == [1, 2]
@@ -122,9 +111,10 @@ def test_a_batch_handler_applies_fresh_events_together_and_isolates_a_failure(
         batch=BatchHandler(event_types={"catalog.contract.published"}, apply=apply),
     )
 
-    def records_of(events: list[dict[str, Any]], first: int) -> list[Record]:
+    def records_of(events: list[dict[str, Any]], first: int) -> list[PolledRecord]:
         return [
-            Record("t", 0, first + i, b"k", json.dumps(e).encode()) for i, e in enumerate(events)
+            PolledRecord("t", 0, first + i, b"k", json.dumps(e).encode())
+            for i, e in enumerate(events)
         ]
 
     def committed() -> list[int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -28,19 +27,9 @@ from tests.integration.costsharing_support import (
     scoped_orgs,
     source_id,
 )
+from tests.support import PolledRecord
 
 pytestmark = [pytest.mark.db]
-
-
-@dataclass
-class Record:
-    """What the consumer reads from a polled Kafka record."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes
-    value: bytes
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +102,7 @@ def test_a_batch_gives_what_one_event_at_a_time_gives_and_redelivery_nothing(
         batch=BOOKING_BATCH,
     )
     records = [
-        Record("booking.bookings", 0, i, b"k", json.dumps(e).encode())
+        PolledRecord("booking.bookings", 0, i, b"k", json.dumps(e).encode())
         for i, e in enumerate(together)
     ]
     ledger_lines = sum(row[5] for row in expected)
