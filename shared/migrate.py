@@ -11,7 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, create_engine, pool
 from sqlalchemy.engine import make_url
 
-from shared.db import OUTBOX_CHANNEL, kit_metadata
+from shared.db import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,54 @@ def drop_database(database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
 
 
+# The kit tables as every service's 0001 creates them: literal DDL, frozen from what
+# ``shared.db.kit_metadata`` declared, so a later change to those Table objects cannot alter
+# what an old revision builds (tests/integration/test_migrations.py reports any drift).
+KIT_TABLES = (
+    """
+    CREATE TABLE idempotency_keys (
+        actor TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status_code INTEGER NOT NULL,
+        response_body JSONB NOT NULL,
+        created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        PRIMARY KEY (actor, key)
+    )
+    """,
+    """
+    CREATE TABLE outbox (
+        id BIGSERIAL NOT NULL,
+        event_id UUID NOT NULL,
+        topic TEXT NOT NULL,
+        aggregate_type TEXT NOT NULL,
+        aggregate_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        payload JSONB NOT NULL,
+        occurred_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        published_at TIMESTAMP WITH TIME ZONE,
+        PRIMARY KEY (id),
+        UNIQUE (event_id)
+    )
+    """,
+    "CREATE INDEX ix_outbox_occurred_at ON outbox (occurred_at)",
+    "CREATE INDEX ix_outbox_unpublished ON outbox (id) WHERE published_at IS NULL",
+    """
+    CREATE TABLE processed_messages (
+        consumer TEXT NOT NULL,
+        event_id UUID NOT NULL,
+        topic TEXT NOT NULL,
+        processed_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        PRIMARY KEY (consumer, event_id)
+    )
+    """,
+)
+
+
 def create_kit_tables(connection: Connection) -> None:
     """The outbox, dedupe and idempotency tables, and the trigger that wakes the relay."""
-    kit_metadata.create_all(bind=connection)
+    for statement in KIT_TABLES:
+        connection.exec_driver_sql(statement)
     connection.exec_driver_sql(
         f"""
         CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$

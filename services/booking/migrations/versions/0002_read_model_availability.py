@@ -5,12 +5,29 @@ Revision ID: 0002
 
 from alembic import op
 
-from services.booking.models import Base
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+# Literal DDL (frozen); a no-op on databases whose 0001 already created the table.
+CONTRACT_VIEW = (
+    """
+    CREATE TABLE IF NOT EXISTS contract_view (
+        contract_id UUID NOT NULL,
+        owner_org TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        supplier TEXT NOT NULL,
+        valid_from DATE NOT NULL,
+        valid_to DATE NOT NULL,
+        total_volume INTEGER NOT NULL,
+        remaining_volume INTEGER NOT NULL,
+        item_ids TEXT[] NOT NULL,
+        tiers JSONB NOT NULL,
+        PRIMARY KEY (contract_id)
+    )
+    """,
+)
 
 
 def upgrade() -> None:
@@ -21,9 +38,8 @@ def upgrade() -> None:
     op.execute(
         "ALTER TABLE asset_view ADD COLUMN IF NOT EXISTS blackouts jsonb NOT NULL DEFAULT '[]'"
     )
-    Base.metadata.create_all(
-        bind=op.get_bind(), tables=[Base.metadata.tables["contract_view"]], checkfirst=True
-    )
+    for statement in CONTRACT_VIEW:
+        op.execute(statement)
     op.execute(
         "ALTER TABLE contract_view ADD CONSTRAINT contract_volume_left "
         "CHECK (remaining_volume >= 0)"

@@ -1,11 +1,16 @@
 """Catalog: kit tables, reference data, assets and tariffs.
 
+Frozen DDL: the tables are written out as they stood when this revision stopped building them
+from the models (``Base.metadata.create_all``). That state already included the tables 0002
+adds to databases created before it (0002 uses IF NOT EXISTS, so on a fresh database it only
+adds its indexes).
+
 Revision ID: 0001
 """
 
+import sqlalchemy as sa
 from alembic import op
 
-from services.catalog.models import Base
 from services.catalog.reference import ORGANISATIONS, SAFETY_REGIONS
 from shared.migrate import create_kit_tables
 
@@ -14,12 +19,146 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# In foreign-key order; constraint names are PostgreSQL's defaults (e.g. assets_pkey) where the
+# models gave none.
+TABLES = (
+    """
+    CREATE TABLE asset_commitments (
+        booking_id UUID NOT NULL,
+        asset_id UUID NOT NULL,
+        state TEXT NOT NULL,
+        planned_start TIMESTAMP WITH TIME ZONE NOT NULL,
+        planned_end TIMESTAMP WITH TIME ZONE NOT NULL,
+        requester_org TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (booking_id)
+    )
+    """,
+    "CREATE INDEX ix_asset_commitments_asset_id ON asset_commitments (asset_id)",
+    """
+    CREATE TABLE organisations (
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        PRIMARY KEY (id)
+    )
+    """,
+    """
+    CREATE TABLE regions (
+        code TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (code)
+    )
+    """,
+    """
+    CREATE TABLE assets (
+        id UUID NOT NULL,
+        owner_org TEXT NOT NULL,
+        registration TEXT NOT NULL,
+        name TEXT NOT NULL,
+        category TEXT NOT NULL,
+        booking_mode TEXT NOT NULL,
+        home_base TEXT NOT NULL,
+        regions TEXT[] NOT NULL,
+        capacity INTEGER NOT NULL,
+        readiness_notice TEXT NOT NULL,
+        attributes JSONB NOT NULL,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        updated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        PRIMARY KEY (id),
+        CONSTRAINT uq_asset_registration UNIQUE (owner_org, registration),
+        FOREIGN KEY(owner_org) REFERENCES organisations (id)
+    )
+    """,
+    """
+    CREATE TABLE framework_contracts (
+        id UUID NOT NULL,
+        owner_org TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        supplier TEXT NOT NULL,
+        description TEXT NOT NULL,
+        valid_from DATE NOT NULL,
+        valid_to DATE NOT NULL,
+        total_volume INTEGER NOT NULL,
+        item_ids UUID[] NOT NULL,
+        tiers JSONB NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        PRIMARY KEY (id),
+        FOREIGN KEY(owner_org) REFERENCES organisations (id),
+        UNIQUE (reference)
+    )
+    """,
+    """
+    CREATE TABLE availability_windows (
+        id UUID NOT NULL,
+        asset_id UUID NOT NULL,
+        kind TEXT NOT NULL,
+        start_at TIMESTAMP WITH TIME ZONE,
+        end_at TIMESTAMP WITH TIME ZONE,
+        weekdays INTEGER[],
+        start_time TEXT,
+        end_time TEXT,
+        valid_from DATE,
+        valid_to DATE,
+        timezone TEXT NOT NULL,
+        note TEXT,
+        created_by TEXT NOT NULL,
+        created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        PRIMARY KEY (id),
+        FOREIGN KEY(asset_id) REFERENCES assets (id)
+    )
+    """,
+    "CREATE INDEX ix_availability_windows_asset_id ON availability_windows (asset_id)",
+    """
+    CREATE TABLE blackouts (
+        id UUID NOT NULL,
+        asset_id UUID NOT NULL,
+        start_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        end_at TIMESTAMP WITH TIME ZONE NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL,
+        PRIMARY KEY (id),
+        FOREIGN KEY(asset_id) REFERENCES assets (id)
+    )
+    """,
+    "CREATE INDEX ix_blackouts_asset_id ON blackouts (asset_id)",
+    """
+    CREATE TABLE tariffs (
+        id UUID NOT NULL,
+        asset_id UUID NOT NULL,
+        unit TEXT NOT NULL,
+        full_cost_rate NUMERIC(12, 2) NOT NULL,
+        marginal_cost_rate NUMERIC(12, 2) NOT NULL,
+        mobilisation_fee NUMERIC(12, 2) NOT NULL,
+        market_reference_price NUMERIC(12, 2) NOT NULL,
+        currency TEXT NOT NULL,
+        valid_from DATE NOT NULL,
+        valid_to DATE,
+        PRIMARY KEY (id),
+        FOREIGN KEY(asset_id) REFERENCES assets (id)
+    )
+    """,
+)
+
+regions = sa.table("regions", sa.column("code", sa.Text), sa.column("name", sa.Text))
+organisations = sa.table(
+    "organisations",
+    sa.column("id", sa.Text),
+    sa.column("name", sa.Text),
+    sa.column("kind", sa.Text),
+)
+
 
 def upgrade() -> None:
     bind = op.get_bind()
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
     create_kit_tables(bind)
-    Base.metadata.create_all(bind=bind)
+    for statement in TABLES:
+        op.execute(statement)
     # One asset's tariff periods never overlap (half-open date ranges).
     op.execute(
         """
@@ -29,10 +168,5 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX ix_assets_category ON assets (category)")
     op.execute("CREATE INDEX ix_assets_regions ON assets USING gin (regions)")
-    op.bulk_insert(
-        Base.metadata.tables["regions"], [{"code": c, "name": n} for c, n in SAFETY_REGIONS]
-    )
-    op.bulk_insert(
-        Base.metadata.tables["organisations"],
-        [{"id": i, "name": n, "kind": k} for i, n, k in ORGANISATIONS],
-    )
+    op.bulk_insert(regions, [{"code": c, "name": n} for c, n in SAFETY_REGIONS])
+    op.bulk_insert(organisations, [{"id": i, "name": n, "kind": k} for i, n, k in ORGANISATIONS])
