@@ -10,6 +10,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
+import psycopg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -30,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import make_event
@@ -93,6 +96,18 @@ def to_json(value: Any) -> str:
     """JSON for JSONB columns and bulk rows: decimals, ids, dates and times as strings;
     anything else that JSON cannot hold is an error, not its ``str()``."""
     return json.dumps(value, default=_json_default)
+
+
+def driver_error(connection: Connection, sql: str, params: Any, exc: Exception) -> StatementError:
+    """A psycopg error raised by a statement sent straight to the driver, as SQLAlchemy's own
+    (IntegrityError, DataError, ...), so callers and error handlers treat it like any query.
+    A connection the error left broken is invalidated first: the pool then drops it, and
+    closing the session does not try a rollback on a dead socket."""
+    driver = connection.connection.driver_connection
+    broken = bool(getattr(driver, "broken", False) or getattr(driver, "closed", False))
+    if broken:
+        connection.invalidate(exc)
+    return DBAPIError.instance(sql, params, exc, psycopg.Error, connection_invalidated=broken)
 
 
 class BulkInsert:

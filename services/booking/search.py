@@ -78,6 +78,9 @@ _SEARCH = text(
               WHERE w.asset_id = a.asset_id AND w.during @> tstzrange(:start, :end, '[)')
           )
     )
+    -- The region's assets first: UNION ALL ... LIMIT relies on a plain Append reading its
+    -- branches in order. The MATERIALIZED busy CTE keeps this out of parallel plans (a
+    -- Parallel Append would not); keep it, or order the union explicitly by a branch rank.
     (SELECT * FROM free
      WHERE CAST(:region AS text) IS NULL OR free.regions @> ARRAY[CAST(:region AS text)]
      ORDER BY free.amount NULLS LAST, free.name COLLATE "C", free.asset_id

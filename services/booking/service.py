@@ -12,7 +12,7 @@ import psycopg
 import psycopg.errors
 from psycopg.rows import namedtuple_row
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from services.booking.domain import (
     ACTIVE_STATES,
@@ -34,7 +34,7 @@ from services.booking.models import AssetView, Booking, BookingTransition
 from services.booking.readmodel import apply_asset_snapshot, apply_contract
 from services.booking.search import find_free, is_published, tariff_at
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, driver_error
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import make_event
 from shared.idempotency import IdempotentRequest
@@ -358,7 +358,11 @@ def _execute(session: Any, sql: str, params: dict[str, Any], *, commit: bool = F
     finds nothing left to do). Driver errors are raised as SQLAlchemy's (IntegrityError,
     DataError, ...), so callers and the app's error handlers treat them as before.
     """
-    driver = session.connection().connection.driver_connection
+    if commit and session.in_nested_transaction():
+        # Committing on the driver would end the owner's whole transaction behind its back.
+        raise RuntimeError("a booking request commits its own transaction, not a savepoint")
+    connection = session.connection()
+    driver = connection.connection.driver_connection
     cursor = driver.cursor(row_factory=namedtuple_row)
     try:
         with driver.pipeline():
@@ -366,7 +370,7 @@ def _execute(session: Any, sql: str, params: dict[str, Any], *, commit: bool = F
             if commit:
                 driver.commit()
     except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+        raise driver_error(connection, sql, params, exc) from exc
     return cursor
 
 
@@ -467,6 +471,10 @@ def _request_once(
         # Capacity: lock the asset, then sum the load in a statement of its own; a statement
         # that began before the lock was granted would not see the request that held it.
         asset = bookable_asset(session, facts.asset_id)
+        # The lock may have waited for a request with the same key: its answer is now
+        # committed and visible, and a retry must get it (or 422), not a 409 for lack of room.
+        if idempotency is not None and (prior := idempotency.stored(uow)) is not None:
+            return prior
         check_fits(session, asset, start, end, quantity, priority=priority, now=now)
     booking_id = str(uuid.uuid4())
     tariff = tariff_at(asset.tariffs, start)

@@ -14,7 +14,7 @@ import psycopg
 from sqlalchemy import DateTime, Integer, Text, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from services.catalog.domain import (
     BOOKING_MODE,
@@ -29,7 +29,7 @@ from services.catalog.models import Asset, AssetCommitment, Organisation, Region
 from services.catalog.models import Tariff as TariffRow
 from services.catalog.snapshot import emit_asset_event
 from shared.auth import OWNER, Principal
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, driver_error
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 
 # Booking states that hold the asset (booking.domain.ACTIVE_STATES; a counter-offer holds it too).
@@ -400,7 +400,7 @@ def list_assets(
         with driver.cursor() as cursor:
             rows = cursor.execute(sql, params, prepare=prepare).fetchall()
     except psycopg.Error as exc:  # as SQLAlchemy's (e.g. DataError -> 422), like any query
-        raise DBAPIError.instance(sql, params, exc, psycopg.Error) from exc
+        raise driver_error(connection, sql, params, exc) from exc
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

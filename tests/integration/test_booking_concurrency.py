@@ -208,6 +208,26 @@ def test_parallel_retries_with_one_idempotency_key_make_one_booking(
     assert len(active_rows(db_urls, asset["asset_id"])) == 1
 
 
+def test_parallel_retries_with_one_key_on_a_full_capacity_asset_all_get_the_first_answer(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """The capacity path waits on the asset's lock; a copy of the request that waited there
+    must replay the first answer, not be refused for the room the first one took."""
+    asset = put_asset(
+        db_urls,
+        category="dive_team",
+        booking_mode="capacity",
+        capacity=1,
+        owner_org="defensie-duikgroep",
+    )
+    body = booking_body(asset, in_hours(24), hours=4, quantity=1)
+    headers = headers_for("planner-rotterdam", f"cap-{uuid.uuid4()}")
+    results = in_parallel(clients["booking"], [(BOOKINGS, headers, body)] * 8)
+    assert statuses(results) == [201] * 8, [b.get("detail") for _, b in results]
+    assert len({b["id"] for _, b in results}) == 1
+    assert len(active_rows(db_urls, asset["asset_id"])) == 1
+
+
 def test_the_exclusion_constraint_itself_refuses_overlapping_active_slot_bookings(
     db_urls: dict[str, str],
 ) -> None:
