@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from shared.consumer import BatchHandler, EventBatch, EventConsumer
 from shared.db import UnitOfWork, make_engine, make_session_factory
@@ -80,6 +80,15 @@ def test_a_batch_handler_applies_fresh_events_together_and_isolates_a_failure(
     effects = f"batch_effects_{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         conn.execute(text(f"CREATE TABLE {effects} (event_id uuid PRIMARY KEY, volume int)"))
+    try:
+        _check_batch_handling(engine, effects, settings["booking"])
+    finally:  # the session's booking database is shared (a schema test compares it)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE {effects}"))
+        engine.dispose()
+
+
+def _check_batch_handling(engine: Engine, effects: str, booking: Settings) -> None:
     calls: list[list[int]] = []
 
     def apply(batch: EventBatch) -> None:
@@ -105,7 +114,7 @@ def test_a_batch_handler_applies_fresh_events_together_and_isolates_a_failure(
     name = f"test-{uuid.uuid4().hex[:6]}"
     consumer = EventConsumer(
         name=name,
-        settings=settings["booking"],
+        settings=booking,
         session_factory=make_session_factory(engine),
         topics=["t"],
         batch=BatchHandler(event_types={"catalog.contract.published"}, apply=apply),
@@ -152,4 +161,3 @@ def test_a_batch_handler_applies_fresh_events_together_and_isolates_a_failure(
     assert calls == [[2, 3], [2], [3]]
     assert (again.applied, again.duplicates, len(dead)) == (0, 5, 2)
     assert committed() == [1, 4, 5, 6, 7]
-    engine.dispose()
