@@ -93,11 +93,15 @@ def run_dev_stack(var: Path) -> int:
             service_env = _service_env(env, service, db_urls)
             port = int(env.get(f"{service.upper()}_PORT", registry.DEFAULT_PORTS[service]))
             logfile = open(var / "log" / f"{service}-api.log", "ab")  # noqa: SIM115
+            # Every worker's metrics in one /metrics (shared/gunicorn_conf.py).
+            service_env["PROMETHEUS_MULTIPROC_DIR"] = str(var / "metrics" / service)
             children[f"{service}-api"] = subprocess.Popen(
                 [
                     sys.executable,
                     "-m",
                     "gunicorn",
+                    "-c",
+                    "python:shared.gunicorn_conf",
                     "-w",
                     env.get("WEB_CONCURRENCY", "2"),
                     "-b",

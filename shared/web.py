@@ -12,7 +12,15 @@ from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
@@ -225,7 +233,17 @@ def _install_observability(app: Flask, settings: Settings) -> None:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics_registry()), mimetype=CONTENT_TYPE_LATEST)
+
+
+def metrics_registry() -> CollectorRegistry:
+    """This process's metrics, or under gunicorn with ``PROMETHEUS_MULTIPROC_DIR`` (see
+    shared/gunicorn_conf.py) the sum over every worker of the API."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def create_service_app(

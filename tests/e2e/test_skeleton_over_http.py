@@ -4,11 +4,13 @@ real broker, real PostgreSQL — exactly the processes `make run` starts."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ def stack(
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
             "KAFKA_TOPIC_PREFIX": topic_prefix,
             "KAFKA_CONSUMER_GROUP": f"e2e-{service}-{group_suffix}",
+            "PROMETHEUS_MULTIPROC_DIR": str(logs / f"metrics-{service}"),
         }
         port = free_port()
         urls[service] = f"http://127.0.0.1:{port}"
@@ -49,6 +52,8 @@ def stack(
                     sys.executable,
                     "-m",
                     "gunicorn",
+                    "-c",
+                    "python:shared.gunicorn_conf",
                     "-w",
                     "2",
                     "-b",
@@ -184,3 +189,27 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
         f"{booking}/api/v1/bookings/{bid}/history", headers=auth("planner-rotterdam"), timeout=30
     ).json()
     assert [h["action"] for h in history] == ["request", "approve", "complete"]
+
+
+def test_metrics_count_the_requests_of_every_gunicorn_worker(stack: dict[str, str]) -> None:
+    """/metrics adds up every worker's counters (PROMETHEUS_MULTIPROC_DIR), so a scrape sees
+    the whole API whichever worker answers it."""
+    costsharing = stack["costsharing"]
+    pattern = re.compile(
+        r'^http_requests_total\{method="GET",service="costsharing",status="404"\} (\S+)$', re.M
+    )
+
+    def not_found_count() -> float:
+        found = pattern.search(requests.get(f"{costsharing}/metrics", timeout=10).text)
+        return float(found.group(1)) if found else 0.0
+
+    before = not_found_count()
+    with ThreadPoolExecutor(max_workers=8) as pool:  # parallel: both workers answer some
+        codes = list(
+            pool.map(
+                lambda _: requests.get(f"{costsharing}/no-such-page", timeout=10).status_code,
+                range(40),
+            )
+        )
+    assert codes == [404] * 40
+    assert not_found_count() - before == 40

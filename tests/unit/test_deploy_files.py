@@ -10,6 +10,7 @@ in CI (``CI=true``) it must be installed (``deploy/ci-packages.txt``).
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -288,6 +289,11 @@ def test_gunicorn_targets_import_and_answer_healthz(
         service = name.removesuffix("-api")
         assert module == f"services.{service}.app" and factory == "create_app()", name
         assert args.workers == 4, name
+        # Every worker's metrics in /metrics: the shared config and its folder.
+        assert args.config == "python:shared.gunicorn_conf", name
+        conf = importlib.import_module(args.config.removeprefix("python:"))
+        assert callable(conf.on_starting) and callable(conf.child_exit), name
+        assert container_env(definition)["PROMETHEUS_MULTIPROC_DIR"], name
         (bind,) = args.bind
         host, _, port = bind.rpartition(":")
         assert host == "0.0.0.0", name
