@@ -336,11 +336,13 @@ def start_gunicorn(url: str, workers: int, logdir: Path) -> Server:
         "SLAGKRACHT_BENCH_ENDPOINTS": "1",
         "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        "PROMETHEUS_MULTIPROC_DIR": str(logdir / f"metrics-{port}"),
     }
     out = open(log_path, "ab")  # noqa: SIM115 - handed to the child
     process = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn",
+            "-c", "python:shared.gunicorn_conf",  # as `slagkracht run` (metrics summed)
             "-w", str(workers), "-k", "sync",
             "-b", f"127.0.0.1:{port}",
             "--graceful-timeout", "5",
