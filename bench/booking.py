@@ -52,7 +52,6 @@ import math
 import os
 import platform
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -62,7 +61,6 @@ import time
 import urllib.parse
 import uuid
 import warnings
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,14 +72,22 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import (  # noqa: E402 - bench/ is on the path when the script runs
+    Server,
+    call,
+    children_cpu,
+    cpu_seconds,
+    embedded_postgres,
+    libpq,
+    log,
+    postgres_pids,
+    self_cpu,
+    start_gunicorn,
+)
+
 from shared.migrate import ensure_database, upgrade  # noqa: E402
 from shared.personas import persona_token  # noqa: E402
-from shared.runtime import (  # noqa: E402
-    database_url,
-    free_port,
-    start_embedded_postgres,
-    wait_for_port,
-)
+from shared.runtime import database_url  # noqa: E402
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url  # noqa: E402
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")  # platformdirs, via embedded-postgres
@@ -212,14 +218,6 @@ FROM c
 """
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..1); NaN for no values."""
     if not values:
@@ -292,126 +290,6 @@ def asset_ids(url: str) -> list[str]:
 
 
 # -- the server ------------------------------------------------------------------------------
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def tail(self, lines: int = 30) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def pids(self) -> list[int]:
-        """The gunicorn arbiter and its workers."""
-        return [self.process.pid, *children_of(self.process.pid)]
-
-
-def children_of(parent: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
-                found.append(int(stat.parent.name))
-    return found
-
-
-def start_gunicorn(url: str, workers: int, logdir: Path) -> Server:
-    port = free_port()
-    log_path = logdir / f"gunicorn-{port}.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # the outbox is not relayed in this bench
-        "SLAGKRACHT_BENCH_ENDPOINTS": "1",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        "PROMETHEUS_MULTIPROC_DIR": str(logdir / f"metrics-{port}"),
-    }
-    out = open(log_path, "ab")  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn",
-            "-c", "python:shared.gunicorn_conf",  # as `slagkracht run` (metrics summed)
-            "-w", str(workers), "-k", "sync",
-            "-b", f"127.0.0.1:{port}",
-            "--graceful-timeout", "5",
-            "services.booking.app:create_app()",
-        ],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    out.close()
-    server = Server(process=process, port=port, log_path=log_path)
-    try:
-        wait_for_port("127.0.0.1", port, timeout_s=30)
-        deadline = time.monotonic() + 30
-        while True:  # every worker has imported the app once /healthz answers a few times
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if all(call(port, "GET", "/healthz")[0] == 200 for _ in range(workers * 2)):
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not come up:\n{server.tail()}")
-            time.sleep(0.2)
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
-def call(
-    port: int,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-# -- CPU accounting ----------------------------------------------------------------------------
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def postgres_pids(pgdata: Path) -> list[int]:
-    try:
-        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return []
-    return [postmaster, *children_of(postmaster)]
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 # -- creation requests -------------------------------------------------------------------------
 # Request n (unique in the whole run) books asset n % #assets for the one-hour window that
 # starts SLOT_S * (n // #assets) after t0: distinct and free, so every request succeeds.
@@ -721,7 +599,7 @@ def creation_part(
     token = persona_token("planner-rotterdam", DEV_JWT_SECRET)
     log(f"creation: {len(assets)} slot assets with published availability in the read model")
 
-    server = start_gunicorn(url, args.workers, tmp)
+    server = start_gunicorn("booking", url, args.workers, tmp)
     blocks = Blocks()
     results: list[Result] = []
     try:
@@ -921,7 +799,7 @@ def search_part(
             total = conn.execute("SELECT count(*) FROM bookings").fetchone()[0]
         log(f"loaded {rows} bookings in {took:.1f}s (+ ANALYZE): {total} in all")
         label = f"{total / 1000:,.0f}k bookings"
-        server = start_gunicorn(url, args.workers, tmp)
+        server = start_gunicorn("booking", url, args.workers, tmp)
         try:
             found = []
             for path in paths[:20]:
@@ -1048,17 +926,6 @@ def machine(admin_url: str) -> dict[str, str]:
         "postgres": ", ".join(f"{k} {v}" for k, v in settings.items()),
         "commit": head,
     }
-
-
-@contextlib.contextmanager
-def embedded_postgres(tmp: Path) -> Iterator[tuple[str, Path]]:
-    pgdata = tmp / "pg" / "data"
-    server, admin_url = start_embedded_postgres(pgdata, cleanup_mode="delete")
-    try:
-        yield admin_url, pgdata
-    finally:
-        with contextlib.suppress(Exception):
-            server.cleanup()
 
 
 @dataclass

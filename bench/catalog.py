@@ -46,7 +46,6 @@ import json
 import math
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -55,7 +54,6 @@ import threading
 import time
 import urllib.parse
 import warnings
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,15 +64,23 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from _common import (  # noqa: E402 - bench/ is on the path when the script runs
+    Server,
+    call,
+    children_cpu,
+    cpu_seconds,
+    embedded_postgres,
+    libpq,
+    log,
+    postgres_pids,
+    self_cpu,
+    start_gunicorn,
+)
+
 from services.catalog.domain import BOOKING_MODE, Category  # noqa: E402
 from shared.migrate import ensure_database, upgrade  # noqa: E402
 from shared.personas import persona_token  # noqa: E402
-from shared.runtime import (  # noqa: E402
-    database_url,
-    free_port,
-    start_embedded_postgres,
-    wait_for_port,
-)
+from shared.runtime import database_url  # noqa: E402
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url  # noqa: E402
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")  # platformdirs, via embedded-postgres
@@ -135,14 +141,6 @@ FROM assets
 """
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
 # -- data ------------------------------------------------------------------------------------
 def seed(url: str, count: int) -> float:
     """Bulk-insert ``count`` assets and one tariff each; returns the seconds it took."""
@@ -167,86 +165,8 @@ def seed(url: str, count: int) -> float:
 
 
 # -- the server ------------------------------------------------------------------------------
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def tail(self, lines: int = 30) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def pids(self) -> list[int]:
-        """The gunicorn arbiter and its workers."""
-        found = [self.process.pid]
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == self.process.pid:
-                    found.append(int(stat.parent.name))
-        return found
-
-
-def start_gunicorn(url: str, workers: int, logdir: Path) -> Server:
-    port = free_port()
-    log_path = logdir / "gunicorn.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",  # reads need no broker
-        "SLAGKRACHT_BENCH_ENDPOINTS": "1",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT),
-        "PROMETHEUS_MULTIPROC_DIR": str(logdir / f"metrics-{port}"),
-    }
-    out = open(log_path, "ab")  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn",
-            "-c", "python:shared.gunicorn_conf",  # as `slagkracht run` (metrics summed)
-            "-w", str(workers), "-k", "sync",
-            "-b", f"127.0.0.1:{port}",
-            "--graceful-timeout", "5",
-            "services.catalog.app:create_app()",
-        ],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    server = Server(process=process, port=port, log_path=log_path)
-    try:
-        wait_for_port("127.0.0.1", port, timeout_s=30)
-        deadline = time.monotonic() + 30
-        while True:  # every worker has imported the app once /healthz answers a few times
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if all(get(port, "/healthz")[0] == 200 for _ in range(workers * 2)):
-                    break
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not come up:\n{server.tail()}")
-            time.sleep(0.2)
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
 def get(port: int, path: str, token: str | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+    return call(port, "GET", path, headers={"Authorization": f"Bearer {token}"} if token else {})
 
 
 # -- scenarios -------------------------------------------------------------------------------
@@ -388,38 +308,6 @@ def weighted_percentile(samples: list[tuple[float, float]], q: float) -> float:
         if seen >= q * total - 1e-9:
             return value
     return ordered[-1][0]
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def self_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
-def postgres_pids(pgdata: Path) -> list[int]:
-    try:
-        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return []
-    found = [postmaster]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
-                found.append(int(stat.parent.name))
-    return found
 
 
 def run_wrk(
@@ -655,17 +543,6 @@ def machine() -> dict[str, str]:
     }
 
 
-@contextlib.contextmanager
-def embedded_postgres(tmp: Path) -> Iterator[tuple[str, Path]]:
-    pgdata = tmp / "pg" / "data"
-    server, admin_url = start_embedded_postgres(pgdata, cleanup_mode="delete")
-    try:
-        yield admin_url, pgdata
-    finally:
-        with contextlib.suppress(Exception):
-            server.cleanup()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assets", type=int, default=10_000)
@@ -702,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
             upgrade("catalog", sqlalchemy_url(url))
             took = seed(url, args.assets)
             log(f"inserted {args.assets} assets (+ tariffs) in {took:.1f}s")
-            server = start_gunicorn(url, args.workers, tmp)
+            server = start_gunicorn("catalog", url, args.workers, tmp)
             log(f"gunicorn -w {args.workers} (sync) on 127.0.0.1:{server.port}; client: {client}")
             token = persona_token("planner-rotterdam", DEV_JWT_SECRET)
             plan = scenarios(server.port, token)
