@@ -12,7 +12,7 @@ import psycopg
 import psycopg.errors
 from psycopg.rows import namedtuple_row
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.booking.domain import (
     ACTIVE_STATES,
@@ -380,8 +380,15 @@ def _execute(session: Any, sql: str, params: dict[str, Any], *, commit: bool = F
 _ATTEMPTS = 3
 
 
-def _lost_race(exc: IntegrityError) -> bool:
-    return isinstance(exc.orig, psycopg.errors.ExclusionViolation | psycopg.errors.UniqueViolation)
+def _lost_race(exc: DBAPIError) -> bool:
+    # Two concurrent inserts of overlapping windows each wait for the other's exclusion check:
+    # PostgreSQL aborts one as a deadlock. That one lost the race too.
+    return isinstance(
+        exc.orig,
+        psycopg.errors.ExclusionViolation
+        | psycopg.errors.UniqueViolation
+        | psycopg.errors.DeadlockDetected,
+    )
 
 
 def request_booking(
@@ -400,7 +407,7 @@ def request_booking(
     with 409. Takes a unit-of-work factory, not a unit of work: a request that loses a race
     to a concurrent one is judged again in a fresh transaction.
     """
-    lost: IntegrityError | None = None
+    lost: DBAPIError | None = None
     for _ in range(_ATTEMPTS):
         with make_uow() as uow:
             try:
@@ -413,7 +420,7 @@ def request_booking(
                 )
                 uow.commit()
                 return body
-            except IntegrityError as exc:
+            except (IntegrityError, OperationalError) as exc:
                 if not _lost_race(exc):
                     raise
                 lost = exc
