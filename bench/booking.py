@@ -61,6 +61,7 @@ import time
 import urllib.parse
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -408,30 +409,27 @@ def run_wrk(
     )
 
 
-def run_python_post(
-    port: int, creation: Creation, connections: int, seconds: float, max_requests: int
+def drive_threads(
+    connections: int, seconds: float, request: Callable[[int], bool | None]
 ) -> tuple[int, float, list[float], int]:
-    """The same load from Python threads (a client competing with the server for CPU)."""
+    """``connections`` Python threads calling ``request(thread)`` until ``seconds`` pass or it
+    returns None (no more requests); True = the expected answer. Requests, duration,
+    p50/p95/p99 ms and errors, as ``run_wrk`` reports them."""
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
-    counter = iter(range(creation.first, creation.first + max_requests))
-    lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
-    def work(i: int) -> None:
+    def work(thread: int) -> None:
         while time.monotonic() < stop_at:
-            with lock:
-                n = next(counter, None)
-            if n is None:
-                return
-            body, headers = creation.body(n)
             began = time.perf_counter()
             try:
-                ok = call(port, "POST", creation.path, body, headers)[0] == 201
+                ok = request(thread)
             except (OSError, http.client.HTTPException):
                 ok = False
-            latencies[i].append((time.perf_counter() - began) * 1000)
-            errors[i] += not ok
+            if ok is None:
+                return
+            latencies[thread].append((time.perf_counter() - began) * 1000)
+            errors[thread] += not ok
 
     began = time.monotonic()
     threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(connections)]
@@ -446,6 +444,24 @@ def run_python_post(
         [percentile(flat, q) for q in (0.50, 0.95, 0.99)],
         sum(errors),
     )
+
+
+def run_python_post(
+    port: int, creation: Creation, connections: int, seconds: float, max_requests: int
+) -> tuple[int, float, list[float], int]:
+    """The same load from Python threads (a client competing with the server for CPU)."""
+    counter = iter(range(creation.first, creation.first + max_requests))
+    lock = threading.Lock()
+
+    def request(_thread: int) -> bool | None:
+        with lock:
+            n = next(counter, None)
+        if n is None:
+            return None
+        body, headers = creation.body(n)
+        return call(port, "POST", creation.path, body, headers)[0] == 201
+
+    return drive_threads(connections, seconds, request)
 
 
 @dataclass
@@ -841,37 +857,17 @@ def search_part(
 def run_python_get(
     port: int, paths: list[str], token: str, connections: int, seconds: float, max_requests: int
 ) -> tuple[int, float, list[float], int]:
-    latencies: list[list[float]] = [[] for _ in range(connections)]
-    errors = [0] * connections
     budget = threading.Semaphore(max_requests)
-    stop_at = time.monotonic() + seconds
     headers = {"Authorization": f"Bearer {token}"}
+    sent = [n * 7 for n in range(connections)]  # each thread starts elsewhere in the rotation
 
-    def work(n: int) -> None:
-        i = n * 7
-        while time.monotonic() < stop_at and budget.acquire(blocking=False):
-            i += 1
-            began = time.perf_counter()
-            try:
-                ok = call(port, "GET", paths[i % len(paths)], headers=headers)[0] == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-            latencies[n].append((time.perf_counter() - began) * 1000)
-            errors[n] += not ok
+    def request(thread: int) -> bool | None:
+        if not budget.acquire(blocking=False):
+            return None
+        sent[thread] += 1
+        return call(port, "GET", paths[sent[thread] % len(paths)], headers=headers)[0] == 200
 
-    began = time.monotonic()
-    threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(connections)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=seconds + 30)
-    flat = [x for per in latencies for x in per]
-    return (
-        len(flat),
-        time.monotonic() - began,
-        [percentile(flat, q) for q in (0.50, 0.95, 0.99)],
-        sum(errors),
-    )
+    return drive_threads(connections, seconds, request)
 
 
 # -- report ----------------------------------------------------------------------------------
