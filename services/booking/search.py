@@ -16,10 +16,11 @@ from services.booking.domain import ACTIVE_STATES, billable_units
 _ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
 
 # Set-based, so the cost follows the bookings that overlap the window, not assets x bookings:
-# one scan of ix_bookings_active_during finds the active bookings in the window (for all assets
-# at once), one of ix_asset_windows_span the published windows that cover it. A probe per
-# candidate asset (LATERAL ... LIMIT 1) cost ~25 us per asset and per probe: 0.5 s for 10,000
-# assets (see docs/benchmarks.md, "Booking: creation and search").
+# one scan of ix_bookings_active_span finds the active bookings in the window (for all assets
+# at once; it indexes the expression below, not ``during``, so that per-asset checks never
+# take it: migration 0007), one of ix_asset_windows_span the published windows that cover it.
+# A probe per candidate asset (LATERAL ... LIMIT 1) cost ~25 us per asset and per probe: 0.5 s
+# for 10,000 assets (see docs/benchmarks.md, "Booking: creation and search").
 #
 # Ranking (serves the region, then the estimate, then name) is done in two branches so that
 # only the assets serving the region are ranked when they fill the page (they nearly always
@@ -32,7 +33,8 @@ _SEARCH = text(
     WITH busy AS MATERIALIZED (
         SELECT b.asset_id, count(*) AS n, sum(b.quantity) AS total
         FROM bookings b
-        WHERE b.state IN {_ACTIVE} AND b.during && tstzrange(:start, :end, '[)')
+        WHERE b.state IN {_ACTIVE}
+          AND tstzrange(b.planned_start, b.planned_end, '[)') && tstzrange(:start, :end, '[)')
         GROUP BY b.asset_id
     ), free AS NOT MATERIALIZED (
         SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.home_base,
@@ -97,9 +99,14 @@ _SEARCH = text(
 # The tariff units that billable_units() counts per unit; any other unit counts as "unit".
 _PRICED_UNITS = ("flight_hour", "hour", "day", "day_part")
 
+# One asset's check: its windows by ix_asset_windows_asset_id. Bounds, not ``during @>``: the
+# generic plan of that took ix_asset_windows_span and read the windows of every asset that
+# covers the hour (windows are stored '[)', so the two are the same test).
+PUBLISHED_CONDITION = "lower(w.during) <= {start} AND upper(w.during) >= {end}"
 _PUBLISHED = text(
-    "SELECT 1 FROM asset_windows WHERE asset_id = :asset_id "
-    "AND during @> tstzrange(:start, :end, '[)') LIMIT 1"
+    "SELECT 1 FROM asset_windows w WHERE w.asset_id = :asset_id AND "
+    + PUBLISHED_CONDITION.format(start=":start", end=":end")
+    + " LIMIT 1"
 )
 
 

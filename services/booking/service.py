@@ -32,7 +32,7 @@ from services.booking.domain import (
 )
 from services.booking.models import AssetView, Booking, BookingTransition
 from services.booking.readmodel import apply_asset_snapshot, apply_contract
-from services.booking.search import find_free, is_published, tariff_at
+from services.booking.search import PUBLISHED_CONDITION, find_free, is_published, tariff_at
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork, driver_error
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
@@ -299,12 +299,12 @@ def create_request(
 # statement; (3) COMMIT.
 _ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in ACTIVE_STATES) + ")"
 
+_PUBLISHED = PUBLISHED_CONDITION.format(start="%(start)s", end="%(end)s")
 _REQUEST_FACTS = f"""
     SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.capacity,
            a.readiness_notice, a.notice_seconds, a.status, a.tariffs,
            EXISTS (SELECT 1 FROM asset_windows w
-                   WHERE w.asset_id = a.asset_id
-                     AND w.during @> tstzrange(%(start)s, %(end)s, '[)')) AS published,
+                   WHERE w.asset_id = a.asset_id AND {_PUBLISHED}) AS published,
            ARRAY(SELECT b.id FROM bookings b
                  WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE_SQL}
                    AND b.during && tstzrange(%(start)s, %(end)s, '[)')

@@ -59,7 +59,7 @@ MIGRATION_ONLY_INDEXES: dict[str, set[tuple[str, str]]] = {
         ("bookings", "ix_bookings_expiry"),  # 0001, partial
         ("asset_view", "ix_asset_view_search"),  # 0003
         ("orders", "ix_orders_contract"),  # 0003
-        ("bookings", "ix_bookings_active_during"),  # 0004, partial GiST
+        ("bookings", "ix_bookings_active_span"),  # 0007, partial GiST on an expression
         ("asset_windows", "ix_asset_windows_span"),  # 0004, GiST with INCLUDE
         ("asset_view", "ix_asset_view_regions"),  # 0006, GIN on the regions array
     },
