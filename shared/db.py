@@ -152,6 +152,20 @@ class BulkInsert:
         )
 
 
+def newest_versions(items: Iterable[dict[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """Each aggregate's item with the highest ``version`` (on a tie the later one), keyed by
+    ``item[key].lower()`` (a uuid as PostgreSQL renders it). A read model's batch upsert sends
+    only these: one statement may not update the same row twice, and an older version in the
+    batch would change nothing anyway."""
+    newest: dict[str, dict[str, Any]] = {}
+    for item in items:
+        aggregate = item[key].lower()
+        seen = newest.get(aggregate)
+        if seen is None or seen["version"] <= item["version"]:
+            newest[aggregate] = item
+    return newest
+
+
 _OUTBOX_BULK = BulkInsert(
     outbox_table,
     ("event_id", "topic", "aggregate_type", "aggregate_id", "event_type", "payload", "occurred_at"),

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.booking.models import AssetView, AssetWindow, ContractView
-from shared.db import BulkInsert
+from shared.db import BulkInsert, newest_versions
 from shared.timewindows import Recurrence, available
 
 # How far ahead availability is materialised; requests beyond it are refused as unavailable.
@@ -105,12 +105,7 @@ def apply_asset_snapshots(
     """Upsert assets from catalog events, set-based: one upsert for the newest snapshot of each
     asset, then its materialised windows replaced (one delete, one insert) for the assets whose
     snapshot was applied. An older version never overwrites a newer one."""
-    newest: dict[str, dict[str, Any]] = {}
-    for data in snapshots:
-        key = data["asset_id"].lower()  # as PostgreSQL returns it below
-        seen = newest.get(key)
-        if seen is None or seen["version"] <= data["version"]:
-            newest[key] = data
+    newest = newest_versions(snapshots, "asset_id")  # keys as PostgreSQL returns them below
     if not newest:
         return
     now = now or datetime.now(UTC)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.catalog import service
-from shared.consumer import EventHandler
-from shared.db import UnitOfWork
+from shared.consumer import BatchHandler, EventBatch
 
 
-def on_booking_changed(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    service.apply_booking_event(uow, data=event["data"])
+def apply_booking_events(batch: EventBatch) -> None:
+    """Booking events of one polled batch: the newest state of each booking in one upsert."""
+    service.apply_booking_events(batch.session, [e["data"] for e in batch.events])
 
 
 BOOKING_EVENTS = (
@@ -24,4 +22,4 @@ BOOKING_EVENTS = (
     "booking.counter_offered",
     "booking.preempted",
 )
-HANDLERS: dict[str, EventHandler] = {t: on_booking_changed for t in BOOKING_EVENTS}
+BOOKING_BATCH = BatchHandler(event_types=BOOKING_EVENTS, apply=apply_booking_events)

@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, Integer, Text, bindparam, cast, func, or_, sele
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from services.catalog.domain import (
     BOOKING_MODE,
@@ -29,7 +30,7 @@ from services.catalog.models import Asset, AssetCommitment, Organisation, Region
 from services.catalog.models import Tariff as TariffRow
 from services.catalog.snapshot import emit_asset_event
 from shared.auth import OWNER, Principal
-from shared.db import UnitOfWork, driver_error
+from shared.db import BulkInsert, UnitOfWork, driver_error, newest_versions
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 
 # Booking states that hold the asset (booking.domain.ACTIVE_STATES; a counter-offer holds it too).
@@ -461,18 +462,34 @@ def list_regions(uow: UnitOfWork) -> Sequence[Region]:
 
 
 # -- what catalog learns from booking --------------------------------------------------------
+_COMMITMENTS = AssetCommitment.metadata.tables["asset_commitments"]
+# Built once: a booking's newer version replaces its row; an older or repeated one changes nothing.
+_UPSERT_COMMITMENTS = BulkInsert.upsert_newer(
+    _COMMITMENTS, key="booking_id", newer="asset_commitments.version < EXCLUDED.version"
+)
+
+
+def apply_booking_events(session: Session, booking_data: list[dict[str, Any]]) -> None:
+    """Keep the latest state of each booking (by version) to answer retirement questions: a
+    whole polled batch of booking events in one upsert."""
+    newest = newest_versions(booking_data, "booking_id")
+    if newest:
+        _UPSERT_COMMITMENTS.execute(session, (_commitment(data) for data in newest.values()))
+
+
 def apply_booking_event(uow: UnitOfWork, *, data: dict[str, Any]) -> None:
-    """Keep the latest state of each booking (by version) to answer retirement questions."""
-    booking_id = uuid.UUID(data["booking_id"])
-    row = uow.session.get(AssetCommitment, booking_id, with_for_update=True)
-    if row is not None and row.version >= data["version"]:
-        return
-    if row is None:
-        row = AssetCommitment(booking_id=booking_id)
-        uow.session.add(row)
-    row.asset_id = uuid.UUID(data["asset_id"])
-    row.state = data["state"]
-    row.planned_start = datetime.fromisoformat(data["planned_start"])
-    row.planned_end = datetime.fromisoformat(data["planned_end"])
-    row.requester_org = data["requester_org"]
-    row.version = data["version"]
+    """One booking event (the same statement as a batch of one)."""
+    apply_booking_events(uow.session, [data])
+
+
+def _commitment(data: dict[str, Any]) -> dict[str, Any]:
+    # The event's strings go to PostgreSQL as JSON, which parses them into the column types.
+    return {
+        "booking_id": data["booking_id"],
+        "asset_id": data["asset_id"],
+        "state": data["state"],
+        "planned_start": data["planned_start"],
+        "planned_end": data["planned_end"],
+        "requester_org": data["requester_org"],
+        "version": data["version"],
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.catalog.handlers import HANDLERS
+from services.catalog.handlers import BOOKING_BATCH
 from shared.consumer import EventConsumer
 from shared.settings import Settings
 from shared.worker import PeriodicJob
@@ -18,6 +18,6 @@ def build(
         settings=settings,
         session_factory=session_factory,
         topics=["booking.bookings"],
-        handlers=HANDLERS,
+        batch=BOOKING_BATCH,
     )
     return [consumer], []

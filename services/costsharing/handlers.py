@@ -58,12 +58,13 @@ def on_booking_event(uow: UnitOfWork, event: dict[str, Any]) -> None:
     apply_booking_events(EventBatch.of_one(uow, event))
 
 
-def on_asset_event(uow: UnitOfWork, event: dict[str, Any]) -> None:
-    readmodel.apply_asset(uow.session, event["data"])
+def apply_asset_events(batch: EventBatch) -> None:
+    """Catalog asset snapshots of one polled batch: the newest of each asset in one upsert."""
+    readmodel.apply_assets(batch.session, [e["data"] for e in batch.events])
 
 
 BOOKING_BATCH = BatchHandler(
     event_types=(*BOOKING_STATE_EVENTS, "booking.order.placed"), apply=apply_booking_events
 )
 BOOKING_HANDLERS: dict[str, EventHandler] = {t: on_booking_event for t in BOOKING_BATCH.event_types}
-CATALOG_HANDLERS: dict[str, EventHandler] = {t: on_asset_event for t in ASSET_EVENTS}
+CATALOG_BATCH = BatchHandler(event_types=ASSET_EVENTS, apply=apply_asset_events)

@@ -3,28 +3,45 @@ hours) and the latest state of each booking (for utilisation and response figure
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from services.costsharing.models import AssetFacts, BookingFacts
-from shared.db import BulkInsert
+from shared.db import BulkInsert, newest_versions
+
+_ASSET_FACTS = AssetFacts.metadata.tables["asset_facts"]
+# Built once: a snapshot replaces the row unless the row is newer (a replay changes nothing).
+_UPSERT_ASSETS = BulkInsert.upsert_newer(
+    _ASSET_FACTS, key="asset_id", newer="asset_facts.version <= EXCLUDED.version"
+)
+
+
+def apply_assets(session: Session, snapshots: list[dict[str, Any]]) -> None:
+    """Keep the newest snapshot of each asset, for a whole polled batch in one upsert."""
+    newest = newest_versions(snapshots, "asset_id")
+    if newest:
+        _UPSERT_ASSETS.execute(session, (_asset_facts(data) for data in newest.values()))
 
 
 def apply_asset(session: Session, data: dict[str, Any]) -> None:
-    asset_id = uuid.UUID(data["asset_id"])
-    row = session.get(AssetFacts, asset_id, with_for_update=True)
-    if row is not None and row.version > data["version"]:
-        return
-    if row is None:
-        row = AssetFacts(asset_id=asset_id)
-        session.add(row)
-    row.owner_org, row.name, row.category = data["owner_org"], data["name"], data["category"]
-    row.regions, row.capacity, row.tariffs = data["regions"], data["capacity"], data["tariffs"]
-    row.availability = data.get("availability", [])
-    row.blackouts = data.get("blackouts", [])
-    row.version = data["version"]
+    """One catalog asset snapshot (the same statement as a batch of one)."""
+    apply_assets(session, [data])
+
+
+def _asset_facts(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "asset_id": data["asset_id"],
+        "owner_org": data["owner_org"],
+        "name": data["name"],
+        "category": data["category"],
+        "regions": data["regions"],
+        "capacity": data["capacity"],
+        "tariffs": data["tariffs"],
+        "availability": data.get("availability", []),
+        "blackouts": data.get("blackouts", []),
+        "version": data["version"],
+    }
 
 
 _BOOKING_FACTS = BookingFacts.metadata.tables["booking_facts"]
@@ -40,12 +57,7 @@ def apply_bookings(session: Session, booking_data: list[dict[str, Any]]) -> None
     One multi-row upsert for a whole polled batch (not a locking read and a write per event).
     Within the batch only each booking's newest version is sent: one statement may not update
     the same row twice."""
-    newest: dict[str, dict[str, Any]] = {}
-    for data in booking_data:
-        key = data["booking_id"].lower()
-        seen = newest.get(key)
-        if seen is None or seen["version"] < data["version"]:
-            newest[key] = data
+    newest = newest_versions(booking_data, "booking_id")
     if newest:
         _UPSERT_BOOKINGS.execute(session, (_facts(data) for data in newest.values()))
 

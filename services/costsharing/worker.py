@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.costsharing.handlers import BOOKING_BATCH, CATALOG_HANDLERS
+from services.costsharing.handlers import BOOKING_BATCH, CATALOG_BATCH
 from shared.consumer import EventConsumer
 from shared.settings import Settings
 from shared.worker import PeriodicJob
@@ -26,6 +26,6 @@ def build(
             settings=settings,
             session_factory=session_factory,
             topics=["catalog.assets"],
-            handlers=CATALOG_HANDLERS,
+            batch=CATALOG_BATCH,
         ),
     ], []

@@ -188,9 +188,9 @@ def test_only_bookings_still_to_come_that_hold_the_asset_block_retirement(
 ) -> None:
     """Past, rejected, expired or completed bookings do not block; requested, counter-offered
     (and approved, above) do. The commitments are written as the catalog's consumer writes them
-    (apply_booking_event), so no worker is needed here.
+    (apply_booking_events, a polled batch at once), so no worker is needed here.
     """
-    from services.catalog.service import apply_booking_event
+    from services.catalog.service import apply_booking_event, apply_booking_events
     from shared.db import UnitOfWork, make_session_factory
 
     catalog = clients["catalog"]
@@ -199,6 +199,11 @@ def test_only_bookings_still_to_come_that_hold_the_asset_block_retirement(
     factory = make_session_factory(catalog_db)
 
     def apply(*events: dict[str, Any]) -> None:
+        with UnitOfWork(factory, producer="catalog") as uow:
+            apply_booking_events(uow.session, list(events))
+            uow.commit()
+
+    def apply_one_by_one(*events: dict[str, Any]) -> None:
         with UnitOfWork(factory, producer="catalog") as uow:
             for data in events:
                 apply_booking_event(uow, data=data)
@@ -213,20 +218,26 @@ def test_only_bookings_still_to_come_that_hold_the_asset_block_retirement(
     )
     # Still to come and holding the asset: named, earliest first.
     counter_offered, requested = str(uuid.uuid4()), str(uuid.uuid4())
-    apply(
+    apply_one_by_one(
         commitment(aid, requested, "requested", now + timedelta(days=6), version=1),
         commitment(aid, counter_offered, "counter_offered", now + timedelta(days=5), version=2),
     )
     response = retire(catalog, aid)
     assert response.status_code == 409, response.get_json()
     assert response.get_json()["bookings"] == [counter_offered, requested]
-    # Both cancelled (newer versions); then stale events arrive late and are ignored.
+    # Both cancelled (newer versions); stale events in the same batch, before and after the
+    # newer ones, and again in a later batch, are ignored.
     apply(
+        commitment(aid, requested, "requested", now + timedelta(days=6), version=1),
         commitment(aid, counter_offered, "cancelled", now + timedelta(days=5), version=3),
         commitment(aid, requested, "cancelled", now + timedelta(days=6), version=2),
         commitment(aid, counter_offered, "counter_offered", now + timedelta(days=5), version=2),
         commitment(aid, requested, "requested", now + timedelta(days=6), version=1),
     )
+    apply_one_by_one(
+        commitment(aid, counter_offered, "counter_offered", now + timedelta(days=5), version=2),
+    )
+    apply(commitment(aid, requested, "requested", now + timedelta(days=6), version=1))
     response = retire(catalog, aid)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "retired"

@@ -10,7 +10,7 @@ Revision ID: 0001
 
 from alembic import op
 
-from shared.migrate import create_kit_tables
+from shared.migrate import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -173,3 +173,32 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_bookings_requester ON bookings (requester_org, planned_start)")
     op.execute("CREATE INDEX ix_bookings_owner ON bookings (owner_org, state)")
     op.execute("CREATE INDEX ix_bookings_expiry ON bookings (expires_at) WHERE state = 'requested'")
+
+
+# TABLES in reverse (foreign-key) order. IF EXISTS because a database whose 0001 ran before this
+# DDL was frozen may lack the tables that 0002 and 0003 add only when missing (and those
+# revisions' downgrades leave them to this one); each table takes its own indexes, keys and
+# SERIAL sequence with it.
+DROP_TABLES = (
+    "DROP TABLE IF EXISTS booking_transitions",
+    "DROP TABLE IF EXISTS orders",
+    "DROP TABLE IF EXISTS bookings",
+    "DROP TABLE IF EXISTS contract_view",
+    "DROP TABLE IF EXISTS booking_series",
+    "DROP TABLE IF EXISTS asset_windows",
+    "DROP TABLE IF EXISTS asset_view",
+)
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_bookings_expiry")
+    op.execute("DROP INDEX IF EXISTS ix_bookings_owner")
+    op.execute("DROP INDEX IF EXISTS ix_bookings_requester")
+    op.execute("DROP INDEX IF EXISTS ix_bookings_active")
+    op.execute("ALTER TABLE bookings DROP CONSTRAINT IF EXISTS bookings_no_overlap")
+    for statement in DROP_TABLES:
+        op.execute(statement)
+    drop_kit_tables(op.get_bind())
+    # Last: the exclusion constraint above was its only user. Without CASCADE, an object created
+    # outside the migrations that still uses btree_gist stops the downgrade here.
+    op.execute("DROP EXTENSION IF EXISTS btree_gist")

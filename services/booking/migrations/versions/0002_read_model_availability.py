@@ -44,3 +44,10 @@ def upgrade() -> None:
         "ALTER TABLE contract_view ADD CONSTRAINT contract_volume_left "
         "CHECK (remaining_volume >= 0)"
     )
+
+
+def downgrade() -> None:
+    # Only the constraint: on a database built by the frozen 0001 the columns and contract_view
+    # already existed (the IF NOT EXISTS above left them alone), so they are 0001's to drop. On
+    # an older database this leaves them in place, which 0002's upgrade accepts again.
+    op.execute("ALTER TABLE contract_view DROP CONSTRAINT IF EXISTS contract_volume_left")

@@ -67,3 +67,12 @@ def upgrade() -> None:
     )
     op.execute("CREATE INDEX IF NOT EXISTS ix_asset_view_search ON asset_view (category, status)")
     op.execute("CREATE INDEX IF NOT EXISTS ix_orders_contract ON orders (contract_id)")
+
+
+def downgrade() -> None:
+    # Only the indexes the frozen 0001 does not create; notice_seconds and the tables are 0001's
+    # to drop (see 0002's downgrade). ix_asset_windows_during is back here because 0004's
+    # downgrade recreated it.
+    op.execute("DROP INDEX IF EXISTS ix_orders_contract")
+    op.execute("DROP INDEX IF EXISTS ix_asset_view_search")
+    op.execute("DROP INDEX IF EXISTS ix_asset_windows_during")

@@ -28,3 +28,13 @@ def upgrade() -> None:
         "USING gist (during) INCLUDE (asset_id)"
     )
     op.execute("DROP INDEX IF EXISTS ix_asset_windows_during")
+
+
+def downgrade() -> None:
+    # 0003's index as 0003 creates it, so that 0003's downgrade finds what it expects.
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ix_asset_windows_during ON asset_windows "
+        "USING gist (asset_id, during)"
+    )
+    op.execute("DROP INDEX IF EXISTS ix_asset_windows_span")
+    op.execute("DROP INDEX IF EXISTS ix_bookings_active_during")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from services.catalog.reference import ORGANISATIONS, SAFETY_REGIONS
-from shared.migrate import create_kit_tables
+from shared.migrate import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -170,3 +170,31 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_assets_regions ON assets USING gin (regions)")
     op.bulk_insert(regions, [{"code": c, "name": n} for c, n in SAFETY_REGIONS])
     op.bulk_insert(organisations, [{"id": i, "name": n, "kind": k} for i, n, k in ORGANISATIONS])
+
+
+# TABLES in reverse (foreign-key) order. IF EXISTS because a database whose 0001 ran before this
+# DDL was frozen may lack the tables that 0002 adds only when missing (and 0002's downgrade
+# leaves them to this one); each table takes its own indexes, keys and rows (the reference data
+# seeded above) with it.
+DROP_TABLES = (
+    "DROP TABLE IF EXISTS tariffs",
+    "DROP TABLE IF EXISTS blackouts",
+    "DROP TABLE IF EXISTS availability_windows",
+    "DROP TABLE IF EXISTS framework_contracts",
+    "DROP TABLE IF EXISTS assets",
+    "DROP TABLE IF EXISTS regions",
+    "DROP TABLE IF EXISTS organisations",
+    "DROP TABLE IF EXISTS asset_commitments",
+)
+
+
+def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_assets_regions")
+    op.execute("DROP INDEX IF EXISTS ix_assets_category")
+    op.execute("ALTER TABLE tariffs DROP CONSTRAINT IF EXISTS tariffs_no_overlap")
+    for statement in DROP_TABLES:
+        op.execute(statement)
+    drop_kit_tables(op.get_bind())
+    # Last: the exclusion constraint above was its only user. Without CASCADE, an object created
+    # outside the migrations that still uses btree_gist stops the downgrade here.
+    op.execute("DROP EXTENSION IF EXISTS btree_gist")

@@ -88,3 +88,11 @@ def upgrade() -> None:
         op.execute(statement)
     op.execute("CREATE INDEX IF NOT EXISTS ix_assets_name_lower ON assets (lower(name), id)")
     op.execute("CREATE INDEX IF NOT EXISTS ix_assets_owner ON assets (owner_org)")
+
+
+def downgrade() -> None:
+    # Only the indexes: on a database built by the frozen 0001 the tables above already existed
+    # (IF NOT EXISTS left them alone), so they are 0001's to drop. On an older database this
+    # leaves them in place, which 0002's upgrade accepts again.
+    op.execute("DROP INDEX IF EXISTS ix_assets_owner")
+    op.execute("DROP INDEX IF EXISTS ix_assets_name_lower")

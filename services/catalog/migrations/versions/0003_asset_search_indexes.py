@@ -38,5 +38,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in INDEXES:
+    for name in reversed(INDEXES):
         op.execute(f"DROP INDEX IF EXISTS {name}")
+    # The trigram indexes were its only users. pg_trgm puts its functions and operator classes in
+    # public, so leaving it would leave them behind on a downgrade to base. Without CASCADE, an
+    # object created outside the migrations that still uses it stops the downgrade here.
+    op.execute("DROP EXTENSION IF EXISTS pg_trgm")

@@ -8,7 +8,7 @@ Revision ID: 0001
 
 from alembic import op
 
-from shared.migrate import create_kit_tables
+from shared.migrate import create_kit_tables, drop_kit_tables
 
 revision = "0001"
 down_revision = None
@@ -183,3 +183,29 @@ def upgrade() -> None:
     op.execute(
         "ALTER TABLE ledger_entries ADD CONSTRAINT ledger_side CHECK (side IN ('debit', 'credit'))"
     )
+
+
+# TABLES in reverse (foreign-key) order; each table takes its own indexes, keys and SERIAL
+# sequence with it.
+DROP_TABLES = (
+    "DROP TABLE IF EXISTS ledger_entries",
+    "DROP TABLE IF EXISTS allocation_reviews",
+    "DROP TABLE IF EXISTS allocations",
+    "DROP TABLE IF EXISTS agreement_versions",
+    "DROP TABLE IF EXISTS statements",
+    "DROP TABLE IF EXISTS booking_facts",
+    "DROP TABLE IF EXISTS asset_facts",
+    "DROP TABLE IF EXISTS agreements",
+)
+
+
+def downgrade() -> None:
+    op.execute("ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_side")
+    op.execute("ALTER TABLE ledger_entries DROP CONSTRAINT IF EXISTS ledger_amount_positive")
+    # DROP TABLE fires no DELETE or TRUNCATE trigger, so the append-only guard does not stand in
+    # the way; it goes explicitly, before the function it calls.
+    op.execute("DROP TRIGGER IF EXISTS ledger_append_only ON ledger_entries")
+    op.execute("DROP FUNCTION IF EXISTS ledger_is_append_only()")
+    for statement in DROP_TABLES:
+        op.execute(statement)
+    drop_kit_tables(op.get_bind())
