@@ -31,6 +31,12 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
 
 
+def downgrade(service: str, database_url: str, revision: str = "base") -> None:
+    """Take one service's database back to ``revision``: "base" (nothing left but
+    alembic_version), a revision id, or a relative step such as "-1"."""
+    command.downgrade(alembic_config(service, database_url), revision)
+
+
 def ensure_database(database_url: str) -> None:
     """Create the URL's database on its server if it does not exist yet."""
     url = make_url(database_url)
@@ -107,6 +113,24 @@ def create_kit_tables(connection: Connection) -> None:
             FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
         """
     )
+
+
+# The inverse of create_kit_tables, frozen like KIT_TABLES. Each table takes its own indexes,
+# keys and BIGSERIAL sequence with it; no CASCADE, so an object that something else still
+# depends on stops the downgrade instead of silently taking that with it.
+KIT_DROPS = (
+    "DROP TRIGGER IF EXISTS outbox_notify ON outbox",
+    "DROP FUNCTION IF EXISTS outbox_notify()",
+    "DROP TABLE IF EXISTS processed_messages",
+    "DROP TABLE IF EXISTS outbox",
+    "DROP TABLE IF EXISTS idempotency_keys",
+)
+
+
+def drop_kit_tables(connection: Connection) -> None:
+    """Undo create_kit_tables (every service's 0001 downgrade)."""
+    for statement in KIT_DROPS:
+        connection.exec_driver_sql(statement)
 
 
 def run_env() -> None:
