@@ -157,6 +157,22 @@ def usage_hours(actual_start: datetime, actual_end: datetime) -> Decimal:
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def reported_usage(
+    actual_start: datetime, actual_end: datetime, usage_quantity: Decimal | None
+) -> Decimal:
+    """Hours of use the owner reports on completion (e.g. flight hours logged), or the actual
+    window's length. More than the window, or nothing at all, cannot have been used."""
+    window = usage_hours(actual_start, actual_end)
+    if usage_quantity is None:
+        return window
+    if not Decimal(0) < usage_quantity <= window:
+        raise Invalid(
+            f"Usage must be more than 0 and at most the actual window's {window} hours.",
+            errors={"usage_quantity": [f"Between 0.01 and {window} hours."]},
+        )
+    return usage_quantity
+
+
 def check_preemption(
     *, displaced_priority: int, displacing_priority: int, displaced_state: State
 ) -> None:
@@ -170,16 +186,3 @@ def check_preemption(
             f"Only an approved booking can be preempted; this one is {displaced_state.value}.",
             current_state=displaced_state.value,
         )
-
-
-def billable_units(unit: str, hours: Decimal, quantity: int) -> Decimal:
-    """How many tariff units a use of ``hours`` (× quantity) counts as, for estimates."""
-    if unit in ("flight_hour", "hour"):
-        units = hours
-    elif unit == "day":
-        units = Decimal(max(1, -(-int(hours * 100) // 2400)))  # started days
-    elif unit == "day_part":
-        units = Decimal(max(1, -(-int(hours * 100) // 500)))  # started 5-hour day-parts
-    else:
-        units = Decimal(1)
-    return units * quantity

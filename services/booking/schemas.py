@@ -58,6 +58,14 @@ class TransitionIn(Schema):
 class CompleteIn(Schema):
     actual_start = fields.AwareDateTime(required=True)
     actual_end = fields.AwareDateTime(required=True)
+    usage_quantity = fields.Decimal(
+        places=2,
+        load_default=None,
+        metadata={
+            "description": "Hours actually used (e.g. flight hours logged), at most the actual "
+            "window; defaults to the window's length. Cost-sharing bills it in the tariff's unit."
+        },
+    )
     reason = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from services.booking.domain import ACTIVE_STATES, billable_units
+from services.booking.domain import ACTIVE_STATES
+from shared.tariffs import billable_units
 
 _ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
 

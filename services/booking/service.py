@@ -6,6 +6,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import psycopg
@@ -28,7 +29,7 @@ from services.booking.domain import (
     check_window,
     expiry_deadline,
     next_state,
-    usage_hours,
+    reported_usage,
 )
 from services.booking.models import AssetView, Booking, BookingTransition
 from services.booking.readmodel import apply_asset_snapshot, apply_contract
@@ -715,6 +716,7 @@ def transition(
     reason: str | None = None,
     actual_start: datetime | None = None,
     actual_end: datetime | None = None,
+    usage_quantity: Decimal | None = None,
     asset_id: uuid.UUID | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -758,8 +760,8 @@ def transition(
                 "Completing needs the actual start and end.",
                 errors={"actual_start": ["Required."], "actual_end": ["Required."]},
             )
+        booking.usage_quantity = reported_usage(actual_start, actual_end, usage_quantity)
         booking.actual_start, booking.actual_end = actual_start, actual_end
-        booking.usage_quantity = usage_hours(actual_start, actual_end)
     elif action is Action.START:
         booking.actual_start = now
     elif action is Action.CANCEL:

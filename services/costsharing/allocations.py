@@ -26,6 +26,7 @@ from services.costsharing.models import Agreement, Allocation, AllocationReview,
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import BulkInsert, UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.tariffs import billable_units
 
 ALLOCATIONS_TOPIC = "costsharing.allocations"
 
@@ -275,9 +276,11 @@ def price_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllo
         requester_org=data["requester_org"],
         on=used_on,
     )
-    # Unit-hours: what is priced, counted as joint use and repriced by a resolution.
-    usage = Decimal(data["usage_quantity"]) * data.get("quantity", 1)
+    # Booking reports hours of use per booked unit; what is priced (and repriced by a
+    # resolution) is the tariff's units: a day-rate team used for 8 hours is one day.
+    hours = Decimal(data["usage_quantity"]) * data.get("quantity", 1)
     tariff = data.get("tariff")
+    usage = priced_units(tariff, Decimal(data["usage_quantity"]), data.get("quantity", 1))
     split = None
     if agreement is not None and tariff is not None:
         split = split_cost(
@@ -295,8 +298,15 @@ def price_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllo
         used_on=used_on,
         agreement=agreement,
         split=split,
-        basis=_terms_basis(agreement, split, tariff=tariff),
+        basis=_terms_basis(agreement, split, tariff=tariff, hours=str(hours)),
     )
+
+
+def priced_units(tariff: Mapping[str, Any] | None, hours: Decimal, quantity: int) -> Decimal:
+    """The tariff units a use counts as (hours x quantity when no tariff says otherwise)."""
+    if tariff is None:
+        return hours * quantity
+    return billable_units(tariff["unit"], hours, quantity)
 
 
 def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation | None:
@@ -317,7 +327,7 @@ def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> Priced
         return None  # nothing agreed about cancellations: nothing is charged
     hours = Decimal((planned_end - planned_start).total_seconds()) / Decimal(3600)
     estimate = split_cost(
-        usage=hours * data.get("quantity", 1),
+        usage=priced_units(tariff, hours, data.get("quantity", 1)),
         full_cost_rate=Decimal(tariff["full_cost_rate"]),
         marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
         mobilisation_fee=Decimal(tariff["mobilisation_fee"]),

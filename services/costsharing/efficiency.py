@@ -2,9 +2,10 @@
 
 Definitions (DOMAIN.md): utilisation = booked unit-hours / published unit-hours (blackouts,
 Defence's own use, are not published); joint use = hours the police used Defence assets;
-avoided cost = market reference price × usage − what the police paid; procurement savings =
-(price the unit alone would have reached − joint tier price) × quantity; response = hours
-from request to decision, and the share of decided requests that were fulfilled.
+avoided cost = market reference price × usage (in the tariff's unit) − what the police paid;
+procurement savings = (price the unit alone would have reached − joint tier price) ×
+quantity; response = hours from request to decision, and the share of decided requests that
+were fulfilled.
 Region grouping uses an asset's first (home) region.
 """
 
@@ -117,7 +118,9 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
         g["police_paid"] += paid
         basis = allocation.basis
         if allocation.kind == "usage":
-            g["joint_use_hours"] += allocation.usage_quantity
+            # usage_quantity is in the tariff's unit (days, day-parts, ...); the hours of use
+            # are in the basis (allocations from before that distinction hold hours there).
+            g["joint_use_hours"] += Decimal(basis.get("hours") or allocation.usage_quantity)
             market = (basis.get("tariff") or {}).get("market_reference_price")
             if market is not None:
                 g["avoided_cost"] += Decimal(market) * allocation.usage_quantity - paid

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.costsharing.agreements import applicable, terms_of
+from services.costsharing.allocations import priced_units
 from services.costsharing.domain import split_cost
 from services.costsharing.models import AssetFacts
 from shared.auth import Principal
@@ -63,7 +64,7 @@ def estimate(
         }
     hours = Decimal((end - start).total_seconds()) / Decimal(3600)
     split = split_cost(
-        usage=hours * estimate_in.get("quantity", 1),
+        usage=priced_units(tariff, hours, estimate_in.get("quantity", 1)),
         full_cost_rate=Decimal(tariff["full_cost_rate"]),
         marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
         mobilisation_fee=Decimal(tariff["mobilisation_fee"]),

@@ -588,6 +588,40 @@ def test_start_and_complete_register_actual_use(
     assert data["planned_start"] and data["planned_end"]
 
 
+def test_the_owner_reports_the_hours_used_on_completion(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """Flight hours logged may be fewer than the window on site; never more, never none. A
+    refusal leaves the booking as it was."""
+    client = clients["booking"]
+    start = in_hours(24)
+    booking = request_booking(client, put_asset(db_urls), start)
+    act(client, booking["id"], "approve")
+    window = {
+        "actual_start": start.isoformat(),
+        "actual_end": (start + timedelta(hours=3)).isoformat(),
+    }
+    for usage, message in (
+        ("0", "at most the actual window's 3.00 hours"),
+        ("3.25", "at most the actual window's 3.00 hours"),
+        ("-1", "at most the actual window's 3.00 hours"),
+        ("veel", "Not a valid number."),
+    ):
+        before = write_counts(db_urls)
+        response = client.post(
+            f"{BOOKINGS}/{booking['id']}/complete",
+            headers=auth("owner-dhc"),
+            json={**window, "usage_quantity": usage},
+        )
+        assert_refused(response, 422, before, db_urls)
+        assert message in str(response.get_json()), response.get_json()
+        assert booking_row(db_urls, booking["id"])["state"] == "approved"
+    done = act(client, booking["id"], "complete", usage_quantity="2.4", **window)
+    assert done["state"] == "completed" and done["usage_quantity"] == "2.40"
+    event = events_of(db_urls, booking["id"])[-1]
+    assert (event["type"], event["data"]["usage_quantity"]) == ("booking.completed", "2.40")
+
+
 def test_complete_straight_from_approved_and_actual_end_must_follow_start(
     clients: dict[str, FlaskClient], db_urls: dict[str, str]
 ) -> None:

@@ -540,6 +540,101 @@ def test_two_units_used_together_are_priced_for_both(cs: FlaskClient, db: Costsh
     assert resolved.get_json()["total"] == "2100.00"
 
 
+def test_a_use_is_priced_in_the_tariffs_unit_and_counted_in_hours(
+    cs: FlaskClient, db: CostsharingDB
+) -> None:
+    """A day-rate team used 8 hours costs one day, 30 hours two; a terrain let per 5-hour
+    day-part used 8 hours costs two day-parts. The allocation records the units it priced (a
+    correction prices the same), the basis the hours of use (joint-use hours count hours)."""
+    unit, owner = scoped_orgs()
+    create_agreement(
+        cs,
+        owner_org=owner,
+        requester_org=unit,
+        category="search_team",
+        price_basis="full_cost",
+        charge_mobilisation=False,
+        valid_from="2026-01-01",
+    )
+    create_agreement(
+        cs,
+        owner_org=owner,
+        requester_org=unit,
+        category="terrain",
+        price_basis="full_cost",
+        charge_mobilisation=False,
+        valid_from="2026-01-01",
+    )
+    per_day = tariff(unit="day", full_cost_rate="4200.00", market_reference_price="6500.00")
+    per_day_part = tariff(
+        unit="day_part", full_cost_rate="1400.00", market_reference_price="2600.00"
+    )
+    day = completed(requester_org=unit, owner_org=owner, category="search_team",
+                    start=at("2026-10-12T08:00"), usage="8.00", tariff_=per_day)  # fmt: skip
+    two_days = completed(requester_org=unit, owner_org=owner, category="search_team",
+                         start=at("2026-10-13T08:00"), usage="30.00", tariff_=per_day)  # fmt: skip
+    parts = completed(requester_org=unit, owner_org=owner, category="terrain",
+                      start=at("2026-10-14T08:00"), usage="8.00", tariff_=per_day_part)  # fmt: skip
+    db.apply(day, two_days, parts)
+    priced = {e["id"]: allocation_api(cs, source_id(e)) for e in (day, two_days, parts)}
+    assert [(a["usage_quantity"], a["total"]) for a in priced.values()] == [
+        ("1.00", "4200.00"),  # not 8 × 4200
+        ("2.00", "8400.00"),
+        ("2.00", "2800.00"),  # two begun 5-hour day-parts
+    ]
+    assert [a["basis"]["hours"] for a in priced.values()] == ["8.00", "30.00", "8.00"]
+    first = priced[day["id"]]
+    review(cs, first["id"], "dispute", reason="Controle inzet")
+    resolved = review(cs, first["id"], "resolve", reason="Zelfde convenant",
+                      agreement_id=first["agreement_id"])  # fmt: skip
+    assert resolved.status_code == 200, resolved.get_json()
+    assert resolved.get_json()["total"] == "4200.00"
+    mine = efficiency(cs, "owner", period="2026-Q4")[owner]
+    assert mine["joint_use_hours"] == "46.00"  # 8 + 30 + 8 hours, not 1 + 2 + 2 units
+    # Avoided cost: the market price is per tariff unit too: 6500 × 1 − 4200, 6500 × 2 − 8400,
+    # 2600 × 2 − 2800.
+    assert mine["avoided_cost"] == "9300.00"
+
+
+def test_estimates_and_cancellation_fees_count_the_tariffs_unit_too(
+    cs: FlaskClient, db: CostsharingDB
+) -> None:
+    """What booking's search estimates, cost-sharing estimates and charges: a day-rate team
+    for 10 hours is one day (4200), for 26 hours two days."""
+    unit, owner = scoped_orgs()
+    per_day = tariff(unit="day", full_cost_rate="4200.00", mobilisation_fee="750.00")
+    asset = asset_facts(owner_org=owner, category="search_team", tariffs=[per_day])
+    db.put_asset(asset)
+    create_agreement(
+        cs,
+        owner_org=owner,
+        requester_org=unit,
+        category="search_team",
+        legal_basis="steunverlening",
+        price_basis="full_cost",
+        cancellation_free_hours=48,
+        cancellation_pct="50",
+        valid_from="2026-01-01",
+    )
+
+    def estimate_total(hours: int) -> str:
+        begin = at("2026-11-02T08:00")
+        body = {"asset_id": asset["asset_id"], "start": begin.isoformat(),
+                "end": (begin + timedelta(hours=hours)).isoformat(),
+                "legal_basis": "steunverlening", "requester_org": unit}  # fmt: skip
+        response = cs.post("/api/v1/estimates", headers=auth("planner-rotterdam"), json=body)
+        assert response.status_code == 200, response.get_json()
+        return str(response.get_json()["total"])
+
+    assert (estimate_total(10), estimate_total(26)) == ("4950.00", "9150.00")  # + fee 750
+    late = cancelled(requester_org=unit, owner_org=owner, category="search_team",
+                     legal_basis="steunverlening", start=at("2026-11-20T08:00"),
+                     planned_hours=10, hours_before_start=5, tariff_=per_day)  # fmt: skip
+    db.apply(late)
+    fee = allocation_api(cs, source_id(late), kind="cancellation")
+    assert (fee["basis"]["estimate"], fee["total"]) == ("4950.00", "2475.00")  # 50 %
+
+
 def test_a_late_cancellation_costs_the_agreed_fee_an_early_one_nothing(
     cs: FlaskClient, db: CostsharingDB
 ) -> None:
