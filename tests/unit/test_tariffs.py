@@ -1,0 +1,29 @@
+"""How many tariff units a use counts as (shared by booking's estimate and cost-sharing's bill)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from shared.tariffs import billable_units
+
+
+@pytest.mark.parametrize(
+    ("unit", "hours", "quantity", "units"),
+    [
+        ("flight_hour", "2.50", 1, "2.50"),
+        ("hour", "1.75", 2, "3.50"),  # two teams for 1.75 h
+        ("day", "0.25", 1, "1"),  # a day begun is a day
+        ("day", "24.00", 1, "1"),
+        ("day", "24.01", 1, "2"),
+        ("day", "30.00", 3, "6"),
+        ("day_part", "5.00", 1, "1"),
+        ("day_part", "5.01", 1, "2"),
+        ("day_part", "8.00", 1, "2"),
+        ("unit", "40.00", 1, "1"),  # a call-out, whatever its length
+        ("unit", "1.00", 4, "4"),
+    ],
+)
+def test_a_use_counts_in_the_tariffs_unit(unit: str, hours: str, quantity: int, units: str) -> None:
+    assert billable_units(unit, Decimal(hours), quantity) == Decimal(units)
