@@ -11,7 +11,6 @@ Revision ID: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from services.catalog.reference import ORGANISATIONS, SAFETY_REGIONS
 from shared.migrate import create_kit_tables, drop_kit_tables
 
 revision = "0001"
@@ -151,6 +150,62 @@ organisations = sa.table(
     sa.column("name", sa.Text),
     sa.column("kind", sa.Text),
 )
+
+
+# The reference data this revision seeds, frozen here as it stood (DOMAIN.md): a later change
+# to regions or organisations is a migration of its own, or an administrator's edit.
+SAFETY_REGIONS: list[tuple[str, str]] = [
+    ("VR01", "Groningen"),
+    ("VR02", "Friesland"),
+    ("VR03", "Drenthe"),
+    ("VR04", "IJsselland"),
+    ("VR05", "Twente"),
+    ("VR06", "Noord- en Oost-Gelderland"),
+    ("VR07", "Gelderland-Midden"),
+    ("VR08", "Gelderland-Zuid"),
+    ("VR09", "Utrecht"),
+    ("VR10", "Noord-Holland Noord"),
+    ("VR11", "Zaanstreek-Waterland"),
+    ("VR12", "Kennemerland"),
+    ("VR13", "Amsterdam-Amstelland"),
+    ("VR14", "Gooi en Vechtstreek"),
+    ("VR15", "Haaglanden"),
+    ("VR16", "Hollands Midden"),
+    ("VR17", "Rotterdam-Rijnmond"),
+    ("VR18", "Zuid-Holland Zuid"),
+    ("VR19", "Zeeland"),
+    ("VR20", "Midden- en West-Brabant"),
+    ("VR21", "Brabant-Noord"),
+    ("VR22", "Brabant-Zuidoost"),
+    ("VR23", "Limburg-Noord"),
+    ("VR24", "Zuid-Limburg"),
+    ("VR25", "Flevoland"),
+]
+
+# (id, name, kind). Ids are stable: tokens carry them in the 'org' claim.
+ORGANISATIONS: list[tuple[str, str, str]] = [
+    ("politie-noord-nederland", "Eenheid Noord-Nederland", "politie"),
+    ("politie-oost-nederland", "Eenheid Oost-Nederland", "politie"),
+    ("politie-midden-nederland", "Eenheid Midden-Nederland", "politie"),
+    ("politie-noord-holland", "Eenheid Noord-Holland", "politie"),
+    ("politie-amsterdam", "Eenheid Amsterdam", "politie"),
+    ("politie-den-haag", "Eenheid Den Haag", "politie"),
+    ("politie-rotterdam", "Eenheid Rotterdam", "politie"),
+    ("politie-zeeland-west-brabant", "Eenheid Zeeland-West-Brabant", "politie"),
+    ("politie-oost-brabant", "Eenheid Oost-Brabant", "politie"),
+    ("politie-limburg", "Eenheid Limburg", "politie"),
+    ("politie-landelijke-eenheid", "Landelijke Eenheid", "politie"),
+    ("politie-financien", "Nationale Politie — Financiën", "politie"),
+    ("defensie-dhc", "Defensie Helikopter Commando", "defensie"),
+    ("defensie-duikgroep", "Defensie Duikgroep", "defensie"),
+    ("defensie-306sqn", "306 Squadron (UAS)", "defensie"),
+    ("defensie-genie", "101 Geniebataljon (Advanced Search Teams)", "defensie"),
+    ("defensie-eod", "Explosieven Opruimingsdienst Defensie", "defensie"),
+    ("defensie-oefenterreinen", "Oefenterreinbeheer Defensie", "defensie"),
+    ("defensie-dmo", "Defensie Materieel Organisatie (DMO)", "defensie"),
+    ("defensie-financien", "Defensie — Financiën", "defensie"),
+    ("joint", "Gezamenlijk controller / functioneel beheer", "joint"),
+]
 
 
 def upgrade() -> None:
