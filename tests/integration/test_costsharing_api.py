@@ -547,24 +547,16 @@ def test_a_use_is_priced_in_the_tariffs_unit_and_counted_in_hours(
     day-part used 8 hours costs two day-parts. The allocation records the units it priced (a
     correction prices the same), the basis the hours of use (joint-use hours count hours)."""
     unit, owner = scoped_orgs()
-    create_agreement(
-        cs,
-        owner_org=owner,
-        requester_org=unit,
-        category="search_team",
-        price_basis="full_cost",
-        charge_mobilisation=False,
-        valid_from="2026-01-01",
-    )
-    create_agreement(
-        cs,
-        owner_org=owner,
-        requester_org=unit,
-        category="terrain",
-        price_basis="full_cost",
-        charge_mobilisation=False,
-        valid_from="2026-01-01",
-    )
+    for category in ("search_team", "terrain"):
+        create_agreement(
+            cs,
+            owner_org=owner,
+            requester_org=unit,
+            category=category,
+            price_basis="full_cost",
+            charge_mobilisation=False,
+            valid_from="2026-01-01",
+        )
     per_day = tariff(unit="day", full_cost_rate="4200.00", market_reference_price="6500.00")
     per_day_part = tariff(
         unit="day_part", full_cost_rate="1400.00", market_reference_price="2600.00"
