@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.catalog.domain import AssetStatus, Category, TariffUnit
 
@@ -143,12 +143,17 @@ class RetireIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 
-def _valid_timezone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+# The IANA names this machine's tz database knows (not directories such as "Europe", nor
+# paths): a name ZoneInfo cannot load would fail every later expansion of the rule.
+_TIMEZONES = frozenset(available_timezones())
+
+
+def _valid_timezone(name: str) -> None:
+    # marshmallow heeds only a raised ValidationError, never a validator's return value.
+    if name not in _TIMEZONES:
+        raise ValidationError(
+            f"Unknown time zone {name[:60]!r}; use an IANA name such as 'Europe/Amsterdam'."
+        )
 
 
 class WindowIn(Schema):

@@ -979,6 +979,11 @@ def test_a_window_or_blackout_that_ends_before_it_starts_is_422(
             "end_at",
         ),
     ]
+    # A time zone no rule could be expanded in: a typo, a tz folder, an overlong name.
+    for zone in ("Europe/Amsterdm", "Europe", "x" * 300, "../etc/passwd"):
+        rule = {"kind": "recurring", "weekdays": [1], "start_time": "08:00",
+                "end_time": "18:00", "valid_from": day.isoformat(), "timezone": zone}  # fmt: skip
+        refused.append(("availability", rule, "timezone"))
     for path, body, field in refused:
         with nothing_written(engine):
             response = catalog.post(f"{ASSETS}/{aid}/{path}", headers=auth("owner-dhc"), json=body)
