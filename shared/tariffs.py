@@ -7,8 +7,14 @@ both must count a use the same way: that rule lives here, once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
+# Tariff periods, statements and agreements are Dutch administrative dates.
+TARIFF_ZONE = ZoneInfo("Europe/Amsterdam")
 HOURS_PER_DAY = 24
 HOURS_PER_DAY_PART = 5  # a morning, afternoon or evening block on a terrain
 
@@ -33,3 +39,22 @@ def billable_units(unit: str, hours: Decimal, quantity: int) -> Decimal:
 def _begun(hours: Decimal, block_hours: int) -> int:
     # Hours are exact to the hundredth (usage_hours rounds them so): count in hundredths.
     return max(1, -(-int(hours * 100) // (block_hours * 100)))
+
+
+def tariff_day(moment: datetime) -> date:
+    """The date a moment falls on in the Netherlands: the day a tariff period, an agreement's
+    validity and a statement period are counted in (00:30 on 1 January in Amsterdam is 1
+    January, though it is still 31 December in UTC)."""
+    return moment.astimezone(TARIFF_ZONE).date()
+
+
+def tariff_on(tariffs: Iterable[Mapping[str, Any]], day: date) -> Mapping[str, Any] | None:
+    """The tariff (as events carry it: ISO dates, ``valid_to`` exclusive or None) valid on
+    ``day``; periods of one asset never overlap, so there is at most one."""
+    text = day.isoformat()
+    for tariff in tariffs:
+        if tariff["valid_from"] <= text and (
+            tariff["valid_to"] is None or text < tariff["valid_to"]
+        ):
+            return tariff
+    return None

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.booking.domain import ACTIVE_STATES
-from shared.tariffs import billable_units
+from shared.tariffs import billable_units, tariff_day, tariff_on
 
 _ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
 
@@ -64,7 +64,7 @@ _SEARCH = text(
             ) END AS units
         ) peak
         LEFT JOIN LATERAL (
-            -- tariff_at(): the first tariff whose [valid_from, valid_to) holds the start's day.
+            -- tariff_at(): the first tariff whose [valid_from, valid_to) holds the Dutch :day.
             SELECT x.tariff FROM jsonb_array_elements(a.tariffs) WITH ORDINALITY AS x(tariff, n)
             WHERE x.tariff ->> 'valid_from' <= :day COLLATE "C"
               AND (x.tariff ->> 'valid_to' IS NULL OR :day < x.tariff ->> 'valid_to' COLLATE "C")
@@ -112,12 +112,9 @@ _PUBLISHED = text(
 
 
 def tariff_at(tariffs: list[dict[str, Any]], moment: datetime) -> dict[str, Any] | None:
-    """The tariff whose validity period contains ``moment`` (dates are half-open)."""
-    day = moment.astimezone(UTC).date().isoformat()
-    for tariff in tariffs:
-        if tariff["valid_from"] <= day and (tariff["valid_to"] is None or day < tariff["valid_to"]):
-            return tariff
-    return None
+    """The tariff valid on the Dutch date of ``moment`` (periods are half-open dates)."""
+    tariff = tariff_on(tariffs, tariff_day(moment))
+    return dict(tariff) if tariff is not None else None
 
 
 def estimate(
@@ -164,7 +161,7 @@ def search_parameters(
         "category": category,
         "exclude": exclude_asset,
         "lead_seconds": int((start - now).total_seconds()),
-        "day": start.astimezone(UTC).date().isoformat(),
+        "day": tariff_day(start).isoformat(),
         "region": region,
         "units": json.dumps(units),
         "other_units": billable_units("unit", hours, quantity),

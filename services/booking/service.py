@@ -766,6 +766,8 @@ def transition(
         booking.actual_start = now
     elif action is Action.CANCEL:
         extra["hours_before_start"] = round((booking.planned_start - now).total_seconds() / 3600, 2)
+        # Cost-sharing charges a late cancellation only of what was promised (approved).
+        extra["cancelled_from"] = current.value
     elif action is Action.COUNTER_OFFER:
         extra["counter_offer"] = _counter_offer(uow, booking, asset_id, start, end, now)
     elif action is Action.ACCEPT_COUNTER_OFFER:

@@ -559,6 +559,11 @@ def test_cancel_needs_a_reason_and_the_event_says_how_long_before_start(
     assert event["type"] == "booking.cancelled"
     assert event["data"]["reason"] == "Operatie afgeblazen"
     assert 29.9 <= event["data"]["hours_before_start"] <= 30.0
+    assert event["data"]["cancelled_from"] == "approved"
+    # Withdrawing a request never approved: the event says so (cost-sharing charges nothing).
+    withdrawn = request_booking(client, put_asset(db_urls), in_hours(30))
+    act(client, withdrawn["id"], "cancel", persona="planner-rotterdam", reason="Niet meer nodig")
+    assert events_of(db_urls, withdrawn["id"])[-1]["data"]["cancelled_from"] == "requested"
 
 
 def test_start_and_complete_register_actual_use(
