@@ -21,6 +21,9 @@ class Settings:
     kafka_bootstrap_servers: str
     topic_prefix: str = ""
     jwt_secret: str = DEV_JWT_SECRET
+    # Keys the secret calendar feed URLs (HMAC per organisation); never the dev secret in
+    # production, whatever the login mode.
+    calendar_feed_secret: str = DEV_JWT_SECRET
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
     environment: str = "development"
@@ -94,12 +97,22 @@ def load_settings(
         raise SettingsError(
             "SLAGKRACHT_ENV=production needs JWT_JWKS_URL (RS256) or a real JWT_SECRET"
         )
+    # With RS256 logins JWT_SECRET may be unset (the dev default): the calendar feed keys must
+    # then come from a secret of their own, or anyone could compute any unit's feed URL.
+    # (Only booking serves feeds.)
+    feed_secret = env.get("CALENDAR_FEED_SECRET") or jwt_secret
+    if (environment, service) == ("production", "booking") and feed_secret == DEV_JWT_SECRET:
+        raise SettingsError(
+            "SLAGKRACHT_ENV=production needs CALENDAR_FEED_SECRET (or a real JWT_SECRET): it "
+            "keys the calendar feed URLs"
+        )
     return Settings(
         service=service,
         database_url=sqlalchemy_url(database_url),
         kafka_bootstrap_servers=bootstrap,
         topic_prefix=env.get("KAFKA_TOPIC_PREFIX", ""),
         jwt_secret=jwt_secret,
+        calendar_feed_secret=feed_secret,
         jwt_jwks_url=jwks_url,
         jwt_audience=env.get("JWT_AUDIENCE") or None,
         environment=environment,

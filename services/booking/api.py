@@ -262,7 +262,7 @@ class CalendarFeed(MethodView):
     def get(self) -> Any:
         """Your organisation's secret iCalendar feed URL (keep it secret: it needs no login)"""
         principal = current_principal()
-        key = calendar.feed_key(service_context().settings.jwt_secret, principal.org)
+        key = calendar.feed_key(service_context().settings.calendar_feed_secret, principal.org)
         url = f"{request.host_url.rstrip('/')}/api/v1/calendar/{principal.org}.ics?key={key}"
         return json_response({"url": url})
 
@@ -274,7 +274,9 @@ class CalendarIcs(MethodView):
     @blp.doc(security=[])
     def get(self, query: dict[str, Any], org: str) -> Any:
         """The organisation's bookings as iCalendar (authorised by the secret key in the URL)"""
-        calendar.check_key(current_app.config["SLAGKRACHT_SETTINGS"].jwt_secret, org, query["key"])
+        calendar.check_key(
+            current_app.config["SLAGKRACHT_SETTINGS"].calendar_feed_secret, org, query["key"]
+        )
         now = datetime.now(UTC)
         with service_context().uow() as uow:
             body = calendar.render_ics(org, calendar.bookings_for_feed(uow, org, now), now)

@@ -106,6 +106,22 @@ def test_production_accepts_a_real_secret_or_a_jwks_url() -> None:
     assert with_jwks.jwt_jwks_url == "https://idp.example/jwks"
 
 
+def test_production_booking_keys_calendar_feeds_with_a_real_secret() -> None:
+    """With RS256 logins JWT_SECRET may stay unset; the feed URLs must not then be keyed by the
+    public development secret (anyone could compute any unit's feed)."""
+    base = {"DATABASE_URL": DB, "SLAGKRACHT_ENV": "production",
+            "JWT_JWKS_URL": "https://idp.example/jwks"}  # fmt: skip
+    for env in (base, {**base, "CALENDAR_FEED_SECRET": DEV_JWT_SECRET}):
+        with pytest.raises(SettingsError) as raised:
+            load_settings("booking", env)
+        assert "CALENDAR_FEED_SECRET" in str(raised.value)
+    feeds = load_settings("booking", {**base, "CALENDAR_FEED_SECRET": "f" * 40})
+    assert feeds.calendar_feed_secret == "f" * 40
+    real = load_settings("booking", {**base, "JWT_SECRET": "a-real-secret-" + "x" * 32})
+    assert real.calendar_feed_secret == real.jwt_secret  # one real secret may serve both
+    assert load_settings("booking", {"DATABASE_URL": DB}).calendar_feed_secret == DEV_JWT_SECRET
+
+
 def test_development_tolerates_the_development_secret() -> None:
     assert load_settings("catalog", {"DATABASE_URL": DB}).jwt_secret == DEV_JWT_SECRET
 
