@@ -53,6 +53,13 @@ def _dump(booking: Any) -> dict[str, Any]:
     return redact(dict(BookingRead().dump(booking)), service.can_see_purpose(principal, booking))
 
 
+def _dump_order(order: Any) -> dict[str, Any]:
+    """A call-off as its reader may see it: finance reads all, but no other unit's purpose."""
+    return redact(
+        dict(OrderRead().dump(order)), service.can_see_purpose(current_principal(), order)
+    )
+
+
 def _create(body_in: dict[str, Any], use_case: Any) -> Response:
     """Run a creating use case once per Idempotency-Key; answer 201 with its body."""
     principal = current_principal()
@@ -224,7 +231,7 @@ class Orders(MethodView):
         """Call-offs you may see"""
         with request_uow() as uow:
             return json_response(
-                OrderRead(many=True).dump(orders.list_orders(uow, principal=current_principal()))
+                [_dump_order(o) for o in orders.list_orders(uow, principal=current_principal())]
             )
 
     @require_roles()
@@ -235,9 +242,7 @@ class Orders(MethodView):
         """Call off items against a framework contract (police planner)"""
         return _create(
             order_in,
-            lambda uow, p: OrderRead().dump(
-                orders.place_order(uow, principal=p, order_in=order_in)
-            ),
+            lambda uow, p: _dump_order(orders.place_order(uow, principal=p, order_in=order_in)),
         )
 
 
@@ -249,9 +254,7 @@ class OrderById(MethodView):
         """One call-off"""
         with request_uow() as uow:
             return json_response(
-                OrderRead().dump(
-                    orders.get_order(uow, principal=current_principal(), order_id=order_id)
-                )
+                _dump_order(orders.get_order(uow, principal=current_principal(), order_id=order_id))
             )
 
 

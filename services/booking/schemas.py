@@ -90,9 +90,10 @@ class BookingQuery(Schema):
 
 
 def redact(booking: dict[str, Any], visible: bool) -> dict[str, Any]:
-    """Hide another unit's purpose and contact from those who may not see them."""
+    """Hide another unit's purpose and contact from those who may not see them (a booking or a
+    call-off, which has a purpose but no contact)."""
     if not visible:
-        booking = {**booking, "purpose": None, "contact": None}
+        booking = {**booking, **{k: None for k in ("purpose", "contact") if k in booking}}
     return booking
 
 

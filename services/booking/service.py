@@ -31,7 +31,7 @@ from services.booking.domain import (
     next_state,
     reported_usage,
 )
-from services.booking.models import AssetView, Booking, BookingTransition
+from services.booking.models import AssetView, Booking, BookingTransition, Order
 from services.booking.readmodel import apply_asset_snapshot, apply_contract
 from services.booking.search import PUBLISHED_CONDITION, find_free, is_published, tariff_at
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
@@ -687,8 +687,9 @@ def pending_approvals(uow: UnitOfWork, *, principal: Principal) -> dict[str, Any
     return {"counts": counts, "items": rows}
 
 
-def can_see_purpose(principal: Principal, booking: Booking) -> bool:
-    """A police unit never sees another unit's purpose; the asset's owner and joint roles do."""
+def can_see_purpose(principal: Principal, booking: Booking | Order) -> bool:
+    """A police unit never sees another unit's purpose; the owner (of the asset, or of the
+    contract called off) and joint roles do. Finance of either side reads the rest, not this."""
     return principal.org in (booking.requester_org, booking.owner_org) or principal.is_joint
 
 

@@ -973,6 +973,15 @@ def test_a_call_off_lowers_the_remaining_volume_and_over_ordering_is_409(
     assert remaining() == 6
     got = client.get(f"{ORDERS}/{order['id']}", headers=auth("planner-rotterdam"))
     assert got.status_code == 200 and got.get_json()["id"] == order["id"]
+    assert got.get_json()["purpose"] == order["purpose"]
+    # Finance and the joint controller read every call-off, but not a police unit's purpose.
+    for persona in ("finance-politie", "finance-defensie"):
+        one = client.get(f"{ORDERS}/{order['id']}", headers=auth(persona))
+        assert one.status_code == 200 and one.get_json()["purpose"] is None, persona
+        listed = client.get(ORDERS, headers=auth(persona)).get_json()
+        assert [o["purpose"] for o in listed if o["id"] == order["id"]] == [None], persona
+    controller = client.get(f"{ORDERS}/{order['id']}", headers=auth("controller"))
+    assert controller.get_json()["purpose"] == order["purpose"]
 
 
 def test_a_call_off_for_an_item_outside_the_contract_is_422(
