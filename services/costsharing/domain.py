@@ -215,24 +215,35 @@ def procurement_split(*, quantity: int, unit_price: Decimal, terms: AgreementTer
     )
 
 
+# Periods are spelled in ASCII digits: [0-9], not \d (which matches every script's digits).
+_DIGITS = re.compile(r"[0-9]{4}")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_YEAR = re.compile(r"([0-9]{4})")
+
+
 def parse_period(period: str) -> tuple[date, date]:
-    """'2026-Q4', '2026-11' or '2026' → [first day, first day after)."""
+    """'2026-Q4', '2026-11' or '2026' → [first day, first day after).
+
+    ASCII digits only: ``\\d`` and ``int()`` also take Arabic-Indic or full-width digits, so
+    '٢٠٢٦-Q4' would otherwise name 2026-Q4 under another spelling (and a second statement)."""
     year_ = period[:4]
-    if year_.isdecimal() and not 1 <= int(year_) <= 9998:  # a date() cannot hold year 0 or 10000
+    # A date() cannot hold year 0 or 10000.
+    if _DIGITS.fullmatch(year_) and not 1 <= int(year_) <= 9998:
         raise Invalid(
             "A period lies in the years 0001 to 9998.",
             errors={"period": [f"Not a period: {period!r}"]},
         )
-    if match := re.fullmatch(r"(\d{4})-Q([1-4])", period):
+    if match := _QUARTER.fullmatch(period):
         year, quarter = int(match[1]), int(match[2])
         start = date(year, 3 * quarter - 2, 1)
         end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
         return start, end
-    if match := re.fullmatch(r"(\d{4})-(\d{2})", period):
+    if match := _MONTH.fullmatch(period):
         year, month = int(match[1]), int(match[2])
         if 1 <= month <= 12:
             return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
-    if match := re.fullmatch(r"(\d{4})", period):
+    if match := _YEAR.fullmatch(period):
         return date(int(match[1]), 1, 1), date(int(match[1]) + 1, 1, 1)
     raise Invalid(
         "A period is a year (2026), a quarter (2026-Q4) or a month (2026-11).",

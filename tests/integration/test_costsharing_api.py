@@ -1432,6 +1432,9 @@ BAD_PERIODS = [
     "0000",
     "9999-Q4",
     "9999-12",
+    "\u0662\u0660\u0662\u0666-Q4",  # Arabic-Indic digits (٢٠٢٦-Q4)
+    "\uff12\uff10\uff12\uff16-Q4",  # full-width digits (２０２６-Q4)
+    "2026-\uff11\uff11",  # a full-width month (2026-１１)
 ]
 
 

@@ -16,6 +16,7 @@ from services.costsharing.domain import (
     PriceBasis,
     check_terms,
     choose_agreement,
+    parse_period,
     split_cost,
     to_cents,
 )
@@ -287,3 +288,35 @@ def test_the_parts_always_add_up_to_the_whole_in_cents(
         assert split.requester_amount == 0
     if basis is PriceBasis.FREE:
         assert split.total == 0
+
+
+@pytest.mark.parametrize(
+    ("period", "first", "after"),
+    [
+        ("2026", date(2026, 1, 1), date(2027, 1, 1)),
+        ("2026-Q4", date(2026, 10, 1), date(2027, 1, 1)),
+        ("2026-Q1", date(2026, 1, 1), date(2026, 4, 1)),
+        ("2026-11", date(2026, 11, 1), date(2026, 12, 1)),
+        ("2026-12", date(2026, 12, 1), date(2027, 1, 1)),
+    ],
+)
+def test_a_period_is_a_year_a_quarter_or_a_month(period: str, first: date, after: date) -> None:
+    assert parse_period(period) == (first, after)
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        "\u0662\u0660\u0662\u0666-Q4",  # Arabic-Indic digits: ٢٠٢٦-Q4
+        "\uff12\uff10\uff12\uff16-Q4",  # full-width digits: ２０２６-Q4
+        "2026-Q\u0664",  # ٤ for the quarter
+        "2026-\uff11\uff11",  # ２０２６-１１: a full-width month
+        "\u0662\u0660\u0662\u0666",  # a year in Arabic-Indic digits
+        "\u0966\u0966\u0966\u0966",  # Devanagari zeros: not even the 0001-9998 check may read it
+        "2026\n",
+    ],
+)
+def test_a_period_is_spelled_in_ascii_digits(period: str) -> None:
+    with pytest.raises(Invalid) as refused:
+        parse_period(period)
+    assert refused.value.errors is not None and "period" in refused.value.errors
