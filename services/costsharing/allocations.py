@@ -310,8 +310,14 @@ def priced_units(tariff: Mapping[str, Any] | None, hours: Decimal, quantity: int
 
 
 def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation | None:
-    """booking.cancelled late → the agreement's cancellation fee on the estimate; early: none."""
+    """booking.cancelled late → the agreement's cancellation fee on the estimate; early: none.
+
+    Only a cancelled approval is charged: withdrawing a request or declining a counter-offer
+    cancels nothing that was promised. Events from before booking said what it was cancelled
+    from (``cancelled_from``) are read as cancelled approvals, as they always were."""
     data = event["data"]
+    if data.get("cancelled_from", "approved") != "approved":
+        return None
     planned_start = datetime.fromisoformat(data["planned_start"])
     planned_end = datetime.fromisoformat(data["planned_end"])
     agreement = applicable(

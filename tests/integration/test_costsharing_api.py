@@ -669,6 +669,53 @@ def test_a_late_cancellation_costs_the_agreed_fee_an_early_one_nothing(
     assert db.allocations_for(source_id(early)) == []
 
 
+def test_only_a_cancelled_approval_costs_a_fee_a_withdrawn_request_nothing(
+    cs: FlaskClient, db: CostsharingDB
+) -> None:
+    """Only an approved booking was promised to the unit: withdrawing a request, or declining
+    a counter-offer (the planner cancels it), costs nothing however late. Events from before
+    booking said where it was cancelled from are read as a cancelled approval, as before."""
+    unit, owner = scoped_orgs()
+    create_agreement(
+        cs,
+        owner_org=owner,
+        requester_org=unit,
+        requester_share_pct="80",
+        cancellation_free_hours=48,
+        cancellation_pct="25",
+        valid_from="2026-01-01",
+        valid_to="2027-06-01",
+    )
+
+    def cancel(**kw: Any) -> dict[str, Any]:
+        return cancelled(
+            requester_org=unit,
+            owner_org=owner,
+            start=at("2026-11-20T08:00"),
+            planned_hours=4,
+            hours_before_start=10,
+            **kw,
+        )
+
+    withdrawn = cancel(cancelled_from="requested", decided_at=None)
+    declined = cancel(cancelled_from="counter_offered")
+    approved = cancel(cancelled_from="approved")
+    older = cancel()  # no cancelled_from: an event from before booking sent it
+    assert "cancelled_from" not in older["data"]
+    with db.writes(allocations=2, ledger_entries=6, booking_facts=4, outbox=2):
+        db.apply(withdrawn, declined, approved, older)
+    assert db.allocations_for(source_id(withdrawn)) == []
+    assert db.allocations_for(source_id(declined)) == []
+    for charged in (approved, older):
+        fee = allocation_api(cs, source_id(charged), kind="cancellation")
+        # 25 % of the estimate (4 h × 3900 + 1500 = 17100), police 80 %.
+        assert (fee["total"], fee["requester_amount"], fee["owner_amount"]) == (
+            "4275.00",
+            "3420.00",
+            "855.00",
+        )
+
+
 def test_a_displaced_unit_pays_nothing(cs: FlaskClient, db: CostsharingDB) -> None:
     unit, owner = scoped_orgs()
     create_agreement(cs, owner_org=owner, requester_org=unit, valid_from="2026-01-01")
