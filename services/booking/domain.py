@@ -157,12 +157,36 @@ def usage_hours(actual_start: datetime, actual_end: datetime) -> Decimal:
     return (seconds / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+# How far the use may start before its planned start (an early take-off), and how far a
+# completion's end may lie ahead of the server's clock (clock skew): what is billed happened.
+EARLY_START = timedelta(hours=24)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def reported_usage(
-    actual_start: datetime, actual_end: datetime, usage_quantity: Decimal | None
+    actual_start: datetime,
+    actual_end: datetime,
+    usage_quantity: Decimal | None,
+    *,
+    planned_start: datetime,
+    now: datetime,
 ) -> Decimal:
     """Hours of use the owner reports on completion (e.g. flight hours logged), or the actual
-    window's length. More than the window, or nothing at all, cannot have been used."""
+    window's length. The window must have happened (not end in the future) and belong to this
+    booking (not start more than a day before its planned start); more hours than the window,
+    or none at all, cannot have been used."""
     window = usage_hours(actual_start, actual_end)
+    if actual_end > now + CLOCK_SKEW:
+        raise Invalid(
+            "A use is completed after it ended: the actual end lies in the future.",
+            errors={"actual_end": ["In the future."]},
+        )
+    if actual_start < planned_start - EARLY_START:
+        raise Invalid(
+            f"The actual start lies more than {EARLY_START.total_seconds() / 3600:.0f} hours "
+            f"before the planned start ({planned_start.isoformat()}).",
+            errors={"actual_start": ["Long before the planned start."]},
+        )
     if usage_quantity is None:
         return window
     if not Decimal(0) < usage_quantity <= window:

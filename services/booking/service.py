@@ -761,7 +761,9 @@ def transition(
                 "Completing needs the actual start and end.",
                 errors={"actual_start": ["Required."], "actual_end": ["Required."]},
             )
-        booking.usage_quantity = reported_usage(actual_start, actual_end, usage_quantity)
+        booking.usage_quantity = reported_usage(
+            actual_start, actual_end, usage_quantity, planned_start=booking.planned_start, now=now
+        )
         booking.actual_start, booking.actual_end = actual_start, actual_end
     elif action is Action.START:
         booking.actual_start = now

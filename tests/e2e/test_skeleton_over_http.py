@@ -20,6 +20,7 @@ import requests
 
 from services import registry
 from shared.runtime import Broker, free_port, wait_for_port
+from tests.integration.booking_support import backdate
 from tests.support import auth, eventually
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
@@ -77,7 +78,9 @@ def stack(
             raise
 
 
-def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> None:
+def test_register_request_approve_complete_allocate(
+    stack: dict[str, str], db_urls: dict[str, str]
+) -> None:
     catalog, booking, costsharing = stack["catalog"], stack["booking"], stack["costsharing"]
     assert requests.get(f"{catalog}/readyz", timeout=30).json()["status"] == "ready"
 
@@ -160,12 +163,16 @@ def test_register_request_approve_complete_allocate(stack: dict[str, str]) -> No
         f"{booking}/api/v1/bookings/{bid}/approve", headers=auth("owner-dhc"), json={}, timeout=30
     )
     assert r.status_code == 200 and r.json()["state"] == "approved", r.text
+    # Only a use that has happened is completed: move the booking into the past, as time would.
+    ahead = (start - datetime.now(UTC)).total_seconds() / 3600 + 6
+    backdate(db_urls, bid, hours=ahead)
+    used = start - timedelta(hours=ahead)
     r = requests.post(
         f"{booking}/api/v1/bookings/{bid}/complete",
         headers=auth("owner-dhc"),
         json={
-            "actual_start": start.isoformat(),
-            "actual_end": (start + timedelta(hours=3)).isoformat(),
+            "actual_start": used.isoformat(),
+            "actual_end": (used + timedelta(hours=3)).isoformat(),
         },
         timeout=30,
     )

@@ -77,6 +77,22 @@ def write_counts(db_urls: dict[str, str]) -> dict[str, int]:
         }
 
 
+def backdate(db_urls: dict[str, str], booking_id: str, hours: float) -> None:
+    """Move a booking ``hours`` into the past, as if that much time had gone by since it was
+    requested: requests must lie in the future, and only a use that has happened can be
+    completed. The planned window, the deadline and the request time move together."""
+    with booking_engine(db_urls).begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE bookings SET planned_start = planned_start - make_interval(secs => :s), "
+                "planned_end = planned_end - make_interval(secs => :s), "
+                "expires_at = expires_at - make_interval(secs => :s), "
+                "created_at = created_at - make_interval(secs => :s) WHERE id = :id"
+            ),
+            {"s": hours * 3600, "id": booking_id},
+        )
+
+
 def booking_row(db_urls: dict[str, str], booking_id: str) -> dict[str, Any]:
     with booking_engine(db_urls).connect() as conn:
         row = (

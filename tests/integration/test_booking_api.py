@@ -32,6 +32,7 @@ from tests.integration.booking_support import (
     PENDING,
     SERIES,
     act,
+    backdate,
     blackout,
     booking_body,
     booking_engine,
@@ -575,12 +576,14 @@ def test_start_and_complete_register_actual_use(
     act(client, booking["id"], "approve")
     started = act(client, booking["id"], "start")
     assert started["state"] == "in_use" and started["actual_start"]
+    backdate(db_urls, booking["id"], hours=30)  # the use is over now
+    used = start - timedelta(hours=30)
     done = act(
         client,
         booking["id"],
         "complete",
-        actual_start=start.isoformat(),
-        actual_end=(start + timedelta(hours=2, minutes=30)).isoformat(),
+        actual_start=used.isoformat(),
+        actual_end=(used + timedelta(hours=2, minutes=30)).isoformat(),
     )
     assert done["state"] == "completed"
     assert done["usage_quantity"] == "2.50"
@@ -596,27 +599,35 @@ def test_start_and_complete_register_actual_use(
 def test_the_owner_reports_the_hours_used_on_completion(
     clients: dict[str, FlaskClient], db_urls: dict[str, str]
 ) -> None:
-    """Flight hours logged may be fewer than the window on site; never more, never none. A
-    refusal leaves the booking as it was."""
+    """Flight hours logged may be fewer than the window on site; never more, never none; and
+    the window must have happened, around the planned one. A refusal leaves the booking as it
+    was."""
     client = clients["booking"]
     start = in_hours(24)
     booking = request_booking(client, put_asset(db_urls), start)
     act(client, booking["id"], "approve")
+    backdate(db_urls, booking["id"], hours=30)
+    used = start - timedelta(hours=30)
     window = {
-        "actual_start": start.isoformat(),
-        "actual_end": (start + timedelta(hours=3)).isoformat(),
+        "actual_start": used.isoformat(),
+        "actual_end": (used + timedelta(hours=3)).isoformat(),
     }
-    for usage, message in (
-        ("0", "at most the actual window's 3.00 hours"),
-        ("3.25", "at most the actual window's 3.00 hours"),
-        ("-1", "at most the actual window's 3.00 hours"),
-        ("veel", "Not a valid number."),
+    not_yet = {"actual_start": used.isoformat(), "actual_end": in_hours(1).isoformat()}
+    long_before = {
+        "actual_start": (used - timedelta(hours=25)).isoformat(),
+        "actual_end": (used - timedelta(hours=24)).isoformat(),
+    }
+    for body, message in (
+        ({**window, "usage_quantity": "0"}, "at most the actual window's 3.00 hours"),
+        ({**window, "usage_quantity": "3.25"}, "at most the actual window's 3.00 hours"),
+        ({**window, "usage_quantity": "-1"}, "at most the actual window's 3.00 hours"),
+        ({**window, "usage_quantity": "veel"}, "Not a valid number."),
+        (not_yet, "the actual end lies in the future"),  # only a use that happened is billed
+        (long_before, "more than 24 hours before the planned start"),
     ):
         before = write_counts(db_urls)
         response = client.post(
-            f"{BOOKINGS}/{booking['id']}/complete",
-            headers=auth("owner-dhc"),
-            json={**window, "usage_quantity": usage},
+            f"{BOOKINGS}/{booking['id']}/complete", headers=auth("owner-dhc"), json=body
         )
         assert_refused(response, 422, before, db_urls)
         assert message in str(response.get_json()), response.get_json()
@@ -634,19 +645,21 @@ def test_complete_straight_from_approved_and_actual_end_must_follow_start(
     start = in_hours(24)
     booking = request_booking(client, put_asset(db_urls), start)
     act(client, booking["id"], "approve")
+    backdate(db_urls, booking["id"], hours=30)
+    used = start - timedelta(hours=30)
     before = write_counts(db_urls)
     response = client.post(
         f"{BOOKINGS}/{booking['id']}/complete",
         headers=auth("owner-dhc"),
-        json={"actual_start": start.isoformat(), "actual_end": start.isoformat()},
+        json={"actual_start": used.isoformat(), "actual_end": used.isoformat()},
     )
     assert_refused(response, 422, before, db_urls)
     done = act(
         client,
         booking["id"],
         "complete",
-        actual_start=start.isoformat(),
-        actual_end=(start + timedelta(hours=1)).isoformat(),
+        actual_start=used.isoformat(),
+        actual_end=(used + timedelta(hours=1)).isoformat(),
     )
     assert done["state"] == "completed" and done["usage_quantity"] == "1.00"
 
@@ -857,12 +870,14 @@ def test_history_of_a_booking_lists_every_step_in_order(
     )
     act(client, booking["id"], "accept-counter-offer", persona="planner-rotterdam")
     act(client, booking["id"], "start")
+    backdate(db_urls, booking["id"], hours=40)
+    used = start + timedelta(hours=4) - timedelta(hours=40)
     act(
         client,
         booking["id"],
         "complete",
-        actual_start=start.isoformat(),
-        actual_end=(start + timedelta(hours=3)).isoformat(),
+        actual_start=used.isoformat(),
+        actual_end=(used + timedelta(hours=3)).isoformat(),
     )
     history = client.get(
         f"{BOOKINGS}/{booking['id']}/history", headers=auth("finance-politie")

@@ -29,6 +29,7 @@ from tests.integration.booking_support import (
     PENDING,
     SERIES,
     act,
+    backdate,
     booking_body,
     in_hours,
     order_body,
@@ -119,10 +120,18 @@ def _requested(
 
 
 def _transition(
-    action: str, *steps: str, body: Callable[[Any], dict[str, Any]] | None = None
+    action: str,
+    *steps: str,
+    body: Callable[[Any], dict[str, Any]] | None = None,
+    after_hours: float = 0,
 ) -> Scene:
+    """A booking taken through ``steps``, then ``after_hours`` later (backdated), ``action``."""
+
     def scene(client: FlaskClient, db_urls: dict[str, str], persona: str) -> Call:
         booking, start = _requested(client, db_urls, *steps)
+        if after_hours:
+            backdate(db_urls, booking["id"], after_hours)
+            start -= timedelta(hours=after_hours)
         return Call(
             "POST",
             f"{BOOKINGS}/{booking['id']}/{action}",
@@ -221,7 +230,9 @@ SCENES: dict[str, Scene] = {
     ),
     "POST /bookings/{id}/cancel": _transition("cancel"),
     "POST /bookings/{id}/start": _transition("start", "approve", body=lambda _: {}),
-    "POST /bookings/{id}/complete": _transition("complete", "approve", body=_complete_body),
+    "POST /bookings/{id}/complete": _transition(
+        "complete", "approve", body=_complete_body, after_hours=30
+    ),
     "POST /bookings/{id}/preempt": _preempt,
     "GET /approvals/pending": _plain("GET", PENDING),
     "POST /series": _create_series,

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from tests.integration.booking_support import backdate
 from tests.support import auth, eventually, register_bookable_helicopter
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
 
 
-def test_asset_to_allocation(clients: dict[str, FlaskClient], start_worker: Any) -> None:
+def test_asset_to_allocation(
+    clients: dict[str, FlaskClient], start_worker: Any, db_urls: dict[str, str]
+) -> None:
     for service in ("catalog", "booking", "costsharing"):
         start_worker(service)
     catalog, booking, costsharing = clients["catalog"], clients["booking"], clients["costsharing"]
@@ -39,12 +42,14 @@ def test_asset_to_allocation(clients: dict[str, FlaskClient], start_worker: Any)
     bid = created["id"]
     r = booking.post(f"/api/v1/bookings/{bid}/approve", headers=auth("owner-dhc"), json={})
     assert r.status_code == 200, r.get_json()
+    backdate(db_urls, bid, hours=54)  # two days and a bit later: the use is over
+    used = start - timedelta(hours=54)
     r = booking.post(
         f"/api/v1/bookings/{bid}/complete",
         headers=auth("owner-dhc"),
         json={
-            "actual_start": start.isoformat(),
-            "actual_end": (start + timedelta(hours=2, minutes=30)).isoformat(),
+            "actual_start": used.isoformat(),
+            "actual_end": (used + timedelta(hours=2, minutes=30)).isoformat(),
         },
     )
     assert r.status_code == 200, r.get_json()
