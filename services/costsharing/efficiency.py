@@ -6,7 +6,8 @@ avoided cost = market reference price × usage (in the tariff's unit) − what t
 procurement savings = (price the unit alone would have reached − joint tier price) ×
 quantity; response = hours from request to decision, and the share of decided requests that
 were fulfilled.
-Region grouping uses an asset's first (home) region.
+Region grouping uses an asset's first (home) region. A period runs from Dutch midnight to
+Dutch midnight, as statements count it (an allocation falls on the Dutch date of its use).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from services.costsharing.domain import parse_period, to_cents
 from services.costsharing.models import Allocation, AssetFacts, BookingFacts
+from shared.tariffs import TARIFF_ZONE
 from shared.timewindows import Recurrence, available, clip, hours
 
 GROUPS = ("category", "region", "requester", "owner")
@@ -68,8 +70,9 @@ def _empty() -> dict[str, Any]:
 
 def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
     first, after = parse_period(period)
-    lo = datetime.combine(first, time(0), UTC)
-    hi = datetime.combine(after, time(0), UTC)
+    # Hours are counted between Dutch midnights, as the allocations' Dutch dates are.
+    lo = datetime.combine(first, time(0), TARIFF_ZONE).astimezone(UTC)
+    hi = datetime.combine(after, time(0), TARIFF_ZONE).astimezone(UTC)
     assets = {a.asset_id: a for a in session.scalars(select(AssetFacts))}
     groups: dict[str, dict[str, Any]] = defaultdict(_empty)
 

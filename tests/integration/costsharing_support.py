@@ -30,6 +30,7 @@ from services.costsharing.readmodel import apply_asset
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events import make_event
 from shared.settings import Settings
+from shared.tariffs import TARIFF_ZONE
 from tests.support import auth
 
 D = Decimal
@@ -61,6 +62,12 @@ def scoped_orgs() -> tuple[str, str]:
 def at(text_: str) -> datetime:
     """'2031-04-02T10:00' → an aware UTC datetime."""
     return datetime.fromisoformat(text_).replace(tzinfo=UTC)
+
+
+def amsterdam(text_: str) -> datetime:
+    """'2031-07-01T00:00' → an aware datetime in Europe/Amsterdam (the Dutch wall clock, which
+    statement periods, agreements and tariffs count in)."""
+    return datetime.fromisoformat(text_).replace(tzinfo=TARIFF_ZONE)
 
 
 # -- events as booking emits them -------------------------------------------------------------

@@ -24,6 +24,7 @@ from tests.integration.costsharing_support import (
     D,
     agreement_body,
     amounts,
+    amsterdam,
     assert_problem,
     asset_facts,
     at,
@@ -1146,8 +1147,9 @@ def efficiency_data(cs: FlaskClient, db: CostsharingDB) -> dict[str, str]:
         regions=["VR10", "VR17"],
         capacity=1,
         tariffs=[heli_tariff],
-        # Starts before the quarter: only the 240 hours from 1 April count.
-        availability=[one_off(at("2031-03-31T12:00"), at("2031-04-11T00:00"))],
+        # Starts before the quarter: only the 240 hours from 1 April count (the quarter and
+        # the window's end are Dutch midnights: 22:00 UTC in summer).
+        availability=[one_off(at("2031-03-31T12:00"), amsterdam("2031-04-11T00:00"))],
     )
     divers = asset_facts(
         owner_org=owner,
@@ -1240,15 +1242,15 @@ def efficiency_data(cs: FlaskClient, db: CostsharingDB) -> dict[str, str]:
             decided_at=at("2031-04-07T11:00"),
             **heli,
         ),
-        # B7: across the quarter's end: 2 of its 4 planned hours fall in it; 3 h flown
-        # (3 × 3900 + 1500 = 13200), decided in 4 h.
+        # B7: across the quarter's end (midnight in Amsterdam, 22:00 UTC): 2 of its 4 planned
+        # hours fall in it; 3 h flown (3 × 3900 + 1500 = 13200), decided in 4 h.
         completed(
             requester_org=unit_b,
-            start=at("2031-06-30T22:00"),
+            start=amsterdam("2031-06-30T22:00"),
             usage="3.00",
             planned_hours=4,
-            requested_at=at("2031-06-29T22:00"),
-            decided_at=at("2031-06-30T02:00"),
+            requested_at=amsterdam("2031-06-29T22:00"),
+            decided_at=amsterdam("2031-06-30T02:00"),
             **heli,
         ),
         # O1: 10 × 80.00 at the joint tier, 95.00 alone: 150 saved.
