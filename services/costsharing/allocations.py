@@ -26,7 +26,7 @@ from services.costsharing.models import Agreement, Allocation, AllocationReview,
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import BulkInsert, UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.tariffs import billable_units
+from shared.tariffs import billable_units, tariff_day
 
 ALLOCATIONS_TOPIC = "costsharing.allocations"
 
@@ -265,9 +265,12 @@ def _terms_basis(agreement: Agreement | None, split: Split | None, **extra: Any)
 
 
 def price_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation:
-    """booking.completed → price the actual use by the tariff and the applicable agreement."""
+    """booking.completed → price the actual use by the tariff and the applicable agreement.
+
+    A use falls on the Dutch date of its start (statement periods and agreements count in
+    Dutch dates), whatever offset the event's timestamps carry."""
     data = event["data"]
-    used_on = datetime.fromisoformat(data["actual_start"]).date()
+    used_on = tariff_day(datetime.fromisoformat(data["actual_start"]))
     agreement = applicable(
         uow,
         legal_basis=data["legal_basis"],
@@ -320,13 +323,14 @@ def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> Priced
         return None
     planned_start = datetime.fromisoformat(data["planned_start"])
     planned_end = datetime.fromisoformat(data["planned_end"])
+    planned_on = tariff_day(planned_start)  # the Dutch date of the planned start
     agreement = applicable(
         uow,
         legal_basis=data["legal_basis"],
         category=data["category"],
         owner_org=data["owner_org"],
         requester_org=data["requester_org"],
-        on=planned_start.date(),
+        on=planned_on,
     )
     tariff = data.get("tariff")
     if agreement is None or tariff is None:
@@ -353,7 +357,7 @@ def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> Priced
         kind="cancellation",
         source_id=data["booking_id"],
         usage=Decimal(0),
-        used_on=planned_start.date(),
+        used_on=planned_on,
         agreement=agreement,
         split=split,
         basis=_terms_basis(
@@ -369,7 +373,7 @@ def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> Priced
 def price_order(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation:
     """booking.order.placed → the call-off at the joint tier price."""
     data = event["data"]
-    ordered_on = datetime.fromisoformat(data["ordered_at"]).date()
+    ordered_on = tariff_day(datetime.fromisoformat(data["ordered_at"]))
     agreement = applicable(
         uow,
         legal_basis=data["legal_basis"],

@@ -12,6 +12,7 @@ from services.costsharing.models import AssetFacts
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Invalid
+from shared.tariffs import tariff_day, tariff_on
 
 
 def estimate(
@@ -24,22 +25,17 @@ def estimate(
     if asset is None:
         raise Invalid("Unknown asset.", errors={"asset_id": ["No such asset."]})
     requester = estimate_in.get("requester_org") or principal.org
-    day = start.date().isoformat()
-    tariff = next(
-        (
-            t
-            for t in asset.tariffs
-            if t["valid_from"] <= day and (t["valid_to"] is None or day < t["valid_to"])
-        ),
-        None,
-    )
+    # The tariff and the agreement of the Dutch date the use starts on (as booking and the
+    # allocation of the use will count it), whatever offset the request gave.
+    day = tariff_day(start)
+    tariff = tariff_on(asset.tariffs, day)
     agreement = applicable(
         uow,
         legal_basis=estimate_in["legal_basis"],
         category=asset.category,
         owner_org=asset.owner_org,
         requester_org=requester,
-        on=start.date(),
+        on=day,
     )
     result: dict[str, Any] = {
         "asset_id": str(asset.asset_id),

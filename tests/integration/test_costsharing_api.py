@@ -717,6 +717,91 @@ def test_only_a_cancelled_approval_costs_a_fee_a_withdrawn_request_nothing(
         )
 
 
+def test_a_use_falls_on_its_dutch_date_whatever_offset_the_event_carries(
+    cs: FlaskClient, db: CostsharingDB
+) -> None:
+    """23:30 UTC on 31 December 2026 is 00:30 on 1 January 2027 in Amsterdam: a use starting
+    then, a late cancellation of it and a call-off placed then fall in 2027-Q1 and under an
+    agreement valid from 1 January 2027; an estimate takes that day's tariff and agreement."""
+    unit, owner = scoped_orgs()
+    new_year = {"valid_from": "2027-01-01", "valid_to": "2027-07-01"}
+    use_terms = create_agreement(
+        cs, owner_org=owner, requester_org=unit, requester_share_pct="40", **new_year
+    )
+    order_terms = create_agreement(
+        cs,
+        owner_org=owner,
+        requester_org=unit,
+        category="procurement_item",
+        legal_basis="joint_procurement",
+        requester_share_pct="50",
+        **new_year,
+    )
+    moment = datetime.fromisoformat("2026-12-31T23:30:00+00:00")
+    use = completed(requester_org=unit, owner_org=owner, start=moment, usage="1.00")
+    late = cancelled(requester_org=unit, owner_org=owner, start=moment, planned_hours=4,
+                     hours_before_start=10, cancelled_from="approved")  # fmt: skip
+    order = order_placed(requester_org=unit, owner_org=owner, quantity=10, unit_price="80.00",
+                         solo_unit_price="95.00", ordered_at=moment)  # fmt: skip
+    db.apply(use, late, order)
+    priced = {
+        kind: allocation_api(cs, source_id(evt), kind=kind)
+        for evt, kind in ((use, "usage"), (late, "cancellation"), (order, "procurement"))
+    }
+    assert {kind: a["used_on"] for kind, a in priced.items()} == {
+        "usage": "2027-01-01",
+        "cancellation": "2027-01-01",
+        "procurement": "2027-01-01",
+    }
+    assert [priced[k]["agreement_id"] for k in ("usage", "cancellation", "procurement")] == [
+        use_terms["id"],
+        use_terms["id"],
+        order_terms["id"],
+    ]
+    # 1 h × 3900 + 1500 = 5400, police 40 %; 25 % of (4 × 3900 + 1500); half of 10 × 80.
+    assert [priced[k]["requester_amount"] for k in ("usage", "cancellation", "procurement")] == [
+        "2160.00",
+        "1710.00",
+        "400.00",
+    ]
+
+    def statement(period: str) -> list[tuple[str, str]]:
+        response = cs.get(
+            f"/api/v1/statements?org={unit}&period={period}", headers=auth("controller")
+        )
+        assert response.status_code == 200, response.get_json()
+        return [(x["date"], x["kind"]) for x in response.get_json()["lines"]]
+
+    assert statement("2026-Q4") == []
+    assert sorted(statement("2027-Q1")) == [
+        ("2027-01-01", "cancellation"),
+        ("2027-01-01", "procurement"),
+        ("2027-01-01", "usage"),
+    ]
+
+    # The estimate: the tariff from 1 January (marginal 4100) and the new year's agreement,
+    # however the start is written.
+    asset = asset_facts(
+        owner_org=owner,
+        tariffs=[
+            tariff(valid_from="2020-01-01", valid_to="2027-01-01"),
+            tariff(valid_from="2027-01-01", marginal_cost_rate="4100.00"),
+        ],
+    )
+    db.put_asset(asset)
+    for start in ("2026-12-31T23:30:00+00:00", "2027-01-01T00:30:00+01:00"):
+        begin = datetime.fromisoformat(start)
+        body = {"asset_id": asset["asset_id"], "start": begin.isoformat(),
+                "end": (begin + timedelta(hours=1)).isoformat(),
+                "legal_basis": "bijstand_politiewet", "requester_org": unit}  # fmt: skip
+        response = cs.post("/api/v1/estimates", headers=auth("planner-rotterdam"), json=body)
+        assert response.status_code == 200, response.get_json()
+        estimate = response.get_json()
+        assert estimate["tariff"]["valid_from"] == "2027-01-01", start
+        assert estimate["agreement"]["id"] == use_terms["id"], start
+        assert (estimate["total"], estimate["requester_amount"]) == ("5600.00", "2240.00")
+
+
 def test_a_displaced_unit_pays_nothing(cs: FlaskClient, db: CostsharingDB) -> None:
     unit, owner = scoped_orgs()
     create_agreement(cs, owner_org=owner, requester_org=unit, valid_from="2026-01-01")
