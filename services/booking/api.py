@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.booking import calendar, orders, series, service
-from services.booking.domain import Action
+from services.booking.domain import Action, check_in_range
 from services.booking.schemas import (
     AvailabilitySearch,
     BookingCreate,
@@ -78,6 +78,7 @@ class Availability(MethodView):
     @blp.response(200, FreeAssetRead(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """Search by time first: assets free for the whole window, with a cost estimate"""
+        check_in_range(start=query["start"], end=query["end"])
         if query["end"] <= query["start"]:
             raise Invalid("The end must be after the start.", errors={"end": ["After start."]})
         with request_uow() as uow:

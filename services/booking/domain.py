@@ -115,7 +115,7 @@ def next_state(current: State, action: Action) -> State:
         ) from None
 
 
-def _in_range(**moments: datetime) -> None:
+def check_in_range(**moments: datetime) -> None:
     """Each time has a UTC equivalent before the year 10000, so it can be stored and read back."""
     for name, moment in moments.items():
         try:
@@ -130,7 +130,7 @@ def check_window(start: datetime, end: datetime, *, now: datetime) -> None:
     """A requested window is timezone-aware, runs forward and lies in the future."""
     if start.tzinfo is None or end.tzinfo is None:
         raise Invalid("Times need a timezone offset (ISO 8601).", errors={"start": ["No offset."]})
-    _in_range(start=start, end=end)
+    check_in_range(start=start, end=end)
     if end <= start:
         raise Invalid("The end must be after the start.", errors={"end": ["Must be after start."]})
     if start < now - timedelta(minutes=1):
@@ -147,7 +147,7 @@ def expiry_deadline(*, requested_at: datetime, start: datetime, priority: Priori
 
 def usage_hours(actual_start: datetime, actual_end: datetime) -> Decimal:
     """Actual use in hours, to two decimals (quarter-minute precision is not billed)."""
-    _in_range(actual_start=actual_start, actual_end=actual_end)
+    check_in_range(actual_start=actual_start, actual_end=actual_end)
     if actual_end <= actual_start:
         raise Invalid(
             "Actual end must be after actual start.",

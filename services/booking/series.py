@@ -14,6 +14,7 @@ from services.booking.service import bookable_asset, create_request
 from shared.auth import PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, ProblemError
+from shared.tariffs import TARIFF_ZONE as DUTCH_TIME
 
 MAX_OCCURRENCES = 60
 STEP = {
@@ -32,16 +33,25 @@ def occurrences(
     count: int | None,
     until: datetime | None,
 ) -> list[tuple[datetime, datetime]]:
-    """The windows of a series, in local wall-clock time of the first start (DST-stable)."""
+    """The windows of a series, stepped in Dutch wall-clock time (Europe/Amsterdam): "every
+    Tuesday 09:00" stays 09:00 across the change to and from summer time. (An offset such as
+    +01:00 says nothing about summer time; the zone the bookings are made in does.)"""
     if count is None and until is None:
         raise Invalid("A series needs a count or an until.", errors={"count": ["Or until."]})
-    duration = first_end - first_start
+    # Arithmetic on datetimes in a ZoneInfo zone is wall-clock arithmetic; the offset follows.
+    local_start, local_end = first_start.astimezone(DUTCH_TIME), first_end.astimezone(DUTCH_TIME)
     result = []
     for n in range(MAX_OCCURRENCES + 1):
-        start = first_start + STEP[frequency] * (n * interval)
+        try:
+            start = local_start + STEP[frequency] * (n * interval)
+            end = local_end + STEP[frequency] * (n * interval)
+        except (OverflowError, ValueError):  # past the year 9999
+            raise Invalid(
+                "The series runs past the year 9999.", errors={"until": ["Out of range."]}
+            ) from None
         if (count is not None and n >= count) or (until is not None and start > until):
             break
-        result.append((start, start + duration))
+        result.append((start, end))
     if len(result) > MAX_OCCURRENCES:
         raise Invalid(
             f"A series has at most {MAX_OCCURRENCES} occurrences.",
@@ -57,7 +67,6 @@ def create_series(
     if not principal.has_role(PLANNER):
         raise Forbidden("Only a police planner (politie-planner) requests bookings.")
     now = now or datetime.now(UTC)
-    # Times are taken in the zone they were given in, so "every Tuesday 09:00" stays 09:00.
     windows = occurrences(
         series_in["start"],
         series_in["end"],

@@ -14,6 +14,7 @@ import random
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -298,6 +299,14 @@ def test_search_with_the_end_before_the_start_is_422(clients: dict[str, FlaskCli
         query_string={"start": start.isoformat(), "end": start.isoformat()},
     )
     assert response.status_code == 422, response.get_json()
+    # A window past the year 9999 in UTC is a clear 422 too, not a 500.
+    response = clients["booking"].get(
+        AVAILABILITY,
+        headers=auth("planner-rotterdam"),
+        query_string={"start": "9999-12-31T20:00:00-12:00", "end": "9999-12-31T23:00:00-12:00"},
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "year 10000" in response.get_json()["detail"]
 
 
 # -- requesting ----------------------------------------------------------------------------------
@@ -946,7 +955,9 @@ def test_a_weekly_series_creates_what_fits_and_reports_the_conflict(
     (conflict,) = result["conflicts"]
     assert conflict["status"] == 409
     assert taken["id"] in conflict["reason"] or "already booked" in conflict["reason"]
-    assert conflict["start"][:16] == (start + timedelta(weeks=2)).isoformat()[:16]
+    # Two weeks on in Dutch wall-clock time (the series keeps 09:00 at 09:00 across DST).
+    later = start.astimezone(ZoneInfo("Europe/Amsterdam")) + timedelta(weeks=2)
+    assert datetime.fromisoformat(conflict["start"]) == later
     assert conflict["start"] not in starts
     # A retry with the same key answers the same series, creating nothing more.
     before = write_counts(db_urls)

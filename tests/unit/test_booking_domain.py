@@ -236,3 +236,31 @@ def test_usage_ending_beyond_the_year_9999_in_utc_is_invalid() -> None:
     with pytest.raises(Invalid) as raised:
         usage_hours(datetime(2026, 3, 3, 10, 0, tzinfo=UTC), far)
     assert raised.value.errors == {"actual_end": ["Out of range."]}
+
+
+def test_a_weekly_series_keeps_its_wall_clock_time_across_summer_time() -> None:
+    """Tuesdays 09:00 in Amsterdam from 16 March 2027: summer time starts on 28 March, and the
+    occurrences after it are still at 09:00 there (08:00 UTC, not 09:00 +01:00)."""
+    from zoneinfo import ZoneInfo
+
+    from services.booking.series import occurrences
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    first = datetime(2027, 3, 16, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    windows = occurrences(
+        first, first + timedelta(hours=2), frequency="weekly", interval=1, count=4, until=None
+    )
+    assert [(s.astimezone(amsterdam).hour, e.astimezone(amsterdam).hour) for s, e in windows] == [
+        (9, 11)
+    ] * 4
+    assert [s.astimezone(UTC).hour for s, _ in windows] == [8, 8, 7, 7]
+
+
+def test_a_series_past_the_year_9999_is_refused() -> None:
+    from services.booking.series import occurrences
+
+    first = datetime(9999, 11, 30, 9, 0, tzinfo=UTC)
+    with pytest.raises(Invalid):
+        occurrences(
+            first, first + timedelta(hours=1), frequency="monthly", interval=1, count=3, until=None
+        )
