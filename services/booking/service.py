@@ -855,6 +855,8 @@ def _accept_counter_offer(uow: UnitOfWork, booking: Booking, now: datetime) -> N
     booking.asset_id, booking.category = asset.asset_id, asset.category
     booking.planned_start, booking.planned_end = booking.counter_start, booking.counter_end
     booking.holds_slot = asset.booking_mode == "slot"
+    # The offered window was judged free for it: nothing is left to preempt.
+    booking.needs_preemption = False
     booking.tariff = tariff_at(asset.tariffs, booking.planned_start)
 
 
@@ -889,12 +891,21 @@ def _preempt(
         raise Conflict(
             f"The acute request is {acute.state}, not requested.", current_state=acute.state
         )
+    if acute.expires_at <= now:  # as approve refuses it: the sweep has not got to it yet
+        raise Conflict(
+            f"The acute request lapsed at {acute.expires_at.isoformat()} without a decision.",
+            current_state="expired",
+        )
+    # The nearest alternatives: those serving the displaced asset's own regions rank first.
+    displaced_asset = uow.session.get(AssetView, displaced.asset_id)
+    regions = displaced_asset.regions if displaced_asset is not None else []
     alternatives = find_free(
         uow.session,
         start=displaced.planned_start,
         end=displaced.planned_end,
         quantity=displaced.quantity,
         category=displaced.category,
+        region=regions[0] if regions else None,
         exclude_asset=displaced.asset_id,
         now=now,
         limit=ALTERNATIVES_SHOWN,

@@ -673,6 +673,44 @@ def test_complete_straight_from_approved_and_actual_end_must_follow_start(
     assert done["state"] == "completed" and done["usage_quantity"] == "1.00"
 
 
+def test_a_lapsed_acute_request_cannot_preempt_and_a_countered_one_preempts_nothing(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """Preempting approves the acute request, so it refuses a lapsed one as approve does (the
+    sweep may not have expired it yet); accepting a counter-offer of an acute request moves it
+    to a free window: approved, with nothing left to preempt."""
+    client = clients["booking"]
+    asset = put_asset(db_urls)
+    start = in_hours(24)
+    exercise = request_booking(
+        client, asset, start, persona="planner-amsterdam", priority=3, legal_basis="joint_exercise"
+    )
+    act(client, exercise["id"], "approve")
+    acute = request_booking(client, asset, start + timedelta(hours=1), priority=1)
+    with booking_engine(db_urls).begin() as conn:  # its deadline passes, unswept
+        conn.execute(
+            text("UPDATE bookings SET expires_at = now() - interval '1 minute' WHERE id = :id"),
+            {"id": acute["id"]},
+        )
+    before = write_counts(db_urls)
+    response = client.post(
+        f"{BOOKINGS}/{exercise['id']}/preempt",
+        headers=auth("owner-dhc"),
+        json={"by_booking_id": acute["id"], "reason": "Acute inzet"},
+    )
+    body = assert_refused(response, 409, before, db_urls)
+    assert body["current_state"] == "expired" and "lapsed" in body["detail"]
+    assert booking_row(db_urls, exercise["id"])["state"] == "approved"
+
+    second = request_booking(client, asset, start + timedelta(hours=1, minutes=30), priority=1)
+    assert second["needs_preemption"] is True
+    later = start + timedelta(hours=6)
+    act(client, second["id"], "counter-offer", reason="Na de oefening",
+        start=later.isoformat(), end=(later + timedelta(hours=2)).isoformat())  # fmt: skip
+    accepted = act(client, second["id"], "accept-counter-offer", persona="planner-rotterdam")
+    assert accepted["state"] == "approved" and accepted["needs_preemption"] is False
+
+
 def test_an_acute_request_preempts_an_approved_exercise(
     clients: dict[str, FlaskClient], db_urls: dict[str, str]
 ) -> None:
