@@ -487,6 +487,8 @@ def review(
     target = REVIEWS.get((current, action))
     if target is None:
         raise Conflict(f"Cannot {action} an allocation that is {current}.", current_state=current)
+    if action == "resolve" and current == "disputed":
+        _four_eyes(uow, allocation, principal)
     if action in ("dispute", "resolve") and not reason:
         raise Invalid(f"To {action} needs a reason.", errors={"reason": ["Required."]})
     if action == "resolve":
@@ -507,6 +509,27 @@ def review(
     uow.session.flush()
     _emit(uow, allocation, f"costsharing.allocation.{target}", reason=reason)
     return allocation
+
+
+def _four_eyes(uow: UnitOfWork, allocation: Allocation, principal: Principal) -> None:
+    """Who disputed an allocation does not resolve it: another person in finance does (the
+    joint controller, or the other side's finance), so no one settles their own objection,
+    for instance by setting their own organisation's share to nothing."""
+    disputed_by = uow.session.scalar(
+        select(AllocationReview.actor)
+        .where(
+            AllocationReview.allocation_id == allocation.id,
+            AllocationReview.action == "dispute",
+        )
+        .order_by(AllocationReview.id.desc())
+        .limit(1)
+    )
+    if disputed_by == principal.sub:
+        raise Forbidden(
+            "You disputed this allocation, so another person in finance resolves it (four "
+            "eyes): the joint controller or the other side's finance.",
+            disputed_by=disputed_by,
+        )
 
 
 def _resolve(

@@ -27,9 +27,11 @@ from werkzeug.test import TestResponse
 
 from services.costsharing.handlers import BOOKING_HANDLERS
 from services.costsharing.readmodel import apply_asset
+from shared.auth import mint_token
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events import make_event
-from shared.settings import Settings
+from shared.personas import PERSONAS
+from shared.settings import DEV_JWT_SECRET, Settings
 from shared.tariffs import TARIFF_ZONE
 from tests.support import auth
 
@@ -449,6 +451,24 @@ def assert_problem(response: TestResponse, status: int, *fields: str) -> dict[st
 def review(
     client: FlaskClient, allocation_id: Any, action: str, persona: str = "controller", **body: Any
 ) -> TestResponse:
-    return client.post(
-        f"/api/v1/allocations/{allocation_id}/{action}", headers=auth(persona), json=body
+    return review_as(client, allocation_id, action, auth(persona), **body)
+
+
+def review_as(
+    client: FlaskClient, allocation_id: Any, action: str, headers: dict[str, str], **body: Any
+) -> TestResponse:
+    return client.post(f"/api/v1/allocations/{allocation_id}/{action}", headers=headers, json=body)
+
+
+def colleague_of(persona: str) -> dict[str, str]:
+    """Authorization for another person in the persona's organisation and roles (the demo has
+    one person per organisation; four-eyes rules need a second)."""
+    p = PERSONAS[persona]
+    token = mint_token(
+        sub=f"{p.key}-collega",
+        name=f"Collega van {p.name}",
+        org=p.org,
+        roles=p.roles,
+        secret=DEV_JWT_SECRET,
     )
+    return {"Authorization": f"Bearer {token}"}

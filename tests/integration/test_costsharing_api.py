@@ -32,6 +32,7 @@ from tests.integration.costsharing_support import (
     blackout,
     booking_data,
     cancelled,
+    colleague_of,
     completed,
     create_agreement,
     event,
@@ -39,6 +40,7 @@ from tests.integration.costsharing_support import (
     order_placed,
     preempted,
     review,
+    review_as,
     scoped_orgs,
     source_id,
     tariff,
@@ -529,7 +531,7 @@ def test_two_units_used_together_are_priced_for_both(cs: FlaskClient, db: Costsh
     assert allocation["total"] == "2100.00"
     # The allocation records the team-hours it priced, so a correction prices the same use.
     assert allocation["usage_quantity"] == "4.00"
-    review(cs, allocation["id"], "dispute", reason="Controle inzet")
+    review(cs, allocation["id"], "dispute", persona="finance-defensie", reason="Controle inzet")
     resolved = review(
         cs,
         allocation["id"],
@@ -577,7 +579,7 @@ def test_a_use_is_priced_in_the_tariffs_unit_and_counted_in_hours(
     ]
     assert [a["basis"]["hours"] for a in priced.values()] == ["8.00", "30.00", "8.00"]
     first = priced[day["id"]]
-    review(cs, first["id"], "dispute", reason="Controle inzet")
+    review(cs, first["id"], "dispute", persona="finance-defensie", reason="Controle inzet")
     resolved = review(cs, first["id"], "resolve", reason="Zelfde convenant",
                       agreement_id=first["agreement_id"])  # fmt: skip
     assert resolved.status_code == 200, resolved.get_json()
@@ -1048,11 +1050,56 @@ def test_a_dispute_needs_a_reason_and_is_resolved_by_reversal_and_correction(
     assert actions == ["dispute", "resolve"]
 
 
+def test_who_disputed_an_allocation_does_not_resolve_it(
+    cs: FlaskClient, db: CostsharingDB, proposed: Any
+) -> None:
+    """Four eyes: police finance that disputes its own unit's bill cannot then set the police
+    share to nothing itself. The joint controller, or the other side's finance, resolves."""
+    allocation = proposed()
+    assert review(cs, allocation["id"], "dispute", persona="finance-politie",
+                  reason="Inzet was niet nodig").status_code == 200  # fmt: skip
+    with db.nothing_written():
+        refused = review(cs, allocation["id"], "resolve", persona="finance-politie",
+                         reason="Dan betalen wij niets", requester_amount="0.00")  # fmt: skip
+    body = assert_problem(refused, 403)
+    assert body["disputed_by"] == "finance-politie"
+    assert "disputed" in body["detail"]
+    after = allocation_api(cs, allocation["booking_id"])
+    assert (after["state"], after["requester_amount"]) == ("disputed", "11250.00")
+
+    resolved = review(cs, allocation["id"], "resolve", persona="controller",
+                      reason="Helft, na overleg", requester_amount="5625.00")  # fmt: skip
+    assert resolved.status_code == 200, resolved.get_json()
+    reviews = cs.get(
+        f"/api/v1/allocations/{allocation['id']}/reviews", headers=auth("controller")
+    ).get_json()
+    assert [(r["action"], r["actor"]) for r in reviews] == [
+        ("dispute", "finance-politie"),
+        ("resolve", "controller"),
+    ]
+
+    # The other side's finance may resolve. The rule is about the person: the controller who
+    # raised a dispute does not resolve it, another controller does.
+    second = proposed()
+    review(cs, second["id"], "dispute", persona="finance-politie", reason="Te veel uren")
+    by_defence = review(cs, second["id"], "resolve", persona="finance-defensie",
+                        reason="Uren gecorrigeerd", requester_amount="9000.00")  # fmt: skip
+    assert by_defence.status_code == 200, by_defence.get_json()
+    third = proposed()
+    review(cs, third["id"], "dispute", persona="controller", reason="Steekproef")
+    with db.nothing_written():
+        assert_problem(review(cs, third["id"], "resolve", persona="controller",
+                              reason="Zelf opgelost", requester_amount="0.00"), 403)  # fmt: skip
+    other_controller = review_as(cs, third["id"], "resolve", colleague_of("controller"),
+                                 reason="Akkoord", requester_amount="11250.00")  # fmt: skip
+    assert other_controller.status_code == 200, other_controller.get_json()
+
+
 def test_a_corrected_share_outside_the_total_is_refused(
     cs: FlaskClient, db: CostsharingDB, proposed: Any
 ) -> None:
     allocation = proposed()
-    review(cs, allocation["id"], "dispute", reason="Bedrag klopt niet")
+    review(cs, allocation["id"], "dispute", persona="finance-politie", reason="Bedrag klopt niet")
     with db.nothing_written():
         response = review(
             cs, allocation["id"], "resolve", reason="Meer dan alles", requester_amount="11250.01"
@@ -1163,7 +1210,8 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
     ids = {b: db.allocations_for(b)[0]["id"] for b in by_booking}
     for booking_id, allocation_id in ids.items():
         if by_booking[booking_id] is late:
-            review(cs, allocation_id, "dispute", reason="Annulering door weersverwachting")
+            review(cs, allocation_id, "dispute", persona="finance-politie",
+                   reason="Annulering door weersverwachting")  # fmt: skip
             with db.nothing_written():
                 assert_problem(
                     cs.post(

@@ -27,9 +27,10 @@ from tests.integration.costsharing_support import (
     agreement_body,
     asset_facts,
     at,
+    colleague_of,
     completed,
     create_agreement,
-    review,
+    review_as,
     source_id,
 )
 from tests.support import auth
@@ -67,7 +68,11 @@ class World:
         self.db.apply(use)
         allocation_id = str(self.db.allocation(source_id(use))["id"])
         if disputed:
-            response = review(self.cs, allocation_id, "dispute", reason="Controle steekproef")
+            # By a finance person who is none of the personas: whoever disputes does not
+            # resolve (four eyes), and this table is about roles.
+            response = review_as(
+                self.cs, allocation_id, "dispute", colleague_of("controller"), reason="Steekproef"
+            )
             assert response.status_code == 200, response.get_json()
         return allocation_id
 
