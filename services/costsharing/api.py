@@ -200,7 +200,17 @@ class Statements(MethodView):
     @blp.response(200, StatementRead)
     @blp.alt_response(200, content_type="text/csv", description="Accept: text/csv")
     def get(self, query: dict[str, Any]) -> Any:
-        """An organisation's statement for a period (2026, 2026-Q4, 2026-11); JSON or CSV"""
+        """An organisation's statement for a period (2026, 2026-Q4, 2026-11); JSON or CSV
+
+        While the period is open: every ledger line of the organisation for uses in it, and
+        their totals. Once closed, the statement stays what it was closed with: `lines` are
+        the lines it held then and `totals` the totals stored at closing. Whatever reaches the
+        period after closing (a use reported late, its review) never changes those figures;
+        it is listed apart under `after_closing` (`lines` and `totals`): what finance still
+        has to settle. This statement does not settle it, and no later statement takes it up
+        by itself. The CSV has the same parts: the lines and a `totaal` row, then, once
+        closed, a `na afsluiting` row, the later lines and their `totaal na afsluiting`.
+        """
         with request_uow() as uow:
             doc = statements.statement(uow, principal=current_principal(), **query)
         if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
@@ -219,7 +229,13 @@ class CloseStatement(MethodView):
     @blp.arguments(StatementClose)
     @blp.response(201, StatementRead)
     def post(self, body: dict[str, Any]) -> Any:
-        """Close a period: settle every reviewed allocation of the organisation (finance)"""
+        """Close a period: settle every reviewed allocation of the organisation (finance)
+
+        The statement keeps the ledger lines and totals it is closed with. Refused (409)
+        while an allocation in the period still needs review, and when a closed statement of
+        the organisation already covers part of the period (a month of a closed quarter, a
+        quarter of a closed year): a ledger line is in one closed statement only.
+        """
         principal = current_principal()
         with request_uow() as uow:
             statements.close_statement(uow, principal=principal, **body)

@@ -130,6 +130,18 @@ class Statement(Base):
     closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class StatementLine(Base):
+    """The ledger lines a closed statement holds, fixed when it closed: lines that reach its
+    period later are not among them. A ledger line is in one closed statement at most (the
+    key)."""
+
+    __tablename__ = "statement_lines"
+    ledger_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_entries.id"), primary_key=True, autoincrement=False
+    )
+    statement_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("statements.id"), index=True)
+
+
 class AssetFacts(Base):
     """Cost-sharing's copy of catalog assets (tariffs, availability) for estimates/utilisation."""
 

@@ -175,13 +175,40 @@ class StatementLine(Schema):
     credit = fields.String()
 
 
+class StatementTotals(Schema):
+    debit = fields.String()
+    credit = fields.String()
+    net = fields.String()
+
+
+class AfterClosing(Schema):
+    lines = fields.List(fields.Nested(StatementLine))
+    totals = fields.Nested(StatementTotals)
+
+
 class StatementRead(Schema):
     org = fields.String()
     period = fields.String()
     currency = fields.String()
     closed = fields.Boolean()
-    lines = fields.List(fields.Nested(StatementLine))
-    totals = fields.Dict(keys=fields.String(), values=fields.String())
+    statement_id = fields.String(allow_none=True, metadata={"description": "once closed"})
+    closed_at = fields.String(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    lines = fields.List(
+        fields.Nested(StatementLine),
+        metadata={"description": "once closed: the lines it was closed with"},
+    )
+    totals = fields.Nested(
+        StatementTotals, metadata={"description": "once closed: the totals stored at closing"}
+    )
+    after_closing = fields.Nested(
+        AfterClosing,
+        allow_none=True,
+        metadata={
+            "description": "null while open; once closed, the lines that reached the period "
+            "afterwards, with their totals (not part of the closed figures)"
+        },
+    )
 
 
 class EfficiencyQuery(Schema):

@@ -45,6 +45,7 @@ TABLES = (
     "allocation_reviews",
     "ledger_entries",
     "statements",
+    "statement_lines",
     "booking_facts",
     "idempotency_keys",
     "outbox",

@@ -881,7 +881,8 @@ def test_the_database_refuses_to_change_or_remove_ledger_rows(
         "UPDATE ledger_entries SET amount = 0 WHERE allocation_id = :a",
         "UPDATE ledger_entries SET org = 'politie-niemand' WHERE false",
         "DELETE FROM ledger_entries WHERE allocation_id = :a",
-        "TRUNCATE ledger_entries",
+        # CASCADE: a plain TRUNCATE stops earlier, at statement_lines' foreign key.
+        "TRUNCATE ledger_entries CASCADE",
     ):
         with (
             db.nothing_written(),
@@ -1227,7 +1228,9 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
         else:
             assert review(cs, allocation_id, "approve").status_code == 200
 
-    with db.writes(statements=1, outbox=5):  # four settled, one statement closed
+    # Four settled, one statement closed holding six lines (four originals, the reversal and
+    # the correction).
+    with db.writes(statements=1, statement_lines=6, outbox=5):
         closed = cs.post(
             url, headers=auth("finance-politie"), json={"org": unit, "period": "2026-Q4"}
         )
@@ -1255,6 +1258,142 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
     )
     assert defence_closed.status_code == 201, defence_closed.get_json()
     assert defence_closed.get_json()["totals"] == ledger_totals(owner)
+
+
+def _close(cs: FlaskClient, org: str, period: str, persona: str = "finance-politie") -> Any:
+    return cs.post(
+        "/api/v1/statements/close", headers=auth(persona), json={"org": org, "period": period}
+    )
+
+
+def _statement(cs: FlaskClient, org: str, period: str, **headers: str) -> Any:
+    return cs.get(
+        f"/api/v1/statements?org={org}&period={period}", headers={**auth("controller"), **headers}
+    )
+
+
+def test_a_period_overlapping_a_closed_statement_is_not_closed(
+    cs: FlaskClient, db: CostsharingDB
+) -> None:
+    """A ledger line is in one closed statement only: after 2041-Q1 neither March 2041 nor
+    the year 2041 closes; after May 2042 neither its quarter nor its year. Adjacent periods
+    do."""
+    unit, owner = scoped_orgs()
+    create_agreement(
+        cs, owner_org=owner, requester_org=unit, valid_from="2041-01-01", valid_to="2043-01-01"
+    )
+    march = completed(requester_org=unit, owner_org=owner, start=at("2041-03-10T08:00"),
+                      usage="1.00")  # fmt: skip
+    db.apply(march)
+    allocation = db.allocation(source_id(march))
+    assert review(cs, allocation["id"], "approve", persona="finance-politie").status_code == 200
+    quarter = _close(cs, unit, "2041-Q1")
+    assert quarter.status_code == 201, quarter.get_json()
+    closed_id = db.scalar(
+        "SELECT id::text FROM statements WHERE org = :o AND period = '2041-Q1'", o=unit
+    )
+    assert quarter.get_json()["statement_id"] == closed_id
+    for period in ("2041-03", "2041", "2041-Q1"):
+        with db.nothing_written():
+            body = assert_problem(_close(cs, unit, period), 409, "period")
+        assert body["closed_statement"] == {"id": closed_id, "period": "2041-Q1"}, period
+        assert closed_id in body["detail"] and "2041-Q1" in body["detail"]
+    assert _close(cs, unit, "2041-04").status_code == 201  # the next month: no overlap
+    assert _close(cs, unit, "2042-05").status_code == 201
+    for period in ("2042-Q2", "2042"):
+        with db.nothing_written():
+            body = assert_problem(_close(cs, unit, period), 409, "period")
+        assert body["closed_statement"]["period"] == "2042-05"
+    assert _close(cs, unit, "2042-Q3").status_code == 201
+    held = db.rows(
+        "SELECT l.statement_id::text AS statement_id FROM statement_lines l "
+        "JOIN ledger_entries e ON e.id = l.ledger_entry_id WHERE e.allocation_id = :a",
+        a=str(allocation["id"]),
+    )
+    assert held == [{"statement_id": closed_id}]  # the police unit's one line, held once
+
+    # A statement closed when periods could still be spelled in other digits covers the days
+    # it was read as then.
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO statements (id, org, period, totals, closed_by) VALUES "
+            "(gen_random_uuid(), %(org)s, %(period)s, '{}', 'finance-politie')",
+            {"org": unit, "period": "\u0662\u0660\u0664\u0664-Q1"},  # ٢٠٤٤-Q1
+        )
+    with db.nothing_written():
+        body = assert_problem(_close(cs, unit, "2044-02"), 409, "period")
+    assert body["closed_statement"]["period"] == "\u0662\u0660\u0664\u0664-Q1"
+
+
+def test_a_closed_statement_keeps_its_figures_and_lists_what_came_after(
+    cs: FlaskClient, db: CostsharingDB
+) -> None:
+    """A use reported after its period closed, and its review, never change the closed
+    statement: its lines and stored totals stay; the late lines are listed apart, with their
+    own totals, in JSON and in CSV alike."""
+    unit, owner = scoped_orgs()
+    create_agreement(cs, owner_org=owner, requester_org=unit, requester_share_pct="50",
+                     valid_from="2043-01-01", valid_to="2044-01-01")  # fmt: skip
+    on_time = completed(requester_org=unit, owner_org=owner, start=at("2043-02-03T08:00"),
+                        usage="2.00")  # fmt: skip
+    db.apply(on_time)
+    first = db.allocation(source_id(on_time))
+    assert review(cs, first["id"], "approve", persona="finance-politie").status_code == 200
+    with db.writes(statements=1, statement_lines=1, outbox=2):
+        closed = _close(cs, unit, "2043-Q1")
+    assert closed.status_code == 201, closed.get_json()
+    at_closing = closed.get_json()
+    # 2 × 3900 + 1500 = 9300, half of it.
+    assert at_closing["totals"] == {"debit": "4650.00", "credit": "0.00", "net": "-4650.00"}
+    assert at_closing["after_closing"] == {
+        "lines": [],
+        "totals": {"debit": "0.00", "credit": "0.00", "net": "0.00"},
+    }
+    assert (at_closing["closed"], at_closing["closed_by"]) == (True, "finance-politie")
+    stored = db.rows("SELECT totals FROM statements WHERE id = :s", s=at_closing["statement_id"])
+    assert stored == [{"totals": at_closing["totals"]}]
+
+    # February's second use is reported after closing (1 h: 5400, half 2700), disputed by
+    # Defence and resolved to 2000 by the controller.
+    late = completed(requester_org=unit, owner_org=owner, start=at("2043-02-20T08:00"),
+                     usage="1.00")  # fmt: skip
+    db.apply(late)
+    second = db.allocation(source_id(late))
+    review(cs, second["id"], "dispute", persona="finance-defensie", reason="Te laat gemeld")
+    resolved = review(cs, second["id"], "resolve", reason="Afgesproken", requester_amount="2000.00")
+    assert resolved.status_code == 200, resolved.get_json()
+
+    now = _statement(cs, unit, "2043-Q1").get_json()
+    assert (now["closed"], now["statement_id"]) == (True, at_closing["statement_id"])
+    assert (now["lines"], now["totals"]) == (at_closing["lines"], at_closing["totals"])
+    assert [
+        (x["date"], x["entry"], x["debit"], x["credit"]) for x in now["after_closing"]["lines"]
+    ] == [
+        ("2043-02-20", "original", "2700.00", "0.00"),
+        ("2043-02-20", "reversal", "0.00", "2700.00"),
+        ("2043-02-20", "correction", "2000.00", "0.00"),
+    ]
+    assert now["after_closing"]["totals"] == {
+        "debit": "4700.00",
+        "credit": "2700.00",
+        "net": "-2000.00",
+    }
+
+    raw = _statement(cs, unit, "2043-Q1", Accept="text/csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(raw), delimiter=";"))
+    labels = [r[0] for r in rows]
+    assert labels == ["date", "2043-02-03", "totaal", "na afsluiting",
+                      "2043-02-20", "2043-02-20", "2043-02-20", "totaal na afsluiting"]  # fmt: skip
+    assert rows[2][-2:] == ["4650,00", "0,00"]
+    assert [r[-2:] for r in rows[4:7]] == [["2700,00", "0,00"], ["0,00", "2700,00"],
+                                           ["2000,00", "0,00"]]  # fmt: skip
+    assert rows[-1][-2:] == ["4700,00", "2700,00"]
+
+    # The open statement of the owner (Defence) still has every line of its period.
+    defence = _statement(cs, owner, "2043-Q1").get_json()
+    assert (defence["closed"], defence["after_closing"]) == (False, None)
+    # Credited: 9300 and 5400 provided, 2700 owner-borne reversed, 5400 provided corrected.
+    assert defence["totals"]["credit"] == "22800.00"
 
 
 # == efficiency ==================================================================================
