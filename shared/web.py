@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
@@ -83,17 +83,38 @@ def with_etag(response: Response, version: int) -> Response:
     return response
 
 
-def if_match_version() -> int:
-    """The version the caller last read, from ``If-Match``; required on updates."""
+@overload
+def if_match_version() -> int: ...
+@overload
+def if_match_version(*, allow_any: Literal[True]) -> int | None: ...
+def if_match_version(*, allow_any: bool = False) -> int | None:
+    """The version the caller last read, from ``If-Match``; required on updates.
+
+    The comparison is strong (RFC 9110 13.1.1): our ETags are strong, and a weak tag
+    (``W/"v3"``) never matches, so it is a 412. ``If-Match: *`` matches any current
+    representation: a caller that passes ``allow_any=True`` gets None for it ("whatever
+    version is current"; a resource that does not exist is still its 404). Without
+    ``allow_any`` the answer is always a version, and ``*`` is a 412 as before.
+    """
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired(
             "Send If-Match with the ETag you last read, so you never overwrite a newer change."
         )
-    tag = header.strip().removeprefix("W/").strip('"')
-    if not tag.startswith("v") or not tag[1:].isdigit():
-        raise PreconditionFailed(f"If-Match {header!r} is not an ETag this API gave out.")
-    return int(tag[1:])
+    value = header.strip()
+    if value == "*" and allow_any:
+        return None
+    if value.startswith("W/"):
+        raise PreconditionFailed(
+            f"If-Match {header[:80]!r} is a weak tag; If-Match compares strongly and a weak tag "
+            'never matches: send the ETag as you read it (e.g. "v3").'
+        )
+    tag = value.strip('"')  # the quotes are optional, as they always were
+    digits = tag[1:]
+    # ASCII digits, and not too many: int() of "²" or of 5,000 digits raises (a 500).
+    if not (tag.startswith("v") and digits.isascii() and digits.isdigit() and len(digits) < 19):
+        raise PreconditionFailed(f"If-Match {header[:80]!r} is not an ETag this API gave out.")
+    return int(digits)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:

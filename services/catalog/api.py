@@ -147,8 +147,12 @@ class AssetById(MethodView):
         ]
     )
     def patch(self, changes: dict[str, Any], asset_id: uuid.UUID) -> Any:
-        """Change an asset (owner); needs If-Match, a stale copy gets 412"""
-        expected = if_match_version()
+        """Change an asset (owner); needs If-Match, a stale copy gets 412
+
+        If-Match compares strongly: a weak tag (`W/"v3"`) never matches (412); `*` matches
+        whatever version is current. A retired asset takes no changes (409).
+        """
+        expected = if_match_version(allow_any=True)
         principal = current_principal()
         with request_uow() as uow:
             asset = service.update_asset(
@@ -208,7 +212,14 @@ class Availability(MethodView):
     @blp.response(200, WindowRead(many=True))
     @blp.alt_response(200, schema=IntervalRead(many=True), description="with from and to")
     def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Any:
-        """Published windows; with from/to: the concrete available intervals in that range"""
+        """Published windows; with from/to: the concrete available intervals in that range
+
+        Without from/to: the published one-off windows and weekly rules as stored, whatever
+        the asset's status. With from (default now) and to (default from + 31 days, at most 366
+        days): the intervals in which the asset can be booked. That is none while the asset is
+        not active (in maintenance or retired), whatever its rules say; its status is in
+        GET /assets/{id}.
+        """
         with request_uow() as uow:
             if "start" in query or "end" in query:
                 start = query.get("start") or datetime.now(UTC)

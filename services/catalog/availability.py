@@ -6,18 +6,23 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from services.catalog.domain import AssetStatus
 from services.catalog.models import Asset, AvailabilityWindow, Blackout
-from services.catalog.service import get_asset, owned_asset, tariff_covers
+from services.catalog.service import get_asset, tariff_covers, writable_asset
 from services.catalog.snapshot import emit_asset_event
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Invalid, NotFound
+from shared.tariffs import tariff_day
 from shared.timewindows import DEFAULT_TZ, Interval, Recurrence, available
 
 MAX_RANGE = timedelta(days=366)
+# The end of a window is exclusive: a window that ends at midnight uses no time of the next day.
+INSTANT = timedelta(microseconds=1)
 
 
 def recurrence_of(row: AvailabilityWindow) -> Recurrence:
@@ -32,15 +37,15 @@ def recurrence_of(row: AvailabilityWindow) -> Recurrence:
     )
 
 
-def _check_in_tariff(asset: Asset, first: date, last: date) -> None:
+def _check_in_tariff(asset: Asset, first: date, last: date, fields: tuple[str, str]) -> None:
+    """Every Dutch date from ``first`` to ``last`` (tariff_day: tariff periods are dates in
+    the Netherlands, whatever offset or zone the window was written in) has a tariff. The
+    refusal names the first field when the first day has none, else the second."""
     if not tariff_covers(asset, first, last):
+        field = fields[0] if not tariff_covers(asset, first, first) else fields[1]
         raise Invalid(
             "Availability must lie inside a tariff period, so every use can be priced.",
-            errors={
-                "valid_to" if first != last else "start_at": [
-                    "Not covered by the asset's tariff periods."
-                ]
-            },
+            errors={field: ["Not covered by the asset's tariff periods."]},
         )
 
 
@@ -53,11 +58,7 @@ def publish_window(
     now: datetime | None = None,
 ) -> AvailabilityWindow:
     """An owner publishes a one-off window or a weekly rule (local time, DST-correct)."""
-    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
-    if asset.status == "retired":
-        raise Invalid(
-            "A retired asset publishes no availability.", errors={"asset_id": ["Asset is retired."]}
-        )
+    asset = writable_asset(uow, principal=principal, asset_id=asset_id)
     now = now or datetime.now(UTC)
     row = AvailabilityWindow(
         id=uuid.uuid4(),
@@ -79,7 +80,9 @@ def publish_window(
             )
         if end <= now:
             raise Invalid("The window lies in the past.", errors={"end_at": ["In the past."]})
-        _check_in_tariff(asset, start.date(), end.date())
+        _check_in_tariff(
+            asset, tariff_day(start), tariff_day(end - INSTANT), ("start_at", "end_at")
+        )
         row.kind, row.start_at, row.end_at = "one_off", start, end
     else:
         missing = [
@@ -99,7 +102,7 @@ def publish_window(
             )
         if window_in["start_time"] == window_in["end_time"]:
             raise Invalid("A window needs a duration.", errors={"end_time": ["Equals start."]})
-        _check_in_tariff(asset, window_in["valid_from"], window_in["valid_to"])
+        _check_in_tariff(asset, *_rule_days(window_in, row.timezone), ("valid_from", "valid_to"))
         row.kind = "recurring"
         row.weekdays = sorted(set(window_in["weekdays"]))
         row.start_time = window_in["start_time"].strftime("%H:%M")
@@ -111,10 +114,22 @@ def publish_window(
     return row
 
 
+def _rule_days(window_in: dict[str, Any], timezone: str) -> tuple[date, date]:
+    """The first and last Dutch date a weekly rule's windows touch: from its first start to
+    the end of its last window (the next day's, when a window runs past midnight), in the
+    rule's own zone and then in the Netherlands."""
+    zone = ZoneInfo(timezone)
+    start_time, end_time = window_in["start_time"], window_in["end_time"]
+    first = datetime.combine(window_in["valid_from"], start_time, zone)
+    last_day = window_in["valid_to"] + timedelta(days=0 if end_time > start_time else 1)
+    last = datetime.combine(last_day, end_time, zone)
+    return tariff_day(first), tariff_day(last - INSTANT)
+
+
 def withdraw_window(
     uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, window_id: uuid.UUID
 ) -> None:
-    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    asset = writable_asset(uow, principal=principal, asset_id=asset_id)
     row = uow.session.get(AvailabilityWindow, window_id)
     if row is None or row.asset_id != asset.id:
         raise NotFound(f"Availability window {window_id} does not exist for this asset.")
@@ -127,7 +142,7 @@ def add_blackout(
     uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, blackout_in: dict[str, Any]
 ) -> Blackout:
     """Defence blocks its own use; overrides published availability."""
-    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    asset = writable_asset(uow, principal=principal, asset_id=asset_id)
     if blackout_in["end_at"] <= blackout_in["start_at"]:
         raise Invalid("The end must be after the start.", errors={"end_at": ["Must be after."]})
     row = Blackout(
@@ -147,7 +162,7 @@ def add_blackout(
 def remove_blackout(
     uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, blackout_id: uuid.UUID
 ) -> None:
-    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    asset = writable_asset(uow, principal=principal, asset_id=asset_id)
     row = uow.session.get(Blackout, blackout_id)
     if row is None or row.asset_id != asset.id:
         raise NotFound(f"Blackout {blackout_id} does not exist for this asset.")
@@ -175,11 +190,16 @@ def list_blackouts(uow: UnitOfWork, *, asset_id: uuid.UUID) -> Sequence[Blackout
 def concrete_availability(
     uow: UnitOfWork, *, asset_id: uuid.UUID, start: datetime, end: datetime
 ) -> list[Interval]:
-    """The asset's available intervals in [start, end): rules expanded, blackouts subtracted."""
+    """The asset's available intervals in [start, end): rules expanded, blackouts subtracted.
+
+    None while the asset is not active (in maintenance or retired): nothing can be booked
+    then, whatever its rules say (booking refuses such an asset too)."""
     if end <= start:
         raise Invalid("'to' must be after 'from'.", errors={"to": ["Must be after from."]})
     if end - start > MAX_RANGE:
         raise Invalid("Ask for at most 366 days at a time.", errors={"to": ["Range too long."]})
+    if get_asset(uow, asset_id=asset_id).status != AssetStatus.ACTIVE.value:
+        return []
     windows = list_windows(uow, asset_id=asset_id)
     blackouts = list_blackouts(uow, asset_id=asset_id)
     return available(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.catalog.domain import check_period, check_price_tiers
 from services.catalog.models import Asset, FrameworkContract
@@ -17,6 +18,7 @@ from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 ASSETS_TOPIC = "catalog.assets"
 CENT = Decimal("0.01")
+UNIQUE_VIOLATION = "23505"
 
 
 def contract_data(row: FrameworkContract) -> dict[str, Any]:
@@ -58,6 +60,10 @@ def create_contract(
             problems.append(f"{asset.name} belongs to {asset.owner_org}.")
     if problems:
         raise Invalid("The contract's items are not all yours.", errors={"item_ids": problems})
+    duplicate = Conflict(
+        f"Contract reference {contract_in['reference']!r} already exists.",
+        errors={"reference": ["Already used."]},
+    )
     if (
         session.scalar(
             select(FrameworkContract.id).where(
@@ -66,10 +72,7 @@ def create_contract(
         )
         is not None
     ):
-        raise Conflict(
-            f"Contract reference {contract_in['reference']!r} already exists.",
-            errors={"reference": ["Already used."]},
-        )
+        raise duplicate
     row = FrameworkContract(
         id=uuid.uuid4(),
         owner_org=principal.org,
@@ -83,8 +86,16 @@ def create_contract(
         tiers=[{"min_quantity": q, "unit_price": str(p.quantize(CENT))} for q, p in tiers],
         created_by=principal.sub,
     )
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        # A concurrent request published the same reference first (the unique index waited
+        # for it to commit); any other integrity error is ours and stays a 500.
+        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        raise duplicate from exc
     uow.add_event(
         event_type="catalog.contract.published",
         topic=ASSETS_TOPIC,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
+from typing import Any
 from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -13,6 +15,28 @@ Money = fields.Decimal(places=2, as_string=True, required=True, validate=validat
 # What the columns hold: NUMERIC(12, 2) for money, INTEGER for capacity (larger is a 500 otherwise).
 STORABLE_MONEY = validate.Range(max=Decimal("9999999999.99"))
 STORABLE_INT = validate.Range(max=2**31 - 1)
+
+# Dates and instants are taken from 1900 to 9998 (as written, in the sender's offset). Python's
+# datetime stops at year 1 and 9999: converting an instant near either end to UTC or to
+# Amsterdam, or a day's arithmetic around it (a rule expanded, a default range), overflowed
+# into a 500. No tariff, window, blackout or contract of this domain lies outside these years.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
+def _in_calendar(value: date) -> None:
+    """A date or datetime (a date) whose year lies in [FIRST_YEAR, LAST_YEAR]."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(f"Must lie in the years {FIRST_YEAR} to {LAST_YEAR}.")
+
+
+def _day(**kwargs: Any) -> fields.Date:
+    """A calendar date within the supported years."""
+    return fields.Date(validate=_in_calendar, **kwargs)
+
+
+def _instant(**kwargs: Any) -> fields.AwareDateTime:
+    """A date-time with a UTC offset, within the supported years."""
+    return fields.AwareDateTime(validate=_in_calendar, **kwargs)
 
 
 class OrganisationRead(Schema):
@@ -42,8 +66,8 @@ class TariffIn(Schema):
         as_string=True, load_default=Decimal("0.00"), validate=STORABLE_MONEY
     )
     market_reference_price = fields.Decimal(as_string=True, required=True, validate=STORABLE_MONEY)
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
+    valid_from = _day(required=True)
+    valid_to = _day(load_default=None, allow_none=True)
 
 
 class TariffRead(Schema):
@@ -158,8 +182,8 @@ def _valid_timezone(name: str) -> None:
 
 class WindowIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["one_off", "recurring"]))
-    start_at = fields.AwareDateTime(load_default=None)
-    end_at = fields.AwareDateTime(load_default=None)
+    start_at = _instant(load_default=None)
+    end_at = _instant(load_default=None)
     weekdays = fields.List(
         fields.Integer(strict=True, validate=validate.Range(min=1, max=7)),
         load_default=None,
@@ -168,8 +192,8 @@ class WindowIn(Schema):
     )
     start_time = fields.Time(load_default=None, metadata={"description": "local time HH:MM"})
     end_time = fields.Time(load_default=None)
-    valid_from = fields.Date(load_default=None)
-    valid_to = fields.Date(load_default=None, metadata={"description": "inclusive"})
+    valid_from = _day(load_default=None)
+    valid_to = _day(load_default=None, metadata={"description": "inclusive"})
     timezone = fields.String(load_default="Europe/Amsterdam", validate=_valid_timezone)
     note = fields.String(load_default=None, validate=validate.Length(max=500))
 
@@ -189,8 +213,8 @@ class WindowRead(Schema):
 
 
 class AvailabilityQuery(Schema):
-    start = fields.AwareDateTime(data_key="from")
-    end = fields.AwareDateTime(data_key="to")
+    start = _instant(data_key="from")
+    end = _instant(data_key="to")
 
 
 class IntervalRead(Schema):
@@ -199,8 +223,8 @@ class IntervalRead(Schema):
 
 
 class BlackoutIn(Schema):
-    start_at = fields.AwareDateTime(required=True)
-    end_at = fields.AwareDateTime(required=True)
+    start_at = _instant(required=True)
+    end_at = _instant(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 
@@ -223,8 +247,8 @@ class ContractCreate(Schema):
     reference = fields.String(required=True, validate=validate.Length(min=3, max=60))
     supplier = fields.String(required=True, validate=validate.Length(min=2, max=200))
     description = fields.String(required=True, validate=validate.Length(min=3, max=2000))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(required=True)
+    valid_from = _day(required=True)
+    valid_to = _day(required=True)
     total_volume = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     item_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=100))
     tiers = fields.List(

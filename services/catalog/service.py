@@ -48,6 +48,19 @@ def owned_asset(uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID) -
     return asset
 
 
+def writable_asset(uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID) -> Asset:
+    """``owned_asset``, refused with 409 when the asset is retired: retirement is final, and a
+    retired asset takes no more changes (no edits, tariffs, availability or blackouts)."""
+    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    if asset.status == AssetStatus.RETIRED.value:
+        raise Conflict(
+            f"{asset.name} is {asset.status}: a retired asset cannot be changed.",
+            errors={"status": [f"The asset is {asset.status}."]},
+            asset_status=asset.status,
+        )
+    return asset
+
+
 def _check_regions(uow: UnitOfWork, regions: list[str]) -> list[str]:
     wanted = sorted(set(regions))
     known = set(uow.session.scalars(select(Region.code).where(Region.code.in_(wanted))))
@@ -152,11 +165,13 @@ def update_asset(
     principal: Principal,
     asset_id: uuid.UUID,
     changes: dict[str, Any],
-    expected_version: int,
+    expected_version: int | None,
 ) -> Asset:
-    """Change an asset's descriptive fields; refused when the caller's copy is stale."""
-    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
-    if asset.version != expected_version:
+    """Change an asset's descriptive fields; refused when the caller's copy is stale.
+
+    ``expected_version`` None is ``If-Match: *``: whatever version is current."""
+    asset = writable_asset(uow, principal=principal, asset_id=asset_id)
+    if expected_version is not None and asset.version != expected_version:
         raise PreconditionFailed(
             f"The asset changed since you read it (version {asset.version}, "
             f"you sent {expected_version}); read it again.",
@@ -188,9 +203,7 @@ def retire_asset(
     now: datetime | None = None,
 ) -> Asset:
     """Retire an asset; refused while bookings that are still to come hold it."""
-    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
-    if asset.status == AssetStatus.RETIRED.value:
-        raise Conflict(f"Asset {asset.name} is already retired.")
+    asset = writable_asset(uow, principal=principal, asset_id=asset_id)
     now = now or datetime.now(UTC)
     holding = uow.session.scalars(
         select(AssetCommitment.booking_id)
@@ -239,13 +252,18 @@ def encode_cursor(sort: str, key: Any, asset_id: uuid.UUID | str) -> str:
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        cursor_sort, key, asset_id = json.loads(base64.urlsafe_b64decode(padded))
+        decoded = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(decoded, list):
+            raise TypeError("cursor is not a list")
+        cursor_sort, key, asset_id = decoded
         if cursor_sort != sort:
             raise ValueError("sort changed")
         if sort.lstrip("-") == "created_at":
             key = datetime.fromisoformat(key)
         elif not isinstance(key, str):  # a forged key of another type is a 422, not a 500
             raise TypeError("cursor key is not text")
+        if not isinstance(asset_id, str):  # uuid.UUID(5) is an AttributeError, not a 422
+            raise TypeError("cursor id is not text")
         return key, uuid.UUID(asset_id)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
         raise Invalid(
@@ -415,7 +433,7 @@ def add_tariff(
     uow: UnitOfWork, *, principal: Principal, asset_id: uuid.UUID, tariff_in: dict[str, Any]
 ) -> TariffRow:
     """Set a tariff for a new validity period; periods of one asset never overlap."""
-    asset = owned_asset(uow, principal=principal, asset_id=asset_id)
+    asset = writable_asset(uow, principal=principal, asset_id=asset_id)
     tariff = _tariff(tariff_in)
     for existing in asset.tariffs:
         ends_after = existing.valid_to is None or tariff.valid_from < existing.valid_to

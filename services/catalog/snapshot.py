@@ -40,6 +40,7 @@ def window_data(row: AvailabilityWindow) -> dict[str, Any]:
         "valid_from": row.valid_from.isoformat() if row.valid_from else None,
         "valid_to": row.valid_to.isoformat() if row.valid_to else None,
         "timezone": row.timezone,
+        "note": row.note,
     }
 
 

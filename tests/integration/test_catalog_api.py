@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,11 +23,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from werkzeug.test import TestResponse
 
-from services.catalog.schemas import AssetSummary
-from shared.auth import OWNER, mint_token
-from shared.db import make_engine
+from services.catalog import contracts as catalog_contracts
+from services.catalog.schemas import AssetSummary, ContractCreate
+from shared.auth import OWNER, Principal, mint_token
+from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
-from tests.support import auth
+from tests.support import auth, eventually
 
 pytestmark = pytest.mark.db
 
@@ -521,6 +523,14 @@ def forged(*parts: Any) -> str:
         forged("name", ["abc"], str(uuid.uuid4())),
         forged("registration", {"a": 1}, str(uuid.uuid4())),
         base64.urlsafe_b64encode(b'{"sort": "name"}').decode(),
+        forged("name", "abc", 5),
+        forged("name", "abc", {"a": 1}),
+        forged("name", "abc", None),
+        forged("name", "abc", [str(uuid.uuid4())]),
+        forged("name", "abc", 1.5),
+        base64.urlsafe_b64encode(
+            json.dumps({"name": 1, "abc": 2, str(uuid.uuid4()): 3}).encode()
+        ).decode(),
     ],
     ids=[
         "garbage",
@@ -532,6 +542,12 @@ def forged(*parts: Any) -> str:
         "list-key",
         "object-key",
         "object",
+        "number-id",
+        "object-id",
+        "null-id",
+        "list-id",
+        "float-id",
+        "object-of-three",
     ],
 )
 def test_a_bad_cursor_is_422(clients: dict[str, FlaskClient], cursor: str) -> None:
@@ -1335,3 +1351,504 @@ def test_everyone_signed_in_may_read_the_catalog(
         assert response.status_code == 200, (url, response.get_json())
     listed = catalog.get(ASSETS, headers=auth(who), query_string={"q": dhc_asset["registration"]})
     assert [i["id"] for i in listed.get_json()["items"]] == [aid]
+
+
+# -- concurrent creations: the loser is a 409, not a 500 -------------------------------------
+@pytest.fixture
+def holder(db_urls: dict[str, str]) -> Iterator[Callable[[], UnitOfWork]]:
+    """Units of work on the catalog database of the test's own (not the app's)."""
+    made = make_engine(sqlalchemy_url(db_urls["catalog"]), pool_size=2)
+    factory = make_session_factory(made)
+    yield lambda: UnitOfWork(factory, producer="catalog", actor="test-holder")
+    made.dispose()
+
+
+def lock_waiters(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND state = 'active'"
+                )
+            ).scalar_one()
+        )
+
+
+def race(
+    engine: Engine, first: Callable[[UnitOfWork], Any], second: Callable[[], TestResponse], uow: Any
+) -> TestResponse:
+    """``first`` writes and holds its transaction open; ``second`` (a request) passes every
+    check, since it cannot see the uncommitted row, and waits on the unique index; then
+    ``first`` commits and ``second`` is answered."""
+    with uow() as holding, ThreadPoolExecutor(max_workers=1) as pool:
+        first(holding)
+        pending = pool.submit(second)
+        try:
+            eventually(
+                lambda: lock_waiters(engine) > 0 or pending.done(),
+                timeout_s=15,
+                what="the second request to wait on the first one's row",
+            )
+            assert not pending.done(), pending.result().get_json()
+        finally:
+            holding.commit()
+        return pending.result(timeout=30)
+
+
+def test_a_contract_reference_published_concurrently_is_409_for_the_loser(
+    clients: dict[str, FlaskClient], engine: Engine, dmo_items: list[str], holder: Any
+) -> None:
+    body = contract_body(dmo_items)
+    dmo = Principal(sub="beheerder-dmo", name="DMO", org="defensie-dmo", roles=frozenset({OWNER}))
+    before = counts(engine)
+    response = race(
+        engine,
+        lambda uow: catalog_contracts.create_contract(
+            uow, principal=dmo, contract_in=ContractCreate().load(body)
+        ),
+        lambda: clients["catalog"].post(
+            CONTRACTS, headers=DMO, json={**body, "supplier": "Ander B.V."}
+        ),
+        holder,
+    )
+    assert body["reference"] in problem(response, 409, "reference")["detail"]
+    after = counts(engine)
+    # Only the winner's contract and event: the loser wrote nothing.
+    assert after["framework_contracts"] - before["framework_contracts"] == 1
+    assert after["outbox"] - before["outbox"] == 1
+
+
+# -- a retired asset takes no more writes ----------------------------------------------------
+def test_a_retired_asset_refuses_every_change_with_409_naming_its_status(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    catalog = clients["catalog"]
+    asset = register(catalog, tariff=tariff(valid_to="2027-06-01"))
+    aid = asset["id"]
+    day = date.today() + timedelta(days=9)
+    window = publish(
+        catalog,
+        aid,
+        {"kind": "one_off", "start_at": local(day, 8).isoformat(),
+         "end_at": local(day, 18).isoformat()},
+    )  # fmt: skip
+    response = catalog.post(
+        f"{ASSETS}/{aid}/blackouts",
+        headers=auth("owner-dhc"),
+        json={"start_at": local(day, 9).isoformat(), "end_at": local(day, 10).isoformat(),
+              "reason": "Eigen oefening"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.get_json()
+    blackout_id = response.get_json()["id"]
+    response = catalog.post(
+        f"{ASSETS}/{aid}/retire", headers=auth("owner-dhc"), json={"reason": "Uitgefaseerd"}
+    )
+    assert response.status_code == 200, response.get_json()
+    version = response.get_json()["version"]
+
+    writes: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("POST", f"{ASSETS}/{aid}/tariffs", tariff(valid_from="2027-06-01")),
+        (
+            "POST",
+            f"{ASSETS}/{aid}/availability",
+            {
+                "kind": "one_off",
+                "start_at": local(day, 19).isoformat(),
+                "end_at": local(day, 21).isoformat(),
+            },
+        ),  # fmt: skip
+        (
+            "POST",
+            f"{ASSETS}/{aid}/availability",
+            {
+                "kind": "recurring",
+                "weekdays": [1],
+                "start_time": "08:00",
+                "end_time": "18:00",
+                "valid_from": day.isoformat(),
+                "valid_to": (day + timedelta(days=7)).isoformat(),
+            },
+        ),  # fmt: skip
+        ("DELETE", f"{ASSETS}/{aid}/availability/{window['id']}", None),
+        (
+            "POST",
+            f"{ASSETS}/{aid}/blackouts",
+            {
+                "start_at": local(day, 11).isoformat(),
+                "end_at": local(day, 12).isoformat(),
+                "reason": "Eigen gebruik",
+            },
+        ),  # fmt: skip
+        ("DELETE", f"{ASSETS}/{aid}/blackouts/{blackout_id}", None),
+        ("PATCH", f"{ASSETS}/{aid}", {"name": "Na pensioen"}),
+        ("POST", f"{ASSETS}/{aid}/retire", {"reason": "Nog eens"}),
+    ]
+    for if_match in (f'"v{version}"', "*"):
+        for method, url, body in writes:
+            headers = {**auth("owner-dhc"), "If-Match": if_match}
+            with nothing_written(engine):
+                response = catalog.open(url, method=method, headers=headers, json=body)
+            refused = problem(response, 409, "status")
+            assert refused["asset_status"] == "retired", (method, url)
+            assert "retired" in refused["detail"]
+    got = catalog.get(f"{ASSETS}/{aid}", headers=auth("owner-dhc")).get_json()
+    assert got["version"] == version and got["status"] == "retired"
+    assert len(got["tariffs"]) == 1
+    # Another organisation is still told it is not theirs (403 before the status).
+    with nothing_written(engine):
+        response = catalog.post(
+            f"{ASSETS}/{aid}/tariffs",
+            headers=auth("owner-duikgroep"),
+            json=tariff(valid_from="2027-06-01"),
+        )
+    problem(response, 403)
+
+
+def test_an_asset_that_is_not_active_offers_no_concrete_availability(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    """Decided: with from/to the answer is the bookable intervals, so none while the asset is
+    in maintenance or retired; without from/to the published rules are listed as stored."""
+    catalog = clients["catalog"]
+    aid = register(catalog)["id"]
+    day = date.today() + timedelta(days=6)
+    rule = publish(
+        catalog,
+        aid,
+        {"kind": "recurring", "weekdays": [1, 2, 3, 4, 5, 6, 7], "start_time": "08:00",
+         "end_time": "18:00", "valid_from": day.isoformat(),
+         "valid_to": (day + timedelta(days=3)).isoformat()},
+    )  # fmt: skip
+    lo, hi = local(day), local(day + timedelta(days=2))
+    offered = [(local(day, 8), local(day, 18)), (local(day + timedelta(days=1), 8),
+               local(day + timedelta(days=1), 18))]  # fmt: skip
+    assert concrete(catalog, aid, lo, hi) == offered
+    response = catalog.patch(
+        f"{ASSETS}/{aid}",
+        headers={**auth("owner-dhc"), "If-Match": etag(catalog, aid)},
+        json={"status": "maintenance"},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert concrete(catalog, aid, lo, hi) == []
+    response = catalog.patch(
+        f"{ASSETS}/{aid}",
+        headers={**auth("owner-dhc"), "If-Match": etag(catalog, aid)},
+        json={"status": "active"},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert concrete(catalog, aid, lo, hi) == offered
+    response = catalog.post(
+        f"{ASSETS}/{aid}/retire", headers=auth("owner-dhc"), json={"reason": "Uitgefaseerd"}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert concrete(catalog, aid, lo, hi) == []
+    listed = catalog.get(f"{ASSETS}/{aid}/availability", headers=auth("planner-rotterdam"))
+    assert [w["id"] for w in listed.get_json()] == [rule["id"]]
+    # A bad range is still a 422, whatever the status.
+    response = catalog.get(
+        f"{ASSETS}/{aid}/availability",
+        headers=auth("planner-rotterdam"),
+        query_string={"from": hi.isoformat(), "to": lo.isoformat()},
+    )
+    problem(response, 422, "to")
+
+
+# -- instants and dates near the calendar's ends ----------------------------------------------
+@pytest.fixture(scope="module")
+def ruled_asset(clients: dict[str, FlaskClient]) -> str:
+    """An asset with a weekly rule (so a range query expands it) and an open-ended tariff."""
+    catalog = clients["catalog"]
+    aid = register(catalog)["id"]
+    today = date.today()
+    publish(
+        catalog,
+        aid,
+        {"kind": "recurring", "weekdays": [1, 2, 3, 4, 5], "start_time": "08:00",
+         "end_time": "18:00", "valid_from": today.isoformat(),
+         "valid_to": (today + timedelta(days=30)).isoformat()},
+    )  # fmt: skip
+    return aid
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "0001-01-01T00:00Z", "to": "0001-01-02T00:00Z"}, "from"),
+        ({"to": "9999-12-31T22:00-05:00"}, "to"),
+        ({"from": "9999-12-30T22:00-05:00", "to": "9999-12-31T22:00-05:00"}, "to"),
+        ({"from": "0001-01-01T00:00+01:00"}, "from"),
+        ({"from": "1899-12-31T23:59+00:00", "to": "1900-01-02T00:00+00:00"}, "from"),
+    ],
+)
+def test_an_availability_range_near_the_calendars_ends_is_422(
+    clients: dict[str, FlaskClient], ruled_asset: str, query: dict[str, str], field: str
+) -> None:
+    response = clients["catalog"].get(
+        f"{ASSETS}/{ruled_asset}/availability",
+        headers=auth("planner-rotterdam"),
+        query_string=query,
+    )
+    body = problem(response, 422, field)
+    assert "1900" in json.dumps(body["errors"])
+
+
+def test_an_availability_range_at_the_supported_ends_is_answered(
+    clients: dict[str, FlaskClient], ruled_asset: str
+) -> None:
+    for query in (
+        {"from": "1900-01-01T00:00+01:00", "to": "1900-01-03T00:00+14:00"},
+        {"from": "9998-12-30T00:00-12:00", "to": "9998-12-31T23:59-12:00"},
+        {"from": "9998-12-31T00:00+14:00"},  # to defaults to 31 days later, in 9999 (UTC)
+    ):
+        response = clients["catalog"].get(
+            f"{ASSETS}/{ruled_asset}/availability",
+            headers=auth("planner-rotterdam"),
+            query_string=query,
+        )
+        assert response.status_code == 200, (query, response.get_json())
+        assert response.get_json() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("availability", {"kind": "one_off", "start_at": "2030-01-01T08:00+01:00",
+                          "end_at": "9999-12-31T23:00-05:00"}, "end_at"),
+        ("availability", {"kind": "one_off", "start_at": "0001-01-01T00:00+01:00",
+                          "end_at": "2030-01-01T08:00+01:00"}, "start_at"),
+        ("availability", {"kind": "recurring", "weekdays": [1], "start_time": "08:00",
+                          "end_time": "18:00", "valid_from": "2030-01-01",
+                          "valid_to": "9999-12-31"}, "valid_to"),
+        ("availability", {"kind": "recurring", "weekdays": [1], "start_time": "22:00",
+                          "end_time": "06:00", "valid_from": "0001-01-01",
+                          "valid_to": "2030-01-01"}, "valid_from"),
+        ("blackouts", {"start_at": "2030-01-01T08:00+01:00", "end_at": "9999-12-31T23:00-05:00",
+                       "reason": "Tot het einde"}, "end_at"),
+        ("blackouts", {"start_at": "0001-01-01T00:00+01:00", "end_at": "2030-01-01T08:00+01:00",
+                       "reason": "Sinds het begin"}, "start_at"),
+        ("tariffs", tariff(valid_from="9999-01-01"), "valid_from"),
+        ("tariffs", tariff(valid_from="2099-01-01", valid_to="9999-12-31"), "valid_to"),
+        ("tariffs", tariff(valid_from="0001-01-01", valid_to="1900-06-01"), "valid_from"),
+    ],
+)  # fmt: skip
+def test_instants_and_dates_near_the_calendars_ends_are_422_and_write_nothing(
+    clients: dict[str, FlaskClient],
+    engine: Engine,
+    ruled_asset: str,
+    path: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    with nothing_written(engine):
+        response = clients["catalog"].post(
+            f"{ASSETS}/{ruled_asset}/{path}", headers=auth("owner-dhc"), json=body
+        )
+    problem(response, 422, field)
+
+
+def test_assets_and_contracts_with_dates_near_the_calendars_ends_are_422(
+    clients: dict[str, FlaskClient], engine: Engine, dmo_items: list[str]
+) -> None:
+    catalog = clients["catalog"]
+    for bad in ({"valid_to": "9999-12-31"}, {"valid_from": "0001-01-01"}):
+        with nothing_written(engine):
+            response = catalog.post(
+                ASSETS, headers=auth("owner-dhc"), json=asset_body(tariff=tariff(**bad))
+            )
+        assert set(bad) <= set(problem(response, 422, "tariff")["errors"]["tariff"])
+        with nothing_written(engine):
+            response = catalog.post(CONTRACTS, headers=DMO, json=contract_body(dmo_items, **bad))
+        problem(response, 422, *bad)
+
+
+def test_a_blackout_at_the_supported_end_is_stored_and_read_back(
+    clients: dict[str, FlaskClient], ruled_asset: str
+) -> None:
+    catalog = clients["catalog"]
+    response = catalog.post(
+        f"{ASSETS}/{ruled_asset}/blackouts",
+        headers=auth("owner-dhc"),
+        json={"start_at": "9998-12-31T00:00-12:00", "end_at": "9998-12-31T23:59-12:00",
+              "reason": "Ver weg"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.get_json()
+    listed = catalog.get(f"{ASSETS}/{ruled_asset}/blackouts", headers=auth("owner-dhc"))
+    assert response.get_json()["id"] in {b["id"] for b in listed.get_json()}
+
+
+# -- If-Match: strong comparison, and * --------------------------------------------------------
+def test_if_match_star_matches_whatever_version_is_current(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    catalog = clients["catalog"]
+    asset = register(catalog)
+    url = f"{ASSETS}/{asset['id']}"
+    for expected_version, name in [(2, "Star one"), (3, "Star two")]:
+        response = catalog.patch(
+            url, headers={**auth("owner-dhc"), "If-Match": "*"}, json={"name": name}
+        )
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["version"] == expected_version
+        assert response.headers["ETag"] == f'"v{expected_version}"'
+    assert events_of(engine, asset["id"]).count("catalog.asset.updated") == 2
+    # * still needs the asset to exist, and the caller to own it.
+    with nothing_written(engine):
+        response = catalog.patch(
+            f"{ASSETS}/{uuid.uuid4()}",
+            headers={**auth("owner-dhc"), "If-Match": "*"},
+            json={"name": "Nobody"},
+        )
+    problem(response, 404)
+    with nothing_written(engine):
+        response = catalog.patch(
+            url, headers={**auth("owner-duikgroep"), "If-Match": "*"}, json={"name": "Not mine"}
+        )
+    problem(response, 403)
+
+
+@pytest.mark.parametrize(
+    "if_match",
+    ['W/"v1"', "W/v1", ' W/"v1" ', '"v\u00b9"', '"v\u0661"', '"v' + "1" * 5000 + '"', '"v-1"'],
+    ids=["weak", "weak-unquoted", "weak-padded", "superscript", "arabic-digit", "huge", "neg"],
+)
+def test_a_weak_or_malformed_if_match_is_412_and_writes_nothing(
+    clients: dict[str, FlaskClient], engine: Engine, if_match: str
+) -> None:
+    catalog = clients["catalog"]
+    asset = register(catalog)
+    with nothing_written(engine):
+        response = catalog.patch(
+            f"{ASSETS}/{asset['id']}",
+            headers={**auth("owner-dhc"), "If-Match": if_match},
+            json={"name": "Weakly matched"},
+        )
+    problem(response, 412)
+    assert etag(catalog, asset["id"]) == '"v1"'
+    # The same tag, strong, matches.
+    response = catalog.patch(
+        f"{ASSETS}/{asset['id']}",
+        headers={**auth("owner-dhc"), "If-Match": '"v1"'},
+        json={"name": "Strongly matched"},
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+# -- the window's note travels in the asset snapshot ---------------------------------------
+def outbox_payloads(engine: Engine, aggregate_id: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                text("SELECT payload FROM outbox WHERE aggregate_id = :a ORDER BY id"),
+                {"a": aggregate_id},
+            ).scalars()
+        )
+
+
+def test_a_windows_note_is_in_every_later_asset_event(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    from shared.events import validate_event
+
+    catalog = clients["catalog"]
+    asset = register(catalog)
+    day = date.today() + timedelta(days=4)
+    window = publish(
+        catalog,
+        asset["id"],
+        {"kind": "one_off", "start_at": local(day, 8).isoformat(),
+         "end_at": local(day, 18).isoformat(), "note": "Alleen met eigen bemanning"},
+    )  # fmt: skip
+    plain = publish(
+        catalog,
+        asset["id"],
+        {"kind": "recurring", "weekdays": [6], "start_time": "09:00", "end_time": "12:00",
+         "valid_from": day.isoformat(), "valid_to": (day + timedelta(days=14)).isoformat()},
+    )  # fmt: skip
+    assert window["note"] == "Alleen met eigen bemanning" and plain["note"] is None
+    response = catalog.patch(
+        f"{ASSETS}/{asset['id']}",
+        headers={**auth("owner-dhc"), "If-Match": '"v3"'},
+        json={"name": "NH90 met notitie"},
+    )
+    assert response.status_code == 200, response.get_json()
+    published, updated = outbox_payloads(engine, asset["id"])[-2:]
+    assert published["type"] == "catalog.availability.published"
+    assert updated["type"] == "catalog.asset.updated"
+    for event in (published, updated):
+        validate_event(event)
+        notes = {w["window_id"]: w["note"] for w in event["data"]["availability"]}
+        assert notes == {window["id"]: "Alleen met eigen bemanning", plain["id"]: None}
+
+
+# -- tariff periods are Dutch dates ------------------------------------------------------------
+def test_a_window_is_inside_a_tariff_period_by_its_dutch_date_in_any_offset(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    catalog = clients["catalog"]
+    first_day = date.today() + timedelta(days=20)  # the tariff starts on this Dutch date
+    aid = register(catalog, tariff=tariff(valid_from=first_day.isoformat()))["id"]
+    start = local(first_day, 0, 30)  # 00:30 in Amsterdam: still the day before in UTC
+    end = local(first_day, 6)
+    assert start.astimezone(UTC).date() == first_day - timedelta(days=1)
+    for sent in (
+        (start.isoformat(), end.isoformat()),
+        (start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()),
+        (
+            start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ"),
+            end.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ"),
+        ),
+    ):
+        window = publish(catalog, aid, {"kind": "one_off", "start_at": sent[0], "end_at": sent[1]})
+        assert instant(window["start_at"]) == start
+    # 23:30 the evening before in Amsterdam lies before the tariff, even written in an offset
+    # in which it is already the first day.
+    eve = local(first_day - timedelta(days=1), 23, 30)
+    east = ZoneInfo("Asia/Tokyo")
+    body = {
+        "kind": "one_off",
+        "start_at": eve.astimezone(east).isoformat(),
+        "end_at": (eve + timedelta(hours=2)).astimezone(east).isoformat(),
+    }
+    assert body["start_at"][:10] == first_day.isoformat()
+    with nothing_written(engine):
+        response = catalog.post(
+            f"{ASSETS}/{aid}/availability", headers=auth("owner-dhc"), json=body
+        )
+    assert "tariff" in problem(response, 422, "start_at")["detail"]
+
+
+def test_a_window_ending_at_midnight_needs_no_tariff_for_the_next_day(
+    clients: dict[str, FlaskClient],
+) -> None:
+    catalog = clients["catalog"]
+    last_day = date.today() + timedelta(days=15)
+    aid = register(
+        catalog,
+        tariff=tariff(
+            valid_from=date.today().isoformat(),
+            valid_to=(last_day + timedelta(days=1)).isoformat(),  # exclusive
+        ),
+    )["id"]
+    publish(
+        catalog,
+        aid,
+        {"kind": "one_off", "start_at": local(last_day, 18).isoformat(),
+         "end_at": local(last_day + timedelta(days=1)).isoformat()},
+    )  # fmt: skip
+    # A weekly rule running past midnight on its last day uses the next day: refused.
+    response = catalog.post(
+        f"{ASSETS}/{aid}/availability",
+        headers=auth("owner-dhc"),
+        json={"kind": "recurring", "weekdays": [1, 2, 3, 4, 5, 6, 7], "start_time": "22:00",
+              "end_time": "02:00", "valid_from": date.today().isoformat(),
+              "valid_to": last_day.isoformat()},
+    )  # fmt: skip
+    problem(response, 422, "valid_to")
+    publish(
+        catalog,
+        aid,
+        {"kind": "recurring", "weekdays": [1, 2, 3, 4, 5, 6, 7], "start_time": "22:00",
+         "end_time": "00:00", "valid_from": date.today().isoformat(),
+         "valid_to": last_day.isoformat()},
+    )  # fmt: skip
