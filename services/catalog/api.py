@@ -25,15 +25,19 @@ from services.catalog.schemas import (
     ContractCreate,
     ContractRead,
     IntervalRead,
+    OrganisationCreate,
     OrganisationRead,
+    OrganisationUpdate,
+    RegionCreate,
     RegionRead,
+    RegionUpdate,
     RetireIn,
     TariffIn,
     TariffRead,
     WindowIn,
     WindowRead,
 )
-from shared.auth import current_principal, require_roles
+from shared.auth import ADMIN, current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import run_idempotent
 from shared.web import if_match_version, json_response, request_uow, with_etag
@@ -78,15 +82,71 @@ class Organisations(MethodView):
         with request_uow() as uow:
             return service.list_organisations(uow)
 
+    @require_roles(ADMIN)
+    @blp.arguments(OrganisationCreate)
+    @blp.response(201, OrganisationRead)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, organisation_in: dict[str, Any]) -> Any:
+        """Add an organisation (administrator); an id that exists is 409"""
+        return _create(
+            organisation_in,
+            lambda uow, p: service.create_organisation(
+                uow, principal=p, organisation_in=organisation_in
+            ),
+            OrganisationRead(),
+        )
+
+
+@blp.route("/organisations/<string:organisation_id>")
+class OrganisationById(MethodView):
+    @require_roles(ADMIN)
+    @blp.arguments(OrganisationUpdate)
+    @blp.response(200, OrganisationRead)
+    def patch(self, changes: dict[str, Any], organisation_id: str) -> Any:
+        """Rename an organisation (administrator); its id and kind stay"""
+        return _change(
+            lambda uow, p: service.update_organisation(
+                uow, principal=p, organisation_id=organisation_id, changes=changes
+            ),
+            OrganisationRead(),
+        )
+
 
 @blp.route("/regions")
 class Regions(MethodView):
     @require_roles()
     @blp.response(200, RegionRead(many=True))
     def get(self) -> Any:
-        """List the 25 safety regions (veiligheidsregio's)"""
+        """List the safety regions (veiligheidsregio's)"""
         with request_uow() as uow:
             return service.list_regions(uow)
+
+    @require_roles(ADMIN)
+    @blp.arguments(RegionCreate)
+    @blp.response(201, RegionRead)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, region_in: dict[str, Any]) -> Any:
+        """Add a safety region (administrator); a code that exists is 409"""
+        return _create(
+            region_in,
+            lambda uow, p: service.create_region(uow, principal=p, region_in=region_in),
+            RegionRead(),
+        )
+
+
+@blp.route("/regions/<string:region_code>")
+class RegionByCode(MethodView):
+    @require_roles(ADMIN)
+    @blp.arguments(RegionUpdate)
+    @blp.response(200, RegionRead)
+    def patch(self, changes: dict[str, Any], region_code: str) -> Any:
+        """Rename a safety region (administrator); its code stays"""
+        return _change(
+            lambda uow, p: service.update_region(
+                uow, principal=p, region_code=region_code, changes=changes
+            ),
+            RegionRead(),
+        )
 
 
 @blp.route("/categories")

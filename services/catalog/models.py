@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     Text,
@@ -39,6 +41,23 @@ class Region(Base):
     __tablename__ = "regions"
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+
+
+class ReferenceChange(Base):
+    """Who created or renamed an organisation or a region, when, and what changed (the
+    audit trail of administrators' edits; nothing else writes reference data)."""
+
+    __tablename__ = "reference_changes"
+    __table_args__ = (Index("ix_reference_changes_subject", "subject", "subject_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(Text)  # organisation | region
+    subject_id: Mapped[str] = mapped_column(Text)  # the organisation's id, the region's code
+    action: Mapped[str] = mapped_column(Text)  # created | updated
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)  # field -> [before, after]
+    actor: Mapped[str] = mapped_column(Text)
+    trace_id: Mapped[str | None] = mapped_column(Text, nullable=True)  # the request id
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Asset(Base):

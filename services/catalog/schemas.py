@@ -39,15 +39,64 @@ def _instant(**kwargs: Any) -> fields.AwareDateTime:
     return fields.AwareDateTime(validate=_in_calendar, **kwargs)
 
 
+def _not_blank(value: str) -> None:
+    if len(value.strip()) < 2:
+        raise ValidationError("Needs at least 2 characters that are not spaces.")
+
+
+# Anchored with \Z, not $ (which also matches before a final newline), and ASCII digits only
+# (\d also matches other scripts' digits).
+ORGANISATION_ID = r"^[a-z0-9][a-z0-9-]{1,62}\Z"
+REGION_CODE = r"^VR[0-9]{2}\Z"
+ORGANISATION_KINDS = ("politie", "defensie", "joint")
+
+
 class OrganisationRead(Schema):
     id = fields.String()
     name = fields.String()
     kind = fields.String()
 
 
+def _reference_name(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=[validate.Length(min=2, max=200), _not_blank],
+        metadata={"description": "2-200 characters; spaces around it are dropped"},
+        **kwargs,
+    )
+
+
+class OrganisationCreate(Schema):
+    id = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            ORGANISATION_ID, error="A lowercase slug: a-z, 0-9 and '-', 2-63 characters."
+        ),
+        metadata={"description": "lowercase slug (a-z, 0-9, '-'; 2-63), e.g. defensie-jsow"},
+    )
+    name = _reference_name(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
+
+
+class OrganisationUpdate(Schema):
+    name = _reference_name(required=True)
+
+
 class RegionRead(Schema):
     code = fields.String()
     name = fields.String()
+
+
+class RegionCreate(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(REGION_CODE, error="A region code is VR and two digits."),
+        metadata={"description": "VR and two digits, e.g. VR26"},
+    )
+    name = _reference_name(required=True)
+
+
+class RegionUpdate(Schema):
+    name = _reference_name(required=True)
 
 
 class CategoryRead(Schema):

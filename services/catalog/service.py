@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -26,12 +27,20 @@ from services.catalog.domain import (
     check_new_asset,
     check_patch,
 )
-from services.catalog.models import Asset, AssetCommitment, Organisation, Region
+from services.catalog.models import (
+    Asset,
+    AssetCommitment,
+    Organisation,
+    ReferenceChange,
+    Region,
+)
 from services.catalog.models import Tariff as TariffRow
 from services.catalog.snapshot import emit_asset_event
-from shared.auth import OWNER, Principal
+from shared.auth import ADMIN, OWNER, Principal
 from shared.db import BulkInsert, UnitOfWork, driver_error, newest_versions
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
+
+log = logging.getLogger(__name__)
 
 # Booking states that hold the asset (booking.domain.ACTIVE_STATES; a counter-offer holds it too).
 ACTIVE_BOOKING_STATES = ("requested", "counter_offered", "approved", "in_use")
@@ -477,6 +486,140 @@ def list_organisations(uow: UnitOfWork, *, kind: str | None = None) -> Sequence[
 
 def list_regions(uow: UnitOfWork) -> Sequence[Region]:
     return uow.session.scalars(select(Region).order_by(Region.code)).all()
+
+
+def _require_admin(principal: Principal, what: str) -> None:
+    if not principal.has_role(ADMIN):
+        raise Forbidden(f"Only an administrator (beheerder-functioneel) manages {what}.")
+
+
+def _record_change(
+    uow: UnitOfWork,
+    *,
+    subject: str,
+    subject_id: str,
+    action: str,
+    changes: dict[str, list[Any]],
+    actor: str,
+) -> None:
+    """The audit row of an administrator's edit (same transaction), and a log line."""
+    uow.session.add(
+        ReferenceChange(
+            subject=subject,
+            subject_id=subject_id,
+            action=action,
+            changes=changes,
+            actor=actor,
+            trace_id=uow.trace_id,
+        )
+    )
+    log.info(
+        "%s %s %s by %s: %s",
+        subject,
+        subject_id,
+        action,
+        actor,
+        json.dumps(changes, ensure_ascii=False),
+    )
+
+
+def _insert_reference(uow: UnitOfWork, row: Organisation | Region, conflict: Conflict) -> None:
+    """Insert a new reference row; a concurrent insert of the same key is the same 409 as one
+    that committed before (the savepoint keeps the unit of work usable for the refusal)."""
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(row)
+            uow.session.flush()
+    except IntegrityError as exc:
+        raise conflict from exc
+
+
+def create_organisation(
+    uow: UnitOfWork, *, principal: Principal, organisation_in: dict[str, Any]
+) -> Organisation:
+    """An administrator adds an organisation (a police unit, a Defence owner, a joint body)."""
+    _require_admin(principal, "organisations")
+    org_id, name = organisation_in["id"], organisation_in["name"].strip()
+    conflict = Conflict(
+        f"Organisation {org_id!r} already exists.", errors={"id": ["Already exists."]}
+    )
+    if uow.session.get(Organisation, org_id) is not None:
+        raise conflict
+    row = Organisation(id=org_id, name=name, kind=organisation_in["kind"])
+    _insert_reference(uow, row, conflict)
+    _record_change(
+        uow,
+        subject="organisation",
+        subject_id=org_id,
+        action="created",
+        changes={"name": [None, name], "kind": [None, row.kind]},
+        actor=principal.sub,
+    )
+    return row
+
+
+def update_organisation(
+    uow: UnitOfWork, *, principal: Principal, organisation_id: str, changes: dict[str, Any]
+) -> Organisation:
+    """An administrator renames an organisation (its id and kind stay: assets refer to them)."""
+    _require_admin(principal, "organisations")
+    row = uow.session.get(Organisation, organisation_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"Organisation {organisation_id} does not exist.")
+    name = changes["name"].strip()
+    if name != row.name:
+        _record_change(
+            uow,
+            subject="organisation",
+            subject_id=row.id,
+            action="updated",
+            changes={"name": [row.name, name]},
+            actor=principal.sub,
+        )
+        row.name = name
+    return row
+
+
+def create_region(uow: UnitOfWork, *, principal: Principal, region_in: dict[str, Any]) -> Region:
+    """An administrator adds a safety region."""
+    _require_admin(principal, "regions")
+    code, name = region_in["code"], region_in["name"].strip()
+    conflict = Conflict(f"Region {code} already exists.", errors={"code": ["Already exists."]})
+    if uow.session.get(Region, code) is not None:
+        raise conflict
+    row = Region(code=code, name=name)
+    _insert_reference(uow, row, conflict)
+    _record_change(
+        uow,
+        subject="region",
+        subject_id=code,
+        action="created",
+        changes={"name": [None, name]},
+        actor=principal.sub,
+    )
+    return row
+
+
+def update_region(
+    uow: UnitOfWork, *, principal: Principal, region_code: str, changes: dict[str, Any]
+) -> Region:
+    """An administrator renames a safety region (its code stays: assets refer to it)."""
+    _require_admin(principal, "regions")
+    row = uow.session.get(Region, region_code, with_for_update=True)
+    if row is None:
+        raise NotFound(f"Region {region_code} does not exist.")
+    name = changes["name"].strip()
+    if name != row.name:
+        _record_change(
+            uow,
+            subject="region",
+            subject_id=row.code,
+            action="updated",
+            changes={"name": [row.name, name]},
+            actor=principal.sub,
+        )
+        row.name = name
+    return row
 
 
 # -- what catalog learns from booking --------------------------------------------------------

@@ -24,8 +24,9 @@ from sqlalchemy import Engine, text
 from werkzeug.test import TestResponse
 
 from services.catalog import contracts as catalog_contracts
+from services.catalog import service as catalog_service
 from services.catalog.schemas import AssetSummary, ContractCreate
-from shared.auth import OWNER, Principal, mint_token
+from shared.auth import ADMIN, OWNER, Principal, mint_token
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
 from tests.support import auth, eventually
@@ -37,6 +38,9 @@ ASSETS = "/api/v1/assets"
 CONTRACTS = "/api/v1/contracts"
 # Every table a catalog write use case touches, plus the outbox its events go to.
 WRITE_TABLES = (
+    "organisations",
+    "regions",
+    "reference_changes",
     "assets",
     "tariffs",
     "availability_windows",
@@ -1353,6 +1357,227 @@ def test_everyone_signed_in_may_read_the_catalog(
     assert [i["id"] for i in listed.get_json()["items"]] == [aid]
 
 
+# -- reference data: administrators manage organisations and regions -------------------------
+ORGANISATIONS = "/api/v1/organisations"
+REGIONS = "/api/v1/regions"
+ADMIN_HEADERS = auth("admin")
+
+
+def reference_changes(engine: Engine, subject: str, subject_id: str) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT action, changes, actor FROM reference_changes"
+                " WHERE subject = :s AND subject_id = :i ORDER BY id"
+            ),
+            {"s": subject, "i": subject_id},
+        ).all()
+    return [{"action": r.action, "changes": r.changes, "actor": r.actor} for r in rows]
+
+
+def new_region_code(engine: Engine) -> str:
+    """A region code no test has used yet (VR26..VR99 are free in the seeded data)."""
+    with engine.connect() as conn:
+        used = set(conn.execute(text("SELECT code FROM regions")).scalars())
+    free = [f"VR{i:02d}" for i in range(26, 100) if f"VR{i:02d}" not in used]
+    assert free, "no free region code left in this session's database"
+    return free[0]
+
+
+def test_an_administrator_adds_and_renames_an_organisation_whose_owner_then_registers(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    catalog = clients["catalog"]
+    org_id = f"defensie-test-{uuid.uuid4().hex[:8]}"
+    before = counts(engine)
+    response = catalog.post(
+        ORGANISATIONS,
+        headers=ADMIN_HEADERS,
+        json={"id": org_id, "name": "  Joint Sensor Unit  ", "kind": "defensie"},
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json() == {"id": org_id, "name": "Joint Sensor Unit", "kind": "defensie"}
+    after = counts(engine)
+    assert after["organisations"] - before["organisations"] == 1
+    assert after["reference_changes"] - before["reference_changes"] == 1
+    listed = catalog.get(ORGANISATIONS, headers=auth("planner-rotterdam")).get_json()
+    assert {"id": org_id, "name": "Joint Sensor Unit", "kind": "defensie"} in listed
+
+    response = catalog.patch(
+        f"{ORGANISATIONS}/{org_id}", headers=ADMIN_HEADERS, json={"name": "Joint Sensor Group"}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["name"] == "Joint Sensor Group"
+    assert response.get_json()["kind"] == "defensie"
+    # Who changed what: one audit row per change, with the administrator and before/after.
+    assert reference_changes(engine, "organisation", org_id) == [
+        {
+            "action": "created",
+            "changes": {"name": [None, "Joint Sensor Unit"], "kind": [None, "defensie"]},
+            "actor": "admin",
+        },
+        {
+            "action": "updated",
+            "changes": {"name": ["Joint Sensor Unit", "Joint Sensor Group"]},
+            "actor": "admin",
+        },
+    ]
+    # The new organisation's beheerder can now register an asset of its own.
+    owner = token_headers(org_id, [OWNER], f"beheerder@{org_id}")
+    asset = register(catalog, owner, name="Sensor mast 1")
+    assert asset["owner_org"] == org_id
+    listed_assets = listed_ids(catalog, owner=org_id)
+    assert listed_assets == [asset["id"]]
+
+
+def test_an_administrator_adds_and_renames_a_region_that_assets_then_serve(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    catalog = clients["catalog"]
+    code = new_region_code(engine)
+    response = catalog.post(REGIONS, headers=ADMIN_HEADERS, json={"code": code, "name": "Proef"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json() == {"code": code, "name": "Proef"}
+    response = catalog.patch(
+        f"{REGIONS}/{code}", headers=ADMIN_HEADERS, json={"name": "Proefregio Noordzee"}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"code": code, "name": "Proefregio Noordzee"}
+    regions = catalog.get(REGIONS, headers=auth("controller")).get_json()
+    assert {"code": code, "name": "Proefregio Noordzee"} in regions
+    assert [c["action"] for c in reference_changes(engine, "region", code)] == [
+        "created",
+        "updated",
+    ]
+    asset = register(catalog, regions=[code])
+    assert asset["regions"] == [code]
+    assert asset["id"] in listed_ids(catalog, region=code)
+
+
+def test_an_existing_organisation_or_region_is_409_and_writes_nothing(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    catalog = clients["catalog"]
+    with nothing_written(engine):
+        response = catalog.post(
+            ORGANISATIONS,
+            headers=ADMIN_HEADERS,
+            json={"id": "defensie-dhc", "name": "Another DHC", "kind": "defensie"},
+        )
+    assert "defensie-dhc" in problem(response, 409, "id")["detail"]
+    with nothing_written(engine):
+        response = catalog.post(REGIONS, headers=ADMIN_HEADERS, json={"code": "VR17", "name": "X"})
+    # (a one-letter name is also a 422; the schema speaks first)
+    problem(response, 422, "name")
+    with nothing_written(engine):
+        response = catalog.post(
+            REGIONS, headers=ADMIN_HEADERS, json={"code": "VR17", "name": "Rijnmond bis"}
+        )
+    assert "VR17" in problem(response, 409, "code")["detail"]
+    names = {r["code"]: r["name"] for r in catalog.get(REGIONS, headers=ADMIN_HEADERS).get_json()}
+    assert names["VR17"] == "Rotterdam-Rijnmond"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"id": "Defensie-X", "name": "Hoofdletters", "kind": "defensie"}, "id"),
+        ({"id": "-defensie-x", "name": "Begint met streep", "kind": "defensie"}, "id"),
+        ({"id": "x", "name": "Te kort", "kind": "defensie"}, "id"),
+        ({"id": "x" * 64, "name": "Te lang", "kind": "defensie"}, "id"),
+        ({"id": "defensie-x\n", "name": "Regeleinde", "kind": "defensie"}, "id"),
+        ({"id": "defensie_x", "name": "Liggend streepje", "kind": "defensie"}, "id"),
+        ({"id": "defensie x", "name": "Spatie", "kind": "defensie"}, "id"),
+        ({"id": 5, "name": "Getal", "kind": "defensie"}, "id"),
+        ({"name": "Geen id", "kind": "defensie"}, "id"),
+        ({"id": "defensie-x", "name": "D", "kind": "defensie"}, "name"),
+        ({"id": "defensie-x", "name": "   ", "kind": "defensie"}, "name"),
+        ({"id": "defensie-x", "name": "x" * 201, "kind": "defensie"}, "name"),
+        ({"id": "defensie-x", "name": None, "kind": "defensie"}, "name"),
+        ({"id": "defensie-x", "name": "Soort onbekend", "kind": "police"}, "kind"),
+        ({"id": "defensie-x", "name": "Geen soort"}, "kind"),
+        ({"id": "defensie-x", "name": "Extra veld", "kind": "joint", "x": 1}, "x"),
+    ],
+)
+def test_a_bad_organisation_is_422_and_writes_nothing(
+    clients: dict[str, FlaskClient], engine: Engine, body: dict[str, Any], field: str
+) -> None:
+    with nothing_written(engine):
+        response = clients["catalog"].post(ORGANISATIONS, headers=ADMIN_HEADERS, json=body)
+    problem(response, 422, field)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"code": "VR1", "name": "Te kort"}, "code"),
+        ({"code": "VR001", "name": "Te lang"}, "code"),
+        ({"code": "vr90", "name": "Kleine letters"}, "code"),
+        ({"code": "VR\u0669\u0669", "name": "Andere cijfers"}, "code"),
+        ({"code": "VR90\n", "name": "Regeleinde"}, "code"),
+        ({"code": 90, "name": "Getal"}, "code"),
+        ({"code": "VR90", "name": ""}, "name"),
+        ({"code": "VR90"}, "name"),
+    ],
+)
+def test_a_bad_region_is_422_and_writes_nothing(
+    clients: dict[str, FlaskClient], engine: Engine, body: dict[str, Any], field: str
+) -> None:
+    with nothing_written(engine):
+        response = clients["catalog"].post(REGIONS, headers=ADMIN_HEADERS, json=body)
+    problem(response, 422, field)
+
+
+def test_renames_check_their_input_and_an_unknown_one_is_404(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    catalog = clients["catalog"]
+    for url, body, field in [
+        (f"{ORGANISATIONS}/defensie-dhc", {}, "name"),
+        (f"{ORGANISATIONS}/defensie-dhc", {"name": "x"}, "name"),
+        (f"{ORGANISATIONS}/defensie-dhc", {"name": "DHC", "kind": "joint"}, "kind"),
+        (f"{ORGANISATIONS}/defensie-dhc", {"name": "DHC", "id": "dhc"}, "id"),
+        (f"{REGIONS}/VR17", {"name": "R", "code": "VR18"}, "code"),
+    ]:
+        with nothing_written(engine):
+            response = catalog.patch(url, headers=ADMIN_HEADERS, json=body)
+        problem(response, 422, field)
+    for url in (f"{ORGANISATIONS}/defensie-bestaat-niet", f"{REGIONS}/VR99", f"{REGIONS}/xyz"):
+        with nothing_written(engine):
+            response = catalog.patch(url, headers=ADMIN_HEADERS, json={"name": "Wie?"})
+        problem(response, 404)
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        auth("owner-dhc"),
+        auth("planner-rotterdam"),
+        auth("controller"),
+        auth("finance-defensie"),
+        token_headers("joint", [OWNER, "politie-planner"]),
+    ],
+    ids=["owner", "planner", "controller", "finance", "joint-non-admin"],
+)
+def test_only_an_administrator_manages_organisations_and_regions(
+    clients: dict[str, FlaskClient], engine: Engine, who: dict[str, str]
+) -> None:
+    catalog = clients["catalog"]
+    for method, url, body in [
+        ("POST", ORGANISATIONS, {"id": "politie-nieuw", "name": "Nieuw", "kind": "politie"}),
+        ("PATCH", f"{ORGANISATIONS}/defensie-dhc", {"name": "Overgenomen"}),
+        ("PATCH", f"{ORGANISATIONS}/defensie-bestaat-niet", {"name": "Overgenomen"}),
+        ("POST", REGIONS, {"code": "VR98", "name": "Nieuw"}),
+        ("PATCH", f"{REGIONS}/VR17", {"name": "Overgenomen"}),
+        ("POST", ORGANISATIONS, {"id": "X"}),  # the role is checked before the body
+    ]:
+        with nothing_written(engine):
+            response = catalog.open(url, method=method, headers=who, json=body)
+        problem(response, 403)
+    names = {o["id"]: o["name"] for o in catalog.get(ORGANISATIONS, headers=who).get_json()}
+    assert names["defensie-dhc"] == "Defensie Helikopter Commando"
+
+
 # -- concurrent creations: the loser is a 409, not a 500 -------------------------------------
 @pytest.fixture
 def holder(db_urls: dict[str, str]) -> Iterator[Callable[[], UnitOfWork]]:
@@ -1417,6 +1642,28 @@ def test_a_contract_reference_published_concurrently_is_409_for_the_loser(
     # Only the winner's contract and event: the loser wrote nothing.
     assert after["framework_contracts"] - before["framework_contracts"] == 1
     assert after["outbox"] - before["outbox"] == 1
+
+
+def test_an_organisation_created_concurrently_is_409_for_the_loser(
+    clients: dict[str, FlaskClient], engine: Engine, holder: Any
+) -> None:
+    org_id = f"politie-race-{uuid.uuid4().hex[:8]}"
+    admin = Principal(sub="admin-a", name="A", org="joint", roles=frozenset({ADMIN}))
+    body = {"id": org_id, "name": "Eenheid Race", "kind": "politie"}
+    before = counts(engine)
+    response = race(
+        engine,
+        lambda uow: catalog_service.create_organisation(
+            uow, principal=admin, organisation_in=dict(body)
+        ),
+        lambda: clients["catalog"].post(ORGANISATIONS, headers=ADMIN_HEADERS, json=body),
+        holder,
+    )
+    problem(response, 409, "id")
+    after = counts(engine)
+    assert after["organisations"] - before["organisations"] == 1
+    assert after["reference_changes"] - before["reference_changes"] == 1
+    assert [c["actor"] for c in reference_changes(engine, "organisation", org_id)] == ["admin-a"]
 
 
 # -- a retired asset takes no more writes ----------------------------------------------------
