@@ -1,28 +1,38 @@
 """Demo data, loaded idempotently by ``slagkracht run`` (a second run adds nothing).
 
-Tariffs and reference prices are ILLUSTRATIVE, not real Defence rates. Availability is
-published for the 90 days after the asset is first loaded.
+Tariffs and reference prices are ILLUSTRATIVE, not real Defence rates. Every start keeps each
+demo asset available up to 90 days ahead: the windows the loader published (note "demo") are
+replaced by windows from today when they reach less far; a second start on the same day
+changes nothing, and windows an owner published are never touched.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
 
 from services.catalog import availability as catalog_availability
 from services.catalog import contracts as catalog_contracts
 from services.catalog import service as catalog
-from services.catalog.models import Asset, FrameworkContract
+from services.catalog.domain import AssetStatus
+from services.catalog.models import Asset, AvailabilityWindow, FrameworkContract
 from services.costsharing import agreements as costsharing
 from services.costsharing.models import Agreement
 from shared.auth import ADMIN, OWNER, Principal
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.settings import Settings
 
+log = logging.getLogger(__name__)
+
 ILLUSTRATIVE = {"illustrative_prices": True}
+HORIZON_DAYS = 90
+DEMO_NOTE = "demo"
 ALL_WEEK = [1, 2, 3, 4, 5, 6, 7]
 WEEKDAYS = [1, 2, 3, 4, 5]
 
@@ -308,7 +318,7 @@ def demo_assets() -> list[tuple[str, dict[str, Any], str]]:
 
 def _publish_availability(uow: UnitOfWork, asset: Asset, kind: str, today: date) -> None:
     owner = _owner(asset.owner_org)
-    horizon = today + timedelta(days=90)
+    horizon = today + timedelta(days=HORIZON_DAYS)
     rules: list[dict[str, Any]] = []
     if kind == "always":
         start = datetime.combine(today, time(0), UTC)
@@ -351,8 +361,59 @@ def _publish_availability(uow: UnitOfWork, asset: Asset, kind: str, today: date)
             uow,
             principal=owner,
             asset_id=asset.id,
-            window_in={"timezone": "Europe/Amsterdam", "note": "demo", **rule},
+            window_in={"timezone": "Europe/Amsterdam", "note": DEMO_NOTE, **rule},
         )
+
+
+def _reach(window: AvailabilityWindow) -> date:
+    """The horizon a demo window was published up to: a rule's last day, or the UTC date a
+    one-off ends (the loader ends them at 00:00 UTC on the horizon)."""
+    if window.kind == "recurring":
+        assert window.valid_to is not None
+        return window.valid_to
+    assert window.end_at is not None
+    return window.end_at.astimezone(UTC).date()
+
+
+def _demo_windows(session: Session, assets: dict[Any, Asset]) -> dict[Any, list[Any]]:
+    """The windows the loader published for these assets (its owner principal, its note), by
+    asset: one query for all."""
+    found: dict[Any, list[AvailabilityWindow]] = defaultdict(list)
+    if not assets:
+        return found
+    rows = session.scalars(
+        select(AvailabilityWindow).where(
+            AvailabilityWindow.asset_id.in_(list(assets)),
+            AvailabilityWindow.note == DEMO_NOTE,
+            AvailabilityWindow.created_by.like("demo-%"),
+        )
+    ).all()
+    for row in rows:
+        if row.created_by == _owner(assets[row.asset_id].owner_org).sub:
+            found[row.asset_id].append(row)
+    return found
+
+
+def _extend_availability(
+    uow: UnitOfWork, owner_org: str, asset_id: Any, kind: str, today: date
+) -> bool:
+    """Bring one asset's availability up to the horizon: its loader windows are replaced by
+    windows from today (their future part lies inside the new ones, so nothing bookable is
+    lost). False, writing nothing, when they already reach it or the asset is retired."""
+    owner = _owner(owner_org)
+    asset = catalog.owned_asset(uow, principal=owner, asset_id=asset_id)  # locked
+    if asset.status == AssetStatus.RETIRED.value:
+        return False
+    windows = _demo_windows(uow.session, {asset.id: asset})[asset.id]
+    horizon = today + timedelta(days=HORIZON_DAYS)
+    if windows and max(_reach(w) for w in windows) >= horizon:
+        return False  # another start got here first
+    for window in windows:
+        catalog_availability.withdraw_window(
+            uow, principal=owner, asset_id=asset.id, window_id=window.id
+        )
+    _publish_availability(uow, asset, kind, today)
+    return True
 
 
 DEMO_CONTRACTS = [
@@ -422,37 +483,55 @@ DEMO_AGREEMENTS: list[dict[str, Any]] = [
 ]
 
 
-def load_demo_data(settings: dict[str, Settings]) -> dict[str, int]:
-    """Load what is not there yet: assets with availability, contracts, agreements."""
-    added = {"assets": 0, "contracts": 0, "agreements": 0}
-    today = datetime.now(UTC).date()
-    s = settings["catalog"]
-    engine = make_engine(s.database_url)
+def load_catalog_demo(settings: Settings, today: date) -> dict[str, int]:
+    """The catalog's part: assets (with availability up to ``today`` + 90 days, extended on
+    every start) and contracts. A start that finds everything in place reads two queries and
+    writes nothing."""
+    added = {"assets": 0, "contracts": 0, "extended": 0}
+    engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    by_registration: dict[str, Any] = {}
-    for org, asset_in, kind in demo_assets():
-        with UnitOfWork(factory, producer="catalog", topic_for=s.topic, actor="demo-data") as uow:
-            existing = uow.session.scalar(
-                select(Asset).where(
-                    Asset.owner_org == org, Asset.registration == asset_in["registration"]
-                )
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(factory, producer="catalog", topic_for=settings.topic, actor="demo-data")
+
+    wanted = demo_assets()
+    with uow() as reading:
+        keys = [(org, asset_in["registration"]) for org, asset_in, _ in wanted]
+        existing = {
+            (a.owner_org, a.registration): a
+            for a in reading.session.scalars(
+                select(Asset).where(tuple_(Asset.owner_org, Asset.registration).in_(keys))
             )
-            if existing is None:
-                existing = catalog.register_asset(uow, principal=_owner(org), asset_in=asset_in)
-                _publish_availability(uow, existing, kind, today)
-                uow.commit()
-                added["assets"] += 1
-            by_registration[asset_in["registration"]] = existing.id
+        }
+        windows = _demo_windows(reading.session, {a.id: a for a in existing.values()})
+    horizon = today + timedelta(days=HORIZON_DAYS)
+    by_registration: dict[str, Any] = {}
+    for org, asset_in, kind in wanted:
+        asset = existing.get((org, asset_in["registration"]))
+        if asset is None:
+            with uow() as writing:
+                asset = catalog.register_asset(writing, principal=_owner(org), asset_in=asset_in)
+                _publish_availability(writing, asset, kind, today)
+                writing.commit()
+            added["assets"] += 1
+        elif kind != "none" and asset.status != AssetStatus.RETIRED.value:
+            reach = max((_reach(w) for w in windows.get(asset.id, [])), default=None)
+            if reach is None or reach < horizon:
+                with uow() as writing:
+                    if _extend_availability(writing, org, asset.id, kind, today):
+                        writing.commit()
+                        added["extended"] += 1
+        by_registration[asset_in["registration"]] = asset.id
     for reference, supplier, description, items, volume, tiers in DEMO_CONTRACTS:
-        with UnitOfWork(factory, producer="catalog", topic_for=s.topic, actor="demo-data") as uow:
+        with uow() as writing:
             if (
-                uow.session.scalar(
+                writing.session.scalar(
                     select(FrameworkContract.id).where(FrameworkContract.reference == reference)
                 )
                 is None
             ):
                 catalog_contracts.create_contract(
-                    uow,
+                    writing,
                     principal=_owner("defensie-dmo"),
                     contract_in={
                         "reference": reference,
@@ -465,9 +544,25 @@ def load_demo_data(settings: dict[str, Settings]) -> dict[str, int]:
                         "tiers": [{"min_quantity": q, "unit_price": p} for q, p in tiers],
                     },
                 )
-                uow.commit()
+                writing.commit()
                 added["contracts"] += 1
     engine.dispose()
+    return added
+
+
+def load_demo_data(settings: dict[str, Settings], *, today: date | None = None) -> dict[str, int]:
+    """Load what is not there yet: assets with availability, contracts, agreements; and keep
+    the demo assets available up to 90 days ahead (``today``: the date to count from)."""
+    today = today or datetime.now(UTC).date()
+    catalog_added = load_catalog_demo(settings["catalog"], today)
+    if catalog_added["extended"]:
+        log.info(
+            "demo data: availability of %d assets extended to %s",
+            catalog_added["extended"],
+            today + timedelta(days=HORIZON_DAYS),
+        )
+    added = {"assets": catalog_added["assets"], "contracts": catalog_added["contracts"]}
+    added["agreements"] = 0
 
     s = settings["costsharing"]
     engine = make_engine(s.database_url)

@@ -23,12 +23,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from werkzeug.test import TestResponse
 
+from services.catalog import availability as catalog_availability
 from services.catalog import contracts as catalog_contracts
 from services.catalog import service as catalog_service
 from services.catalog.schemas import AssetSummary, ContractCreate
+from services.demo import load_catalog_demo
 from shared.auth import ADMIN, OWNER, Principal, mint_token
 from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
+from shared.migrate import drop_database, ensure_database, upgrade
+from shared.runtime import database_url
+from shared.settings import DEV_JWT_SECRET, Settings, load_settings, sqlalchemy_url
 from tests.support import auth, eventually
 
 pytestmark = pytest.mark.db
@@ -2099,3 +2103,111 @@ def test_a_window_ending_at_midnight_needs_no_tariff_for_the_next_day(
          "end_time": "00:00", "valid_from": date.today().isoformat(),
          "valid_to": last_day.isoformat()},
     )  # fmt: skip
+
+
+# -- demo data: availability 90 days ahead on every start ------------------------------------
+@pytest.fixture
+def demo_catalog(pg_admin_url: str) -> Iterator[Settings]:
+    """A catalog database of its own: the demo's 41 assets stay out of the shared one."""
+    url = database_url(pg_admin_url, f"sk_demo_{uuid.uuid4().hex[:8]}_catalog")
+    ensure_database(url)
+    try:
+        settings = load_settings("catalog", {"DATABASE_URL": url})
+        upgrade("catalog", settings.database_url)
+        yield settings
+    finally:
+        drop_database(url)
+
+
+def test_demo_assets_are_available_90_days_ahead_on_every_start(demo_catalog: Settings) -> None:
+    engine = make_engine(demo_catalog.database_url, pool_size=1)
+    factory = make_session_factory(engine)
+    today = date.today()
+
+    def reachable(day: date) -> dict[str, bool]:
+        """Per demo asset with availability: does it offer any time in the 4 days from
+        ``day``?"""
+        lo = datetime.combine(day, time(0), UTC)
+        with UnitOfWork(factory, producer="catalog") as uow:
+            assets = uow.session.execute(
+                text("SELECT id, registration FROM assets WHERE registration NOT LIKE 'PRC-%'")
+            ).all()
+            return {
+                a.registration: bool(
+                    catalog_availability.concrete_availability(
+                        uow, asset_id=a.id, start=lo, end=lo + timedelta(days=4)
+                    )
+                )
+                for a in assets
+            }
+
+    def demo_windows() -> dict[str, int]:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT a.registration, count(w.id) AS n FROM assets a"
+                    " LEFT JOIN availability_windows w ON w.asset_id = a.id"
+                    " AND w.created_by LIKE 'demo-%' GROUP BY a.registration"
+                )
+            ).all()
+        return {r.registration: r.n for r in rows}
+
+    try:
+        first = load_catalog_demo(demo_catalog, today)
+        assert first == {"assets": 41, "contracts": 3, "extended": 0}
+        available_assets = reachable(today + timedelta(days=85))
+        assert len(available_assets) == 33 and all(available_assets.values())
+        assert not any(reachable(today + timedelta(days=91)).values())
+
+        # An owner's own window and a retired demo asset are left alone.
+        with UnitOfWork(factory, producer="catalog") as uow:
+            (chinook,) = uow.session.execute(
+                text("SELECT id FROM assets WHERE registration = 'D-101'")
+            ).scalars()
+            (retired,) = uow.session.execute(
+                text("SELECT id FROM assets WHERE registration = 'D-104'")
+            ).scalars()
+            dhc = Principal(
+                sub="owner-dhc", name="DHC", org="defensie-dhc", roles=frozenset({OWNER})
+            )
+            own = catalog_availability.publish_window(
+                uow,
+                principal=dhc,
+                asset_id=chinook,
+                window_in={"kind": "one_off", "note": "demo",
+                           "start_at": datetime.combine(today, time(6), UTC),
+                           "end_at": datetime.combine(today + timedelta(days=2), time(6), UTC)},
+            )  # fmt: skip
+            catalog_service.retire_asset(uow, principal=dhc, asset_id=retired, reason="Demo-test")
+            uow.commit()
+        windows_before = demo_windows()
+
+        # Five days later: every asset again reaches 90 days ahead, with one loader window each.
+        later = today + timedelta(days=5)
+        extended = load_catalog_demo(demo_catalog, later)
+        assert extended == {"assets": 0, "contracts": 0, "extended": 32}
+        now_available = reachable(today + timedelta(days=91))
+        assert {r for r, ok in now_available.items() if not ok} == {"D-104"}
+        assert demo_windows() == windows_before
+        with engine.connect() as conn:
+            kept = conn.execute(
+                text("SELECT count(*) FROM availability_windows WHERE id = :i"), {"i": own.id}
+            ).scalar_one()
+        assert kept == 1
+
+        # A second start that day writes nothing at all.
+        tables = ("assets", "availability_windows", "framework_contracts", "outbox")
+
+        def table_counts() -> dict[str, int]:
+            with engine.connect() as conn:
+                return {
+                    t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
+                    for t in tables
+                }
+
+        settled = table_counts()
+        again = load_catalog_demo(demo_catalog, later)
+        assert again == {"assets": 0, "contracts": 0, "extended": 0}
+        assert table_counts() == settled
+    finally:
+        engine.dispose()
