@@ -563,15 +563,21 @@ def update_organisation(
 ) -> Organisation:
     """An administrator renames an organisation (its id and kind stay: assets refer to them)."""
     _require_admin(principal, "organisations")
-    row = uow.session.get(Organisation, organisation_id, with_for_update=True)
+    return _rename(uow, principal, Organisation, organisation_id, changes["name"])
+
+
+def _rename(uow: UnitOfWork, principal: Principal, model: Any, key: str, name: str) -> Any:
+    """Rename an organisation or a region, recording the change when the name differs."""
+    row = uow.session.get(model, key, with_for_update=True)
+    subject = "organisation" if model is Organisation else "region"
     if row is None:
-        raise NotFound(f"Organisation {organisation_id} does not exist.")
-    name = changes["name"].strip()
+        raise NotFound(f"{subject.capitalize()} {key} does not exist.")
+    name = name.strip()
     if name != row.name:
         _record_change(
             uow,
-            subject="organisation",
-            subject_id=row.id,
+            subject=subject,
+            subject_id=key,
             action="updated",
             changes={"name": [row.name, name]},
             actor=principal.sub,
@@ -605,21 +611,7 @@ def update_region(
 ) -> Region:
     """An administrator renames a safety region (its code stays: assets refer to it)."""
     _require_admin(principal, "regions")
-    row = uow.session.get(Region, region_code, with_for_update=True)
-    if row is None:
-        raise NotFound(f"Region {region_code} does not exist.")
-    name = changes["name"].strip()
-    if name != row.name:
-        _record_change(
-            uow,
-            subject="region",
-            subject_id=row.code,
-            action="updated",
-            changes={"name": [row.name, name]},
-            actor=principal.sub,
-        )
-        row.name = name
-    return row
+    return _rename(uow, principal, Region, region_code, changes["name"])
 
 
 # -- what catalog learns from booking --------------------------------------------------------
