@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, cast, overload
 
+import flask_smorest
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
+from marshmallow import ValidationError
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -24,6 +26,7 @@ from prometheus_client import (
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from shared.auth import current_principal
@@ -151,6 +154,46 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
     return isinstance(value, list) and any(_has_nul(v) for v in value)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """JSON lets a body escape half a UTF-16 pair ("\\ud800"); no UTF-8 text can hold it, so
+    neither PostgreSQL nor an event can (psycopg fails to encode it: it used to be a 500)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    return isinstance(value, list) and any(_has_lone_surrogate(v) for v in value)
+
+
+class TextSafeParser(FlaskParser):
+    """webargs' parser, refusing a JSON body with text no UTF-8 store can keep, as a 422 that
+    names each top-level field holding it (``_body`` when the body is not an object)."""
+
+    def load_json(self, req: Any, schema: Any) -> Any:
+        data = super().load_json(req, schema)
+        if isinstance(data, dict):
+            bad = [
+                str(k).encode("utf-8", "replace").decode()
+                for k, v in data.items()
+                if _has_lone_surrogate(k) or _has_lone_surrogate(v)
+            ]
+        else:
+            bad = ["_body"] if _has_lone_surrogate(data) else []
+        if bad:
+            message = "Text cannot contain a lone surrogate (\\ud800-\\udfff)."
+            raise ValidationError({name: [message] for name in bad})
+        return data
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every service's API blueprint: flask-smorest's, with the text-safe body parser."""
+
+    ARGUMENTS_PARSER = TextSafeParser()
 
 
 def _install_error_handlers(app: Flask) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.booking import calendar, orders, series, service
 from services.booking.domain import Action, check_in_range
@@ -38,7 +37,7 @@ from shared.auth import current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.errors import Invalid
 from shared.idempotency import idempotent_request, run_idempotent
-from shared.web import json_response, request_uow, service_context
+from shared.web import Blueprint, json_response, request_uow, service_context
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Find, request, decide")
 

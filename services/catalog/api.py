@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.catalog import availability, contracts, service
 from services.catalog.domain import BOOKING_MODE, CATEGORY_LABELS
@@ -40,7 +39,7 @@ from services.catalog.schemas import (
 from shared.auth import ADMIN, current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import run_idempotent
-from shared.web import if_match_version, json_response, request_uow, with_etag
+from shared.web import Blueprint, if_match_version, json_response, request_uow, with_etag
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="What Defence can lend")
 

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.costsharing import agreements, allocations, efficiency, estimates, statements
 from services.costsharing.domain import parse_period
@@ -30,7 +29,7 @@ from services.costsharing.schemas import (
 from shared.auth import ADMIN, FINANCE, current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import run_idempotent
-from shared.web import if_match_version, json_response, request_uow, with_etag
+from shared.web import Blueprint, if_match_version, json_response, request_uow, with_etag
 
 blp = Blueprint("costsharing", __name__, url_prefix="/api/v1", description="Who pays what")
 
