@@ -24,7 +24,9 @@ def feed_key(secret: str, org: str) -> str:
 
 
 def check_key(secret: str, org: str, key: str) -> None:
-    if not hmac.compare_digest(feed_key(secret, org), key or ""):
+    # Bytes, not str: compare_digest refuses a str with non-ASCII characters (a TypeError).
+    given = (key or "").encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(feed_key(secret, org).encode(), given):
         raise NotFound("No such calendar feed.")  # a wrong key reveals nothing
 
 
