@@ -24,6 +24,18 @@ STEP = {
 }
 
 
+def _dutch(name: str, moment: datetime) -> datetime:
+    """The moment on the Dutch clock; a time at the calendar's ends (9999-12-31T23:00:00-12:00,
+    0001-01-01T00:00:00+14:00) has no Dutch date before the year 10000 or after the year 0."""
+    try:
+        return moment.astimezone(DUTCH_TIME)
+    except OverflowError:
+        raise Invalid(
+            "Times must lie between the years 1 and 9999 on the Dutch clock.",
+            errors={name: ["Out of range."]},
+        ) from None
+
+
 def occurrences(
     first_start: datetime,
     first_end: datetime,
@@ -39,7 +51,7 @@ def occurrences(
     if count is None and until is None:
         raise Invalid("A series needs a count or an until.", errors={"count": ["Or until."]})
     # Arithmetic on datetimes in a ZoneInfo zone is wall-clock arithmetic; the offset follows.
-    local_start, local_end = first_start.astimezone(DUTCH_TIME), first_end.astimezone(DUTCH_TIME)
+    local_start, local_end = _dutch("start", first_start), _dutch("end", first_end)
     result = []
     for n in range(MAX_OCCURRENCES + 1):
         try:
@@ -52,6 +64,11 @@ def occurrences(
         if (count is not None and n >= count) or (until is not None and start > until):
             break
         result.append((start, end))
+    if not result:  # an until before the first start: a series of nothing is no request
+        raise Invalid(
+            "The series has no occurrence: until lies before the first start.",
+            errors={"until": ["Must not be before start."]},
+        )
     if len(result) > MAX_OCCURRENCES:
         raise Invalid(
             f"A series has at most {MAX_OCCURRENCES} occurrences.",
