@@ -195,11 +195,20 @@ def update_asset(
         capacity=changes.get("capacity", asset.capacity),
         readiness_notice=changes.get("readiness_notice", asset.readiness_notice),
     )
-    for field, value in changes.items():
-        setattr(asset, field, value.value if hasattr(value, "value") else value)
+    changed = {
+        field: plain
+        for field, value in changes.items()
+        if (plain := value.value if hasattr(value, "value") else value) != getattr(asset, field)
+    }
+    if not changed:
+        # Nothing differs (an empty body, or the values it already has): no new version, no
+        # event for every consumer to apply; the answer is the asset as it stands.
+        return asset
+    for field, value in changed.items():
+        setattr(asset, field, value)
     asset.version += 1
     asset.updated_at = datetime.now(UTC)
-    emit_asset_event(uow, asset, "catalog.asset.updated", {"fields": sorted(changes)})
+    emit_asset_event(uow, asset, "catalog.asset.updated", {"fields": sorted(changed)})
     return asset
 
 

@@ -308,6 +308,17 @@ def test_patch_with_the_current_etag_changes_the_asset_and_bumps_the_version(
     assert changed["regions"] == ["VR01"]
     assert etag(catalog, asset["id"]) == '"v2"'
     assert events_of(engine, asset["id"]) == ["catalog.asset.registered", "catalog.asset.updated"]
+    # A PATCH that changes nothing (empty, or the values it has) is the asset as it stands:
+    # no new version, no event for every consumer to apply.
+    for body in ({}, {"name": "NH90 renamed", "regions": ["VR01"]}):
+        with nothing_written(engine):
+            same = catalog.patch(
+                f"{ASSETS}/{asset['id']}",
+                headers={**auth("owner-dhc"), "If-Match": '"v2"'},
+                json=body,
+            )
+        assert same.status_code == 200 and same.get_json()["version"] == 2, same.get_json()
+        assert same.headers["ETag"] == '"v2"'
 
 
 def test_patch_with_a_stale_etag_is_412_and_writes_nothing(
