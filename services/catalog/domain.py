@@ -168,3 +168,16 @@ def check_patch(
             errors={"status": ["Use the retire action."]},
         )
     check_new_asset(category=category, capacity=capacity, readiness_notice=readiness_notice)
+
+
+def check_organisation_id(org_id: str, kind: str) -> None:
+    """An organisation's id says which side it is on: the other services decide visibility
+    by it (police finance reads what ``politie-*`` pays, Defence finance what ``defensie-*``
+    is credited or bears), so a police unit is ``politie-…``, a Defence one ``defensie-…`` and
+    a joint body ``joint`` or ``joint-…``."""
+    prefix = f"{kind}-"
+    if not (org_id.startswith(prefix) or org_id == "joint" == kind):
+        raise Invalid(
+            f"A {kind} organisation's id starts with {prefix!r}.",
+            errors={"id": [f"Must start with {prefix!r} for kind {kind}."]},
+        )

@@ -25,6 +25,7 @@ from services.catalog.domain import (
     Tariff,
     TariffUnit,
     check_new_asset,
+    check_organisation_id,
     check_patch,
 )
 from services.catalog.models import (
@@ -549,6 +550,7 @@ def create_organisation(
     """An administrator adds an organisation (a police unit, a Defence owner, a joint body)."""
     _require_admin(principal, "organisations")
     org_id, name = organisation_in["id"], organisation_in["name"].strip()
+    check_organisation_id(org_id, organisation_in["kind"])
     conflict = Conflict(
         f"Organisation {org_id!r} already exists.", errors={"id": ["Already exists."]}
     )

@@ -1399,6 +1399,28 @@ def new_region_code(engine: Engine) -> str:
     return free[0]
 
 
+def test_an_organisations_id_names_its_side(
+    clients: dict[str, FlaskClient], engine: Engine
+) -> None:
+    """Cost-sharing decides who reads an allocation by the id's side (politie-/defensie-), so a
+    Defence body named politie-… would let police finance read its books: refused."""
+    catalog = clients["catalog"]
+    for org_id, kind in (("politie-x", "defensie"), ("defensie-y", "politie"),
+                         ("kmar", "defensie"), ("politie-z", "joint")):  # fmt: skip
+        with nothing_written(engine):
+            response = catalog.post(
+                ORGANISATIONS,
+                headers=ADMIN_HEADERS,
+                json={"id": org_id, "name": "Eenheid X", "kind": kind},
+            )
+        problem(response, 422, "id")
+    joint = f"joint-{uuid.uuid4().hex[:8]}"
+    response = catalog.post(
+        ORGANISATIONS, headers=ADMIN_HEADERS, json={"id": joint, "name": "Samen", "kind": "joint"}
+    )
+    assert response.status_code == 201, response.get_json()
+
+
 def test_an_administrator_adds_and_renames_an_organisation_whose_owner_then_registers(
     clients: dict[str, FlaskClient], engine: Engine
 ) -> None:
