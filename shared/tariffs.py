@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,9 +22,13 @@ HOURS_PER_DAY_PART = 5  # a morning, afternoon or evening block on a terrain
 def billable_units(unit: str, hours: Decimal, quantity: int) -> Decimal:
     """The tariff units a use of ``hours`` on each of ``quantity`` units counts as.
 
-    Hourly units count the hours; a day or day-part counts every one begun (at least one); any
-    other unit (a call-out, an item) counts once per use. Times ``quantity``.
+    Hourly units count the hours; a day (24 elapsed hours, so a 25-hour Dutch calendar day at
+    the end of summer time counts two) or a day-part counts every one begun (at least one); any
+    other unit (a call-out, an item) counts once per use. Times ``quantity``. Hours are first
+    rounded to the hundredth, half up, as a completed use's hours are, so an estimate and the
+    bill for the same window count the same.
     """
+    hours = hours.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if unit in ("flight_hour", "hour"):
         units = hours
     elif unit == "day":
@@ -37,7 +41,7 @@ def billable_units(unit: str, hours: Decimal, quantity: int) -> Decimal:
 
 
 def _begun(hours: Decimal, block_hours: int) -> int:
-    # Hours are exact to the hundredth (usage_hours rounds them so): count in hundredths.
+    # Hours are exact to the hundredth (rounded above): count in hundredths.
     return max(1, -(-int(hours * 100) // (block_hours * 100)))
 
 

@@ -17,6 +17,9 @@ from shared.tariffs import billable_units
         ("day", "0.25", 1, "1"),  # a day begun is a day
         ("day", "24.00", 1, "1"),
         ("day", "24.01", 1, "2"),
+        ("day", "24.005556", 1, "2"),  # 24 h 20 s rounds to 24.01 h, as the bill does
+        ("day", "24.004", 1, "1"),  # ...and 24 h 14 s to 24.00 h
+        ("hour", "2.505", 1, "2.51"),
         ("day", "30.00", 3, "6"),
         ("day_part", "5.00", 1, "1"),
         ("day_part", "5.01", 1, "2"),
