@@ -512,24 +512,33 @@ def review(
 
 
 def _four_eyes(uow: UnitOfWork, allocation: Allocation, principal: Principal) -> None:
-    """Who disputed an allocation does not resolve it: another person in finance does (the
-    joint controller, or the other side's finance), so no one settles their own objection,
-    for instance by setting their own organisation's share to nothing."""
-    disputed_by = uow.session.scalar(
-        select(AllocationReview.actor)
+    """Who disputed an allocation does not resolve it, nor does a colleague on the same side:
+    the joint controller or the other side's finance does, so no side settles its own
+    objection (for instance by setting its own share to nothing)."""
+    dispute = uow.session.execute(
+        select(AllocationReview.actor, AllocationReview.actor_org)
         .where(
             AllocationReview.allocation_id == allocation.id,
             AllocationReview.action == "dispute",
         )
         .order_by(AllocationReview.id.desc())
         .limit(1)
-    )
-    if disputed_by == principal.sub:
+    ).first()
+    if dispute is None:
+        return
+    same_person = dispute.actor == principal.sub
+    same_side = not principal.is_joint and side_of(dispute.actor_org) == side_of(principal.org)
+    if same_person or same_side:
         raise Forbidden(
-            "You disputed this allocation, so another person in finance resolves it (four "
-            "eyes): the joint controller or the other side's finance.",
-            disputed_by=disputed_by,
+            f"{'You' if same_person else 'Your side'} disputed this allocation, so it is resolved "
+            "by the joint controller or the other side's finance (four eyes).",
+            disputed_by=dispute.actor,
         )
+
+
+def side_of(org: str) -> str:
+    """politie, defensie or joint: organisation ids name their side (catalog enforces it)."""
+    return org.split("-", 1)[0]
 
 
 def _resolve(

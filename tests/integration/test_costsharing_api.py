@@ -1055,7 +1055,8 @@ def test_who_disputed_an_allocation_does_not_resolve_it(
     cs: FlaskClient, db: CostsharingDB, proposed: Any
 ) -> None:
     """Four eyes: police finance that disputes its own unit's bill cannot then set the police
-    share to nothing itself. The joint controller, or the other side's finance, resolves."""
+    share to nothing, itself or through a colleague. The joint controller, or the other side's
+    finance, resolves."""
     allocation = proposed()
     assert review(cs, allocation["id"], "dispute", persona="finance-politie",
                   reason="Inzet was niet nodig").status_code == 200  # fmt: skip
@@ -1065,6 +1066,11 @@ def test_who_disputed_an_allocation_does_not_resolve_it(
     body = assert_problem(refused, 403)
     assert body["disputed_by"] == "finance-politie"
     assert "disputed" in body["detail"]
+    # Nor does a colleague on the same side (another person in police finance).
+    with db.nothing_written():
+        by_colleague = review_as(cs, allocation["id"], "resolve", colleague_of("finance-politie"),
+                                 reason="Collega zegt nul", requester_amount="0.00")  # fmt: skip
+    assert assert_problem(by_colleague, 403)["disputed_by"] == "finance-politie"
     after = allocation_api(cs, allocation["booking_id"])
     assert (after["state"], after["requester_amount"]) == ("disputed", "11250.00")
 
