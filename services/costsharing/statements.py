@@ -214,14 +214,17 @@ def close_statement(uow: UnitOfWork, *, principal: Principal, org: str, period: 
                 errors={"period": [f"Overlaps the closed statement for {other.period}."]},
                 closed_statement={"id": str(other.id), "period": other.period},
             )
-    # The lines first, then what is still open: an allocation arriving in between is open,
-    # and refuses the close, rather than being settled without its lines.
-    lines = [x for x in _lines_of(session, org, first, after) if x.statement_id is None]
     in_period = and_(
         or_(Allocation.requester_org == org, Allocation.owner_org == org),
         Allocation.used_on >= first,
         Allocation.used_on < after,
     )
+    # Lock the period's allocations before reading anything of them: a review (which locks its
+    # allocation) has then either committed, and its lines and state are read below, or waits
+    # for this close. Then the lines, then what is still open: an allocation that arrives in
+    # between is open and refuses the close, rather than being settled without its lines.
+    session.scalars(select(Allocation.id).where(in_period).with_for_update()).all()
+    lines = [x for x in _lines_of(session, org, first, after) if x.statement_id is None]
     still_open = session.scalars(
         select(Allocation.id).where(in_period, Allocation.state.in_(OPEN_STATES))
     ).all()
