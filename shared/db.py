@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.events import make_event
@@ -96,6 +96,24 @@ def to_json(value: Any) -> str:
     """JSON for JSONB columns and bulk rows: decimals, ids, dates and times as strings;
     anything else that JSON cannot hold is an error, not its ``str()``."""
     return json.dumps(value, default=_json_default)
+
+
+UNIQUE_VIOLATION = "23505"
+
+
+def insert_or_conflict(session: Session, row: Any, conflict: Exception) -> None:
+    """Insert ``row`` in a savepoint; when a unique key refuses it (a concurrent insert of the
+    same key committed first: the index waited for it), raise ``conflict``, the same answer as
+    for a key that was there before, and leave the session usable. Any other integrity error
+    is a bug and propagates."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        raise conflict from exc
 
 
 def driver_error(connection: Connection, sql: str, params: Any, exc: Exception) -> StatementError:

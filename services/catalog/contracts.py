@@ -8,17 +8,15 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from services.catalog.domain import check_period, check_price_tiers
 from services.catalog.models import Asset, FrameworkContract
 from shared.auth import OWNER, Principal
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, insert_or_conflict
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 ASSETS_TOPIC = "catalog.assets"
 CENT = Decimal("0.01")
-UNIQUE_VIOLATION = "23505"
 
 
 def contract_data(row: FrameworkContract) -> dict[str, Any]:
@@ -86,16 +84,7 @@ def create_contract(
         tiers=[{"min_quantity": q, "unit_price": str(p.quantize(CENT))} for q, p in tiers],
         created_by=principal.sub,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError as exc:
-        # A concurrent request published the same reference first (the unique index waited
-        # for it to commit); any other integrity error is ours and stays a 500.
-        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
-            raise
-        raise duplicate from exc
+    insert_or_conflict(session, row, duplicate)  # a concurrent publication of the reference
     uow.add_event(
         event_type="catalog.contract.published",
         topic=ASSETS_TOPIC,

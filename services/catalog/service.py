@@ -15,7 +15,6 @@ import psycopg
 from sqlalchemy import DateTime, Integer, Text, bindparam, cast, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.catalog.domain import (
@@ -38,7 +37,7 @@ from services.catalog.models import (
 from services.catalog.models import Tariff as TariffRow
 from services.catalog.snapshot import emit_asset_event
 from shared.auth import ADMIN, OWNER, Principal
-from shared.db import BulkInsert, UnitOfWork, driver_error, newest_versions
+from shared.db import BulkInsert, UnitOfWork, driver_error, insert_or_conflict, newest_versions
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 
 log = logging.getLogger(__name__)
@@ -156,15 +155,11 @@ def register_asset(uow: UnitOfWork, *, principal: Principal, asset_in: dict[str,
         version=1,
         tariffs=[_tariff_row(tariff)],
     )
-    try:
-        with session.begin_nested():
-            session.add(asset)
-            session.flush()
-    except IntegrityError as exc:  # a concurrent registration of the same number
-        raise Conflict(
-            f"Registration {asset_in['registration']!r} is already registered.",
-            errors={"registration": ["Already registered by your organisation."]},
-        ) from exc
+    registered = Conflict(
+        f"Registration {asset_in['registration']!r} is already registered.",
+        errors={"registration": ["Already registered by your organisation."]},
+    )
+    insert_or_conflict(session, asset, registered)  # a concurrent registration of the number
     emit_asset_event(uow, asset, "catalog.asset.registered")
     return asset
 
@@ -533,17 +528,6 @@ def _record_change(
     )
 
 
-def _insert_reference(uow: UnitOfWork, row: Organisation | Region, conflict: Conflict) -> None:
-    """Insert a new reference row; a concurrent insert of the same key is the same 409 as one
-    that committed before (the savepoint keeps the unit of work usable for the refusal)."""
-    try:
-        with uow.session.begin_nested():
-            uow.session.add(row)
-            uow.session.flush()
-    except IntegrityError as exc:
-        raise conflict from exc
-
-
 def create_organisation(
     uow: UnitOfWork, *, principal: Principal, organisation_in: dict[str, Any]
 ) -> Organisation:
@@ -557,7 +541,7 @@ def create_organisation(
     if uow.session.get(Organisation, org_id) is not None:
         raise conflict
     row = Organisation(id=org_id, name=name, kind=organisation_in["kind"])
-    _insert_reference(uow, row, conflict)
+    insert_or_conflict(uow.session, row, conflict)
     _record_change(
         uow,
         subject="organisation",
@@ -605,7 +589,7 @@ def create_region(uow: UnitOfWork, *, principal: Principal, region_in: dict[str,
     if uow.session.get(Region, code) is not None:
         raise conflict
     row = Region(code=code, name=name)
-    _insert_reference(uow, row, conflict)
+    insert_or_conflict(uow.session, row, conflict)
     _record_change(
         uow,
         subject="region",
