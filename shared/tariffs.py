@@ -13,8 +13,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-# Tariff periods, statements and agreements are Dutch administrative dates.
-TARIFF_ZONE = ZoneInfo("Europe/Amsterdam")
+from shared.timewindows import DEFAULT_TZ
+
+# The zone of Dutch dates and wall-clock times: tariff periods, agreements' validity,
+# statement periods and series are counted in it (shared.timewindows names it for rules).
+DUTCH_ZONE = ZoneInfo(DEFAULT_TZ)
 HOURS_PER_DAY = 24
 HOURS_PER_DAY_PART = 5  # a morning, afternoon or evening block on a terrain
 
@@ -49,7 +52,7 @@ def tariff_day(moment: datetime) -> date:
     """The date a moment falls on in the Netherlands: the day a tariff period, an agreement's
     validity and a statement period are counted in (00:30 on 1 January in Amsterdam is 1
     January, though it is still 31 December in UTC)."""
-    return moment.astimezone(TARIFF_ZONE).date()
+    return moment.astimezone(DUTCH_ZONE).date()
 
 
 def tariff_on(tariffs: Iterable[Mapping[str, Any]], day: date) -> Mapping[str, Any] | None:
@@ -62,3 +65,11 @@ def tariff_on(tariffs: Iterable[Mapping[str, Any]], day: date) -> Mapping[str, A
         ):
             return tariff
     return None
+
+
+def priced_units(tariff: Mapping[str, Any] | None, hours: Decimal, quantity: int) -> Decimal:
+    """The units a use is priced in: the tariff's (``billable_units``), or hours x quantity
+    when no tariff travelled with it (finance then prices it by hand)."""
+    if tariff is None:
+        return hours * quantity
+    return billable_units(tariff["unit"], hours, quantity)

@@ -10,7 +10,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from services.booking import calendar, orders, series, service
-from services.booking.domain import Action, check_in_range
+from services.booking.domain import Action, check_search_window
 from services.booking.schemas import (
     AvailabilitySearch,
     BookingCreate,
@@ -35,7 +35,6 @@ from services.booking.schemas import (
 from services.booking.search import find_free
 from shared.auth import current_principal, require_roles
 from shared.db import UnitOfWork
-from shared.errors import Invalid
 from shared.idempotency import idempotent_request, run_idempotent
 from shared.web import Blueprint, json_response, request_uow, service_context
 
@@ -77,9 +76,7 @@ class Availability(MethodView):
     @blp.response(200, FreeAssetRead(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """Search by time first: assets free for the whole window, with a cost estimate"""
-        check_in_range(start=query["start"], end=query["end"])
-        if query["end"] <= query["start"]:
-            raise Invalid("The end must be after the start.", errors={"end": ["After start."]})
+        check_search_window(query["start"], query["end"])
         with request_uow() as uow:
             return json_response(FreeAssetRead(many=True).dump(find_free(uow.session, **query)))
 

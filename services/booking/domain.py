@@ -126,6 +126,14 @@ def check_in_range(**moments: datetime) -> None:
             ) from None
 
 
+def check_search_window(start: datetime, end: datetime) -> None:
+    """A searched window runs forward and can be stored (unlike a request, it may lie in the
+    past: a planner may look at what was free)."""
+    check_in_range(start=start, end=end)
+    if end <= start:
+        raise Invalid("The end must be after the start.", errors={"end": ["After start."]})
+
+
 def check_window(start: datetime, end: datetime, *, now: datetime) -> None:
     """A requested window is timezone-aware, runs forward and lies in the future."""
     if start.tzinfo is None or end.tzinfo is None:

@@ -14,7 +14,7 @@ from services.booking.service import bookable_asset, create_request
 from shared.auth import PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, ProblemError
-from shared.tariffs import TARIFF_ZONE as DUTCH_TIME
+from shared.tariffs import DUTCH_ZONE
 
 MAX_OCCURRENCES = 60
 STEP = {
@@ -28,7 +28,7 @@ def _dutch(name: str, moment: datetime) -> datetime:
     """The moment on the Dutch clock; a time at the calendar's ends (9999-12-31T23:00:00-12:00,
     0001-01-01T00:00:00+14:00) has no Dutch date before the year 10000 or after the year 0."""
     try:
-        return moment.astimezone(DUTCH_TIME)
+        return moment.astimezone(DUTCH_ZONE)
     except OverflowError:
         raise Invalid(
             "Times must lie between the years 1 and 9999 on the Dutch clock.",

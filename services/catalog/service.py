@@ -1,4 +1,5 @@
-"""Catalog use cases for assets and tariffs; each one unit of work that also writes its events."""
+"""Catalog use cases: assets, tariffs, reference data (organisations, regions) and what the
+catalog keeps of bookings; each one unit of work that also writes its events."""
 
 from __future__ import annotations
 
@@ -507,7 +508,8 @@ def _record_change(
     changes: dict[str, list[Any]],
     actor: str,
 ) -> None:
-    """The audit row of an administrator's edit (same transaction), and a log line."""
+    """The audit row of an administrator's edit (same transaction), and a log line saying it
+    is being recorded (the request may still roll back; the audit row is the record)."""
     uow.session.add(
         ReferenceChange(
             subject=subject,
@@ -519,7 +521,7 @@ def _record_change(
         )
     )
     log.info(
-        "%s %s %s by %s: %s",
+        "recording %s %s %s by %s: %s",
         subject,
         subject_id,
         action,

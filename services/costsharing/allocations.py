@@ -26,7 +26,7 @@ from services.costsharing.models import Agreement, Allocation, AllocationReview,
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import BulkInsert, UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
-from shared.tariffs import billable_units, tariff_day
+from shared.tariffs import priced_units, tariff_day
 
 ALLOCATIONS_TOPIC = "costsharing.allocations"
 
@@ -303,13 +303,6 @@ def price_completed_use(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllo
         split=split,
         basis=_terms_basis(agreement, split, tariff=tariff, hours=str(hours)),
     )
-
-
-def priced_units(tariff: Mapping[str, Any] | None, hours: Decimal, quantity: int) -> Decimal:
-    """The tariff units a use counts as (hours x quantity when no tariff says otherwise)."""
-    if tariff is None:
-        return hours * quantity
-    return billable_units(tariff["unit"], hours, quantity)
 
 
 def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation | None:

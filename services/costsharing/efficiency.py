@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from services.costsharing.domain import parse_period, to_cents
 from services.costsharing.models import Allocation, AssetFacts, BookingFacts
-from shared.tariffs import TARIFF_ZONE
+from shared.tariffs import DUTCH_ZONE
 from shared.timewindows import Recurrence, available, clip, hours
 
 GROUPS = ("category", "region", "requester", "owner")
@@ -71,8 +71,8 @@ def _empty() -> dict[str, Any]:
 def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
     first, after = parse_period(period)
     # Hours are counted between Dutch midnights, as the allocations' Dutch dates are.
-    lo = datetime.combine(first, time(0), TARIFF_ZONE).astimezone(UTC)
-    hi = datetime.combine(after, time(0), TARIFF_ZONE).astimezone(UTC)
+    lo = datetime.combine(first, time(0), DUTCH_ZONE).astimezone(UTC)
+    hi = datetime.combine(after, time(0), DUTCH_ZONE).astimezone(UTC)
     assets = {a.asset_id: a for a in session.scalars(select(AssetFacts))}
     groups: dict[str, dict[str, Any]] = defaultdict(_empty)
 

@@ -6,13 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from services.costsharing.agreements import applicable, terms_of
-from services.costsharing.allocations import priced_units
 from services.costsharing.domain import split_cost
 from services.costsharing.models import AssetFacts
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Invalid
-from shared.tariffs import tariff_day, tariff_on
+from shared.tariffs import priced_units, tariff_day, tariff_on
 
 
 def estimate(

@@ -32,7 +32,7 @@ from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events import make_event
 from shared.personas import PERSONAS
 from shared.settings import DEV_JWT_SECRET, Settings
-from shared.tariffs import TARIFF_ZONE
+from shared.tariffs import DUTCH_ZONE
 from tests.support import auth
 
 D = Decimal
@@ -70,7 +70,7 @@ def at(text_: str) -> datetime:
 def amsterdam(text_: str) -> datetime:
     """'2031-07-01T00:00' → an aware datetime in Europe/Amsterdam (the Dutch wall clock, which
     statement periods, agreements and tariffs count in)."""
-    return datetime.fromisoformat(text_).replace(tzinfo=TARIFF_ZONE)
+    return datetime.fromisoformat(text_).replace(tzinfo=DUTCH_ZONE)
 
 
 # -- events as booking emits them -------------------------------------------------------------
