@@ -152,16 +152,12 @@ def tier_price(tiers: list[tuple[int, Decimal]], quantity: int) -> Decimal:
 def check_patch(
     *,
     category: Category,
-    current_status: AssetStatus,
     new_status: str,
     capacity: int,
     readiness_notice: str,
 ) -> None:
-    """What an owner may change on an existing asset (given the values after the change)."""
-    if current_status is AssetStatus.RETIRED:
-        raise Invalid(
-            "A retired asset cannot be changed.", errors={"status": ["Asset is retired."]}
-        )
+    """What an owner may change on an active or maintenance asset (given the values after the
+    change; a retired one takes no change at all: service.writable_asset refuses it first)."""
     if new_status == AssetStatus.RETIRED.value:
         raise Invalid(
             "Retire an asset with POST /assets/{id}/retire.",

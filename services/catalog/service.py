@@ -187,7 +187,6 @@ def update_asset(
         changes["regions"] = _check_regions(uow, changes["regions"])
     check_patch(
         category=Category(asset.category),
-        current_status=AssetStatus(asset.status),
         new_status=changes.get("status", asset.status),
         capacity=changes.get("capacity", asset.capacity),
         readiness_notice=changes.get("readiness_notice", asset.readiness_notice),
