@@ -104,7 +104,8 @@ def statement(uow: UnitOfWork, *, principal: Principal, org: str, period: str) -
     then and the totals stored at closing. Lines that reach the period afterwards (a use
     reported late, a correction) never change those figures; they are listed apart under
     ``after_closing`` with their own totals: what finance still has to settle (this statement
-    does not, and no later statement takes them up by itself)."""
+    does not, and no later statement takes them up by itself). A period that is not closed
+    itself names under ``closed_in`` the closed statements that hold some of its days."""
     if not may_see_org(principal, org):
         raise Forbidden(f"You may not read the statement of {org}.")
     first, after = parse_period(period)
@@ -125,8 +126,18 @@ def statement(uow: UnitOfWork, *, principal: Principal, org: str, period: str) -
         "closed_by": closed.closed_by if closed else None,
     }
     if closed is None:
+        # Not closed itself, but a closed statement may hold (some of) its days, e.g. a month
+        # of a closed quarter: say which, so no one reads these lines as unsettled.
+        overlapping = [
+            {"id": str(other.id), "period": other.period}
+            for other in session.scalars(
+                select(Statement).where(Statement.org == org).order_by(Statement.closed_at)
+            )
+            if (days := _period_of(other.period)) and days[0] < after and first < days[1]
+        ]
         return {
             **doc,
+            "closed_in": overlapping,
             "lines": [_line_doc(org, x) for x in found],
             "totals": _totals(found),
             "after_closing": None,

@@ -1304,6 +1304,11 @@ def test_a_period_overlapping_a_closed_statement_is_not_closed(
             body = assert_problem(_close(cs, unit, period), 409, "period")
         assert body["closed_statement"] == {"id": closed_id, "period": "2041-Q1"}, period
         assert closed_id in body["detail"] and "2041-Q1" in body["detail"]
+    # Reading March: not closed itself, but held by the quarter's statement.
+    march_doc = _statement(cs, unit, "2041-03").get_json()
+    assert march_doc["closed"] is False
+    assert march_doc["closed_in"] == [{"id": closed_id, "period": "2041-Q1"}]
+    assert _statement(cs, unit, "2041-05").get_json()["closed_in"] == []
     assert _close(cs, unit, "2041-04").status_code == 201  # the next month: no overlap
     assert _close(cs, unit, "2042-05").status_code == 201
     for period in ("2042-Q2", "2042"):
