@@ -201,6 +201,13 @@ class StatementRead(Schema):
     totals = fields.Nested(
         StatementTotals, metadata={"description": "once closed: the totals stored at closing"}
     )
+    closed_in = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={
+            "description": "while not closed itself: the closed statements ({id, period}) that "
+            "hold some of its days, e.g. the quarter a month belongs to"
+        },
+    )
     after_closing = fields.Nested(
         AfterClosing,
         allow_none=True,
