@@ -739,6 +739,17 @@ def transition(
             f"The request lapsed at {booking.expires_at.isoformat()} without a decision.",
             current_state="expired",
         )
+    if action in (Action.APPROVE, Action.START):
+        # Catalog may retire an asset while requests for it wait (its check reads booking's
+        # events, which may lag): what it retired is not approved or used any more.
+        asset_now = session.get(AssetView, booking.asset_id)
+        if asset_now is not None and asset_now.status == "retired":
+            raise Conflict(
+                f"Asset {asset_now.name} has been retired: reject the request, or counter-offer "
+                "another asset.",
+                current_state=current.value,
+                asset_status="retired",
+            )
     if action is Action.APPROVE and booking.needs_preemption:
         clashes = _overlapping(
             session,

@@ -20,6 +20,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from services.booking.readmodel import apply_asset_snapshot
 from services.booking.service import expire_overdue
 from shared.auth import OWNER, PLANNER
 from shared.db import UnitOfWork, make_session_factory
@@ -671,6 +672,31 @@ def test_complete_straight_from_approved_and_actual_end_must_follow_start(
         actual_end=(used + timedelta(hours=1)).isoformat(),
     )
     assert done["state"] == "completed" and done["usage_quantity"] == "1.00"
+
+
+def test_a_request_for_an_asset_retired_since_is_not_approved(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """Catalog's retirement check reads booking's events, which may lag: when the retirement
+    reaches booking first, the waiting request is not approved (nor an approval started)."""
+    client = clients["booking"]
+    asset = put_asset(db_urls)
+    start = in_hours(24)
+    waiting = request_booking(client, asset, start)
+    approved = request_booking(client, asset, start + timedelta(hours=5))
+    act(client, approved["id"], "approve")
+    with booking_session(db_urls) as session:  # catalog.asset.retired reaches the read model
+        apply_asset_snapshot(session, {**asset, "status": "retired", "version": 2})
+    for booking, action in ((waiting, "approve"), (approved, "start")):
+        before = write_counts(db_urls)
+        response = client.post(
+            f"{BOOKINGS}/{booking['id']}/{action}", headers=auth("owner-dhc"), json={}
+        )
+        body = assert_refused(response, 409, before, db_urls)
+        assert body["asset_status"] == "retired" and "retired" in body["detail"]
+    assert booking_row(db_urls, waiting["id"])["state"] == "requested"
+    # Rejecting it (or a counter-offer of another asset) still works.
+    act(client, waiting["id"], "reject", reason="Toestel afgestoten")
 
 
 def test_a_lapsed_acute_request_cannot_preempt_and_a_countered_one_preempts_nothing(
