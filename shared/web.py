@@ -148,26 +148,31 @@ def _field_errors(messages: Any) -> dict[str, Any]:
     return messages if isinstance(messages, dict) else {"_body": messages}
 
 
-def _has_nul(value: Any) -> bool:
+def _any_text(value: Any, test: Callable[[str], bool]) -> bool:
+    """Whether any string in a parsed JSON value (object keys included) passes ``test``."""
     if isinstance(value, str):
-        return "\x00" in value
+        return test(value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return isinstance(value, list) and any(_has_nul(v) for v in value)
+        return any(_any_text(k, test) or _any_text(v, test) for k, v in value.items())
+    return isinstance(value, list) and any(_any_text(v, test) for v in value)
+
+
+def _has_nul(value: Any) -> bool:
+    return _any_text(value, lambda text: "\x00" in text)
+
+
+def _unencodable(text: str) -> bool:
+    # JSON lets a body escape half a UTF-16 pair ("\ud800"); no UTF-8 text can hold it, so
+    # neither PostgreSQL nor an event can (psycopg fails to encode it: it used to be a 500).
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _has_lone_surrogate(value: Any) -> bool:
-    """JSON lets a body escape half a UTF-16 pair ("\\ud800"); no UTF-8 text can hold it, so
-    neither PostgreSQL nor an event can (psycopg fails to encode it: it used to be a 500)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
-    return isinstance(value, list) and any(_has_lone_surrogate(v) for v in value)
+    return _any_text(value, _unencodable)
 
 
 class TextSafeParser(FlaskParser):
