@@ -439,6 +439,21 @@ def create_agreement(client: FlaskClient, **overrides: Any) -> dict[str, Any]:
     return dict(response.get_json())
 
 
+def create_cancellation_agreement(client: FlaskClient, unit: str, owner: str) -> dict[str, Any]:
+    """The agreement the cancellation tests share: police 80 %, free until 48 h before the
+    start, then 25 % of the estimate; valid 2026-01-01 to 2027-06-01."""
+    return create_agreement(
+        client,
+        owner_org=owner,
+        requester_org=unit,
+        requester_share_pct="80",
+        cancellation_free_hours=48,
+        cancellation_pct="25",
+        valid_from="2026-01-01",
+        valid_to="2027-06-01",
+    )
+
+
 def assert_problem(response: TestResponse, status: int, *fields: str) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"

@@ -35,6 +35,7 @@ from tests.integration.costsharing_support import (
     colleague_of,
     completed,
     create_agreement,
+    create_cancellation_agreement,
     event,
     one_off,
     order_placed,
@@ -634,16 +635,7 @@ def test_a_late_cancellation_costs_the_agreed_fee_an_early_one_nothing(
     cs: FlaskClient, db: CostsharingDB
 ) -> None:
     unit, owner = scoped_orgs()
-    create_agreement(
-        cs,
-        owner_org=owner,
-        requester_org=unit,
-        requester_share_pct="80",
-        cancellation_free_hours=48,
-        cancellation_pct="25",
-        valid_from="2026-01-01",
-        valid_to="2027-06-01",
-    )
+    create_cancellation_agreement(cs, unit, owner)
     start = at("2026-11-20T08:00")
 
     def cancel(hours_before: float) -> dict[str, Any]:
@@ -679,16 +671,7 @@ def test_only_a_cancelled_approval_costs_a_fee_a_withdrawn_request_nothing(
     a counter-offer (the planner cancels it), costs nothing however late. Events from before
     booking said where it was cancelled from are read as a cancelled approval, as before."""
     unit, owner = scoped_orgs()
-    create_agreement(
-        cs,
-        owner_org=owner,
-        requester_org=unit,
-        requester_share_pct="80",
-        cancellation_free_hours=48,
-        cancellation_pct="25",
-        valid_from="2026-01-01",
-        valid_to="2027-06-01",
-    )
+    create_cancellation_agreement(cs, unit, owner)
 
     def cancel(**kw: Any) -> dict[str, Any]:
         return cancelled(

@@ -22,7 +22,7 @@ from tests.integration.costsharing_support import (
     balance,
     cancelled,
     completed,
-    create_agreement,
+    create_cancellation_agreement,
     order_placed,
     scoped_orgs,
     source_id,
@@ -79,16 +79,7 @@ def test_a_batch_gives_what_one_event_at_a_time_gives_and_redelivery_nothing(
     clients: dict[str, FlaskClient], db: CostsharingDB, settings: dict[str, Settings]
 ) -> None:
     unit, owner = scoped_orgs()
-    create_agreement(
-        clients["costsharing"],
-        owner_org=owner,
-        requester_org=unit,
-        requester_share_pct="80",
-        cancellation_free_hours=48,
-        cancellation_pct="25",
-        valid_from="2026-01-01",
-        valid_to="2027-06-01",
-    )
+    create_cancellation_agreement(clients["costsharing"], unit, owner)
     one_by_one, together = scenario(unit, owner), scenario(unit, owner)
     db.apply(*one_by_one[:-1])  # the per-event path (each event once)
     expected = outcome(db, one_by_one)
