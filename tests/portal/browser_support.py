@@ -1,0 +1,147 @@
+"""What the portal's browser tests share: Debian's chromium driven by Playwright, axe-core checks,
+and signing in as a demo persona the way a person does (by the persona's button).
+
+Playwright cannot download its own browser here, so it drives the distribution's chromium
+(deploy/ci-packages.txt; .ci/run installs it). In CI (CI=true) a missing chromium fails the
+run; elsewhere the browser tests skip and say why. axe-playwright-python ships axe.min.js, so
+the accessibility checks work on an isolated network.
+
+A test module gets the ``browser`` fixture by importing it (pytest finds fixtures in a module's
+namespace): ``from tests.portal.browser_support import browser_fixture  # noqa: F401``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# No sandbox: CI runs as root. Nothing in the background may reach for the network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+# Wide enough for the desktop layout the screenshots show; the journeys do not depend on it.
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def launch_chromium(playwright: Any) -> Browser:
+    """Debian's chromium, headless. Raises FileNotFoundError when it is not installed."""
+    if not Path(CHROMIUM).exists():
+        raise FileNotFoundError(
+            f"chromium not found at {CHROMIUM}: install Debian's package "
+            "(`apt-get install chromium`, listed in deploy/ci-packages.txt which .ci/run "
+            "installs) or set CHROMIUM_PATH"
+        )
+    browser: Browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    return browser
+
+
+@pytest.fixture(scope="session", name="browser")
+def browser_fixture() -> Iterator[Browser]:
+    """One chromium for the whole session; tests open contexts (one per persona) on it."""
+    with sync_playwright() as playwright:
+        try:
+            launched = launch_chromium(playwright)
+        except FileNotFoundError as exc:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI needs the browser: {exc}", pytrace=False)
+            pytest.skip(str(exc))
+        yield launched
+        launched.close()
+
+
+def new_context(browser: Browser, locale: str = "nl-NL") -> BrowserContext:
+    """A fresh profile (own cookies, so own sign-in); the language the browser asks for."""
+    return browser.new_context(
+        locale=locale,
+        timezone_id="Europe/Amsterdam",
+        viewport=VIEWPORT,
+    )
+
+
+def sign_in(page: Page, portal: str, persona: str) -> None:
+    """Open the portal signed out, and press the sign-in button whose accessible name names
+    the persona (the development sign-in page has one per demo persona)."""
+    page.goto(f"{portal}/")
+    page.get_by_role("button", name=re.compile(re.escape(persona))).click()
+    page.wait_for_load_state()
+
+
+# -- accessibility ----------------------------------------------------------------------------
+def blocking_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    result = Axe().run(page)
+    return [v for v in result.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+
+
+def describe_violations(url: str, violations: list[dict[str, Any]]) -> str:
+    lines = [f"{len(violations)} serious or critical axe-core violations on {url}:"]
+    for violation in violations:
+        lines.append(f"- [{violation['impact']}] {violation['id']}: {violation['help']}")
+        lines.append(f"  {violation['helpUrl']}")
+        for node in violation["nodes"][:5]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {node['html'][:160]}")
+            summary = (node.get("failureSummary") or "").replace("\n", " / ")
+            if summary:
+                lines.append(f"      {summary[:300]}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"    ... and {len(violation['nodes']) - 5} more elements")
+    return "\n".join(lines)
+
+
+def axe_check(page: Page) -> None:
+    """WCAG: the page as shown has no serious or critical axe-core violation."""
+    violations = blocking_violations(page)
+    assert not violations, describe_violations(page.url, violations)
+
+
+# -- keyboard -----------------------------------------------------------------------------------
+def focused_element(page: Page) -> dict[str, Any]:
+    """What has the keyboard focus: its tag, accessible text, and whether a focus indicator
+    (outline or box shadow) is drawn around it."""
+    info: dict[str, Any] = page.evaluate(
+        """() => {
+            const el = document.activeElement;
+            if (!el || el === document.body) return {tag: 'body', text: '', visible: false};
+            const style = getComputedStyle(el);
+            const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+            const shadow = style.boxShadow && style.boxShadow !== 'none';
+            return {
+                tag: el.tagName.toLowerCase(),
+                id: el.id,
+                text: (el.getAttribute('aria-label') || el.innerText || el.value || '').trim(),
+                href: el.getAttribute('href'),
+                visible: outline || shadow,
+            };
+        }"""
+    )
+    return info
+
+
+def tab_to(page: Page, name: str | re.Pattern[str], limit: int = 60) -> dict[str, Any]:
+    """Press Tab until the focused element's text matches ``name``; each stop on the way
+    must show a focus indicator. Fails after ``limit`` presses."""
+    pattern = name if isinstance(name, re.Pattern) else re.compile(re.escape(name))
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = focused_element(page)
+        seen.append(focused.get("text", "")[:40])
+        assert focused["visible"], f"no visible focus indicator on {focused}"
+        if pattern.search(focused.get("text", "")):
+            return focused
+    raise AssertionError(f"Tab never reached {pattern.pattern!r}; focus went over {seen}")
