@@ -25,6 +25,14 @@ TOPICS: dict[str, int] = {
 DLQ_SUFFIX = ".dlq"
 
 
+def topic_owner(name: str) -> str:
+    """The one service that may write ``name`` (a topic of TOPICS): the first word of the name,
+    catalog.assets → catalog. The broker's ACLs enforce it; consumers check it again."""
+    if name not in TOPICS:
+        raise KeyError(f"{name!r} is not one of the topics in shared/kafka.py TOPICS")
+    return name.partition(".")[0]
+
+
 def all_topic_names(settings: Settings) -> list[str]:
     names = []
     for name in TOPICS:
