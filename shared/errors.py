@@ -44,3 +44,9 @@ class PreconditionFailed(ProblemError):
 
 class PreconditionRequired(ProblemError):
     status, title = 428, "Precondition required"
+
+
+class Unavailable(ProblemError):
+    """A part we depend on (e.g. the identity provider) cannot answer now; retry later."""
+
+    status, title = 503, "Service unavailable"

@@ -26,6 +26,13 @@ class Settings:
     calendar_feed_secret: str = DEV_JWT_SECRET
     jwt_jwks_url: str | None = None
     jwt_audience: str | None = None
+    # Production sign-in (docs/architecture.md "Sign-in"): the issuer a token must name, the
+    # claims that carry the organisation and the roles (a dotted path reaches a nested claim),
+    # and for an identity provider whose access tokens are opaque, its userinfo endpoint.
+    jwt_issuer: str | None = None
+    jwt_org_claim: str = "org"
+    jwt_roles_claim: str = "roles"
+    jwt_userinfo_url: str | None = None
     environment: str = "development"
     outbox_retention_hours: int = 168
     consumer_group: str = ""
@@ -115,6 +122,10 @@ def load_settings(
         calendar_feed_secret=feed_secret,
         jwt_jwks_url=jwks_url,
         jwt_audience=env.get("JWT_AUDIENCE") or None,
+        jwt_issuer=env.get("JWT_ISSUER") or None,
+        jwt_org_claim=env.get("JWT_ORG_CLAIM") or "org",
+        jwt_roles_claim=env.get("JWT_ROLES_CLAIM") or "roles",
+        jwt_userinfo_url=env.get("JWT_USERINFO_URL") or None,
         environment=environment,
         outbox_retention_hours=_int(env, "OUTBOX_RETENTION_HOURS", 168, minimum=1),
         consumer_group=env.get("KAFKA_CONSUMER_GROUP", ""),
