@@ -5,6 +5,11 @@ For each polled batch: one database transaction applies every new event, records
 offsets are committed. A crash anywhere re-delivers the batch and the dedupe table makes the
 second delivery a no-op.
 
+Whatever bytes arrive, a record ends applied, ignored (a valid event of a type this consumer
+does not act on) or in the DLQ: decoding and validation raise nothing but EventInvalid, and an
+envelope from a producer that does not own the topic is refused too (docs/architecture.md,
+"Dead letters").
+
 Two ways to apply a batch:
 
 - per event (``handlers``): each event in its own savepoint, so a failing event is isolated
@@ -18,6 +23,7 @@ Two ways to apply a batch:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
@@ -40,8 +46,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import BulkInsert, UnitOfWork, processed_messages_table, write_outbox
-from shared.events import EventInvalid, decode_event
-from shared.kafka import DLQ_SUFFIX, make_consumer, make_producer
+from shared.events import MAX_EVENT_BYTES, EventInvalid, clip_reason, decode_event
+from shared.kafka import DLQ_SUFFIX, make_consumer, make_producer, topic_owner
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,6 +68,13 @@ _CLAIM_EVENTS = BulkInsert(
 EVENTS_CONSUMED = Counter("events_consumed_total", "Events applied", ["consumer"])
 EVENTS_DUPLICATE = Counter("events_duplicate_total", "Redelivered events skipped", ["consumer"])
 EVENTS_DEAD = Counter("events_dead_lettered_total", "Events sent to a DLQ", ["consumer"])
+
+# A dead letter keeps the record whole when it could be a valid event (MAX_EVENT_BYTES, under the
+# producer's 1 MiB request limit with headers); a larger one would be refused by the producer
+# and block the partition, so the DLQ keeps its first 64 KiB, its size and its SHA-256, and the
+# original_* headers say where the whole record is (while the topic's retention keeps it).
+DLQ_KEPT_VALUE_BYTES = 64 * 1024
+DLQ_KEPT_KEY_BYTES = 1024
 
 # A handler applies one event inside the batch's transaction; events it emits go to the outbox.
 EventHandler = Callable[[UnitOfWork, dict[str, Any]], None]
@@ -131,6 +144,8 @@ class EventConsumer:
         self.settings = settings
         self.session_factory = session_factory
         self.topics = [settings.topic(t) for t in topics]
+        # Who alone may write each topic (KeyError for a topic that is not ours).
+        self.owners = {t: topic_owner(t) for t in topics}
         self.handlers = dict(handlers or {})
         self.batch = batch
         self.event_types = frozenset(batch.event_types if batch else self.handlers)
@@ -149,8 +164,13 @@ class EventConsumer:
         for record in records:
             try:
                 event = decode_event(record.value)
+                self._check_producer(record.topic, event)
             except EventInvalid as exc:
                 dead.append((record, str(exc)))
+                continue
+            except Exception as exc:  # noqa: BLE001 - no bytes may stop the stream
+                log.exception("consumer %s: decoding failed unexpectedly", self.name)
+                dead.append((record, clip_reason(f"undecodable: {exc!r}")))
                 continue
             if event["type"] in self.event_types:
                 wanted.append((record, event))
@@ -170,6 +190,14 @@ class EventConsumer:
         dead.sort(key=lambda item: (item[0].topic, item[0].partition, item[0].offset))
         result.dead_lettered = len(dead)
         return result, dead
+
+    def _check_producer(self, topic: str, event: dict[str, Any]) -> None:
+        """Refuse an envelope its topic's owner did not produce (behind the broker's ACLs)."""
+        owner = self.owners.get(topic.removeprefix(self.settings.topic_prefix))
+        if event["producer"] != owner:
+            raise EventInvalid(
+                f"producer {event['producer']!r} may not write {topic}; only {owner} does"
+            )
 
     def _unit_of_work(
         self, session: Session, cause: dict[str, Any], outbox: list[dict[str, Any]] | None
@@ -264,19 +292,17 @@ class EventConsumer:
             self._producer = make_producer(self.settings)
         futures = []
         for record, reason in dead:
-            log.warning("dead-lettering %s@%s: %s", record.topic, record.offset, reason)
+            log.warning(
+                "dead-lettering %s[%s]@%s: %s",
+                record.topic,
+                record.partition,
+                record.offset,
+                reason,
+            )
+            key, value, headers = dead_letter_copy(record, reason, self.name)
             futures.append(
                 self._producer.send(
-                    record.topic + DLQ_SUFFIX,
-                    key=record.key,
-                    value=record.value,
-                    headers=[
-                        ("dlq_reason", reason.encode()[:1000]),
-                        ("dlq_consumer", self.name.encode()),
-                        ("original_topic", record.topic.encode()),
-                        ("original_partition", str(record.partition).encode()),
-                        ("original_offset", str(record.offset).encode()),
-                    ],
+                    record.topic + DLQ_SUFFIX, key=key, value=value, headers=headers
                 )
             )
         self._producer.flush(timeout=10)
@@ -356,3 +382,27 @@ class EventConsumer:
             except Exception:  # noqa: BLE001
                 log.debug("producer close failed", exc_info=True)
             self._producer = None
+
+
+def dead_letter_copy(
+    record: ConsumerRecord, reason: str, consumer: str
+) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+    """Key, value and headers of ``record``'s copy in the DLQ (cut down if it is too large)."""
+    key, value = record.key, record.value
+    headers = [
+        ("dlq_reason", clip_reason(reason).encode()),
+        ("dlq_consumer", consumer.encode()),
+        ("original_topic", record.topic.encode()),
+        ("original_partition", str(record.partition).encode()),
+        ("original_offset", str(record.offset).encode()),
+    ]
+    if len(key or b"") + len(value or b"") > MAX_EVENT_BYTES:
+        headers += [
+            ("dlq_truncated", b"true"),
+            ("original_key_bytes", str(len(key or b"")).encode()),
+            ("original_value_bytes", str(len(value or b"")).encode()),
+            ("original_value_sha256", hashlib.sha256(value or b"").hexdigest().encode()),
+        ]
+        key = key[:DLQ_KEPT_KEY_BYTES] if key is not None else None
+        value = value[:DLQ_KEPT_VALUE_BYTES] if value is not None else None
+    return key, value, headers

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.db]
 def contract(version: int) -> dict[str, Any]:
     return make_event(
         event_type="catalog.contract.published",
-        producer="test",
+        producer="catalog",
         aggregate_id="c",
         data={
             "contract_id": str(uuid.uuid4()),
@@ -55,11 +55,14 @@ def test_a_failing_handler_dead_letters_only_its_event(settings: dict[str, Setti
         name=f"test-{uuid.uuid4().hex[:6]}",
         settings=settings["booking"],
         session_factory=make_session_factory(engine),
-        topics=["t"],
+        topics=["catalog.assets"],
         handlers={"catalog.contract.published": handler},
     )
     events = [contract(v) for v in (1, 2, 3, 4)]
-    records = [PolledRecord("t", 0, i, b"k", json.dumps(e).encode()) for i, e in enumerate(events)]
+    records = [
+        PolledRecord("catalog.assets", 0, i, b"k", json.dumps(e).encode())
+        for i, e in enumerate(events)
+    ]
     result, dead = consumer.apply_batch(records)  # type: ignore[arg-type]
     assert applied == [1, 4] and result.applied == 2
     assert [r.offset for r, _ in dead] == [1, 2]
@@ -116,13 +119,13 @@ def _check_batch_handling(engine: Engine, effects: str, booking: Settings) -> No
         name=name,
         settings=booking,
         session_factory=make_session_factory(engine),
-        topics=["t"],
+        topics=["catalog.assets"],
         batch=BatchHandler(event_types={"catalog.contract.published"}, apply=apply),
     )
 
     def records_of(events: list[dict[str, Any]], first: int) -> list[PolledRecord]:
         return [
-            PolledRecord("t", 0, first + i, b"k", json.dumps(e).encode())
+            PolledRecord("catalog.assets", 0, first + i, b"k", json.dumps(e).encode())
             for i, e in enumerate(events)
         ]
 
