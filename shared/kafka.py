@@ -40,6 +40,23 @@ def all_topic_names(settings: Settings) -> list[str]:
     return names
 
 
+def security_config(settings: Settings) -> dict[str, Any]:
+    """kafka-python's keywords for the broker login; none for plaintext (Tansu in dev, tests)."""
+    security = settings.kafka_security
+    if security.protocol == "PLAINTEXT":
+        return {}
+    config: dict[str, Any] = {
+        "security_protocol": security.protocol,
+        "sasl_mechanism": security.sasl_mechanism,
+        # kafka-python names these "plain" but uses them for SCRAM too.
+        "sasl_plain_username": security.sasl_username,
+        "sasl_plain_password": security.sasl_password,
+    }
+    if security.ssl_cafile:
+        config["ssl_cafile"] = security.ssl_cafile
+    return config
+
+
 def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
     """Idempotent producer, acks from all replicas; raises a KafkaError if unreachable."""
     config: dict[str, Any] = {
@@ -51,6 +68,7 @@ def make_producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         "request_timeout_ms": 5000,
         "max_block_ms": 5000,
         "bootstrap_timeout_ms": 5000,
+        **security_config(settings),
     }
     config.update(overrides)
     return KafkaProducer(**config)
@@ -69,6 +87,7 @@ def make_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaCo
         "fetch_max_wait_ms": settings.fetch_max_wait_ms,
         "max_poll_records": 500,
         "bootstrap_timeout_ms": 10000,
+        **security_config(settings),
     }
     config.update(overrides)
     return KafkaConsumer(*topics, **config)
@@ -83,6 +102,7 @@ def create_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[str]:
                 bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
                 client_id=f"{settings.service}-admin",
                 bootstrap_timeout_ms=5000,
+                **security_config(settings),
             )
             break
         except KafkaError:

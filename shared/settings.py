@@ -14,6 +14,28 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable and what is expected."""
 
 
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN")
+_KAFKA_SASL_VARS = (
+    "KAFKA_SASL_MECHANISM",
+    "KAFKA_SASL_USERNAME",
+    "KAFKA_SASL_PASSWORD",
+    "KAFKA_SASL_PASSWORD_FILE",
+)
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """How the Kafka clients authenticate. The default, plaintext without a login, is what the
+    embedded Tansu broker speaks; production's broker has SCRAM logins and ACLs (README)."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)  # never in a log line
+    ssl_cafile: str | None = None
+
+
 @dataclass(frozen=True)
 class Settings:
     service: str
@@ -37,6 +59,8 @@ class Settings:
     outbox_retention_hours: int = 168
     consumer_group: str = ""
     fetch_max_wait_ms: int = 10
+    # How the Kafka clients log in to the broker (production: SCRAM; dev and tests: none).
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def topic(self, name: str) -> str:
@@ -67,6 +91,68 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """``NAME`` or the contents of the file ``NAME_FILE`` (a Docker secret), not both."""
+    value, path = env.get(name) or None, env.get(f"{name}_FILE") or None
+    if value is not None and path is not None:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    if path is None:
+        return value
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = f.read().rstrip("\r\n")  # the newline an editor or echo leaves
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE {path!r} cannot be read: {exc.strerror}") from exc
+    if not value:
+        raise SettingsError(f"{name}_FILE {path!r} is empty")
+    return value
+
+
+def _kafka_security(env: Mapping[str, str]) -> KafkaSecurity:
+    raw = env.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT"
+    protocol = raw.upper()
+    if protocol not in KAFKA_SECURITY_PROTOCOLS:
+        raise SettingsError(
+            f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}, "
+            f"got {raw!r}"
+        )
+    cafile = env.get("KAFKA_SSL_CAFILE") or None
+    if cafile is not None and protocol != "SASL_SSL":
+        raise SettingsError(f"KAFKA_SSL_CAFILE needs KAFKA_SECURITY_PROTOCOL=SASL_SSL, not {raw}")
+    if cafile is not None and not os.path.isfile(cafile):
+        raise SettingsError(f"KAFKA_SSL_CAFILE {cafile!r} is not a file")
+    if protocol == "PLAINTEXT":
+        # A login that would silently not be used is a mistake worth stopping for.
+        given = [name for name in _KAFKA_SASL_VARS if env.get(name)]
+        if given:
+            raise SettingsError(
+                f"{', '.join(given)} set but KAFKA_SECURITY_PROTOCOL is {raw}: "
+                "set KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL to log in"
+            )
+        return KafkaSecurity()
+    mechanism = (env.get("KAFKA_SASL_MECHANISM") or "").upper()
+    if mechanism not in KAFKA_SASL_MECHANISMS:
+        raise SettingsError(
+            f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_MECHANISM, one of "
+            f"{', '.join(KAFKA_SASL_MECHANISMS)}; got {env.get('KAFKA_SASL_MECHANISM')!r}"
+        )
+    if mechanism == "PLAIN" and protocol != "SASL_SSL":
+        raise SettingsError(
+            "KAFKA_SASL_MECHANISM=PLAIN sends the password in clear: use it only with "
+            "KAFKA_SECURITY_PROTOCOL=SASL_SSL, or use SCRAM-SHA-512"
+        )
+    username = env.get("KAFKA_SASL_USERNAME") or None
+    if username is None:
+        raise SettingsError(f"KAFKA_SASL_MECHANISM={mechanism} needs KAFKA_SASL_USERNAME")
+    password = _secret(env, "KAFKA_SASL_PASSWORD")
+    if password is None:
+        raise SettingsError(
+            f"KAFKA_SASL_MECHANISM={mechanism} needs KAFKA_SASL_PASSWORD_FILE (a Docker "
+            "secret) or KAFKA_SASL_PASSWORD"
+        )
+    return KafkaSecurity(protocol, mechanism, username, password, cafile)
 
 
 def load_settings(
@@ -130,4 +216,5 @@ def load_settings(
         outbox_retention_hours=_int(env, "OUTBOX_RETENTION_HOURS", 168, minimum=1),
         consumer_group=env.get("KAFKA_CONSUMER_GROUP", ""),
         fetch_max_wait_ms=_int(env, "KAFKA_FETCH_MAX_WAIT_MS", 10, minimum=1),
+        kafka_security=_kafka_security(env),
     )
