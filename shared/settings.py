@@ -176,7 +176,10 @@ def load_settings(
     scheme = urlsplit(database_url).scheme
     if not scheme.startswith("postgres"):
         raise SettingsError(f"{db_var} must be a postgresql:// URL, got scheme {scheme!r}")
-    bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    # Without a bootstrap list, the broker `slagkracht run` starts (on KAFKA_PORT, else 9092).
+    bootstrap = env.get(
+        "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{_int(env, 'KAFKA_PORT', 9092, minimum=1)}"
+    )
     for server in bootstrap.split(","):
         host, _, port = server.strip().rpartition(":")
         if not host or not port.isdigit():
