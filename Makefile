@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-external lint format openapi bench clean
+.PHONY: install run test test-external lint format openapi bench clean vendor translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,22 @@ format: install
 ## Regenerate contracts/openapi/*.json from the code (a test fails when they drift).
 openapi: install
 	$(BIN)/slagkracht export-openapi
+
+## Refresh the portal's vendored CSS/JS (npm packages pinned in services/portal/vendoring.py).
+vendor: install
+	$(BIN)/python -m services.portal.vendoring
+
+## Extract the portal's strings, update the nl and en catalogues, compile them (commit the .mo).
+PORTAL_I18N := services/portal/translations
+translations: install
+	$(BIN)/pybabel extract -F services/portal/babel.cfg -k _l -k lazy_gettext --no-location \
+		--omit-header -o $(PORTAL_I18N)/messages.pot .
+	for lang in nl en; do \
+		if [ -f $(PORTAL_I18N)/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --no-fuzzy-matching -i $(PORTAL_I18N)/messages.pot -d $(PORTAL_I18N) -l $$lang; \
+		else $(BIN)/pybabel init -i $(PORTAL_I18N)/messages.pot -d $(PORTAL_I18N) -l $$lang; fi; \
+	done
+	$(BIN)/pybabel compile -d $(PORTAL_I18N)
 
 bench: install
 	$(BIN)/python bench/events.py

@@ -1,0 +1,1 @@
+"""The portal: server-rendered pages for planners and owners over the three APIs."""

@@ -1,0 +1,48 @@
+"""The booking API: search by time, bookings and their lifecycle, series, call-offs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.portal.clients.base import ApiClient
+
+
+class BookingClient(ApiClient):
+    service = "booking"
+
+    def availability(self, **params: Any) -> Any:
+        return self.get("/availability", **params)
+
+    def bookings(self, **params: Any) -> Any:
+        return self.get("/bookings", **params)
+
+    def booking(self, booking_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/bookings/{booking_id}"))
+
+    def history(self, booking_id: str) -> list[dict[str, Any]]:
+        return list(self.get(f"/bookings/{booking_id}/history"))
+
+    def request_booking(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return dict(self.post("/bookings", body, headers={"Idempotency-Key": idempotency_key}))
+
+    def act(self, booking_id: str, action: str, body: dict[str, Any] | None = None) -> Any:
+        """A lifecycle action: approve, reject, cancel, accept-counter-offer, ..."""
+        return self.post(f"/bookings/{booking_id}/{action}", body or {})
+
+    def pending_approvals(self, **params: Any) -> Any:
+        return self.get("/approvals/pending", **params)
+
+    def create_series(self, body: dict[str, Any], idempotency_key: str) -> Any:
+        return self.post("/series", body, headers={"Idempotency-Key": idempotency_key})
+
+    def contracts(self, **params: Any) -> Any:
+        return self.get("/contracts", **params)
+
+    def orders(self, **params: Any) -> Any:
+        return self.get("/orders", **params)
+
+    def place_order(self, body: dict[str, Any], idempotency_key: str) -> Any:
+        return self.post("/orders", body, headers={"Idempotency-Key": idempotency_key})
+
+    def calendar(self) -> Any:
+        return self.get("/calendar")

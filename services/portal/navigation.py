@@ -1,0 +1,75 @@
+"""The navigation per role and the owner's pending-approvals badge, for the base layout.
+
+Each role's pages add their entries here (endpoint, label). An entry whose endpoint is not
+registered (yet) is left out, so a half-built role never breaks a page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from flask_babel import lazy_gettext as _l
+
+from services.portal.auth import User, current_user
+from services.portal.clients import ApiProblem, ApiUnavailable, apis
+from shared.auth import OWNER, PLANNER
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: Any  # a lazy translation
+    badge: str = ""  # name of a count shown next to the label ("pending")
+
+
+NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
+    PLANNER: (
+        NavItem("planner.search", _l("Search")),
+        NavItem("planner.bookings", _l("My unit's bookings")),
+        NavItem("planner.series", _l("Recurring requests")),
+        NavItem("planner.contracts", _l("Call-offs")),
+        NavItem("planner.calendar", _l("Calendar")),
+    ),
+    OWNER: (
+        NavItem("owner.queue", _l("Approvals"), badge="pending"),
+        NavItem("owner.assets", _l("My assets")),
+    ),
+}
+
+
+def nav_for(user: User | None) -> list[NavItem]:
+    if user is None:
+        return []
+    items: list[NavItem] = []
+    for role, entries in NAV_ITEMS.items():
+        if role in user.roles:
+            items.extend(e for e in entries if e.endpoint in current_app.view_functions)
+    return items
+
+
+def pending_approvals_count() -> int | None:
+    """How many requests wait for the owner's decision; None when booking cannot tell now
+    (the badge is left out rather than the page failing)."""
+    user = current_user()
+    if user is None or not user.is_owner:
+        return None
+    if "pending_count" not in g:
+        try:
+            counts = apis().booking.pending_approvals().get("counts", {})
+            g.pending_count = int(counts.get("total", 0))
+        except (ApiUnavailable, ApiProblem):
+            g.pending_count = None
+    count: int | None = g.pending_count
+    return count
+
+
+def init_navigation(app: Flask) -> None:
+    @app.context_processor
+    def _navigation() -> dict[str, Any]:
+        user = current_user()
+        return {
+            "nav_items": nav_for(user),
+            "nav_active": request.endpoint or "",
+            "pending_approvals_count": pending_approvals_count,
+        }

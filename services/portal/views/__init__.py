@@ -1,0 +1,12 @@
+"""The portal's pages: one module of views per role, registered here."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_views(app: Flask) -> None:
+    from services.portal.views import common, planner
+
+    app.register_blueprint(common.bp)
+    app.register_blueprint(planner.bp)

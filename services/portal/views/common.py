@@ -1,0 +1,51 @@
+"""Pages for everyone: the start page per role, the language switch, health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from services.portal.auth import current_user, login_required, safe_next
+from services.portal.i18n import LANGUAGE_COOKIE, LANGUAGES
+
+bp = Blueprint("common", __name__)
+
+# Where each role starts; the first endpoint the portal has wins.
+START_PAGES = ("owner.queue", "planner.search")
+
+
+@bp.get("/")
+@login_required
+def home() -> Response | str:
+    user = current_user()
+    assert user is not None  # login_required
+    for endpoint in START_PAGES:
+        role_page = endpoint.split(".")[0]
+        wanted = (role_page == "owner" and user.is_owner) or (
+            role_page == "planner" and user.is_planner
+        )
+        if wanted and endpoint in current_app.view_functions:
+            return redirect(url_for(endpoint))
+    return render_template("home.html")
+
+
+@bp.get("/language/<code>")
+def switch_language(code: str) -> Response:
+    """The visible NL/EN switch: a plain link, remembered for a year in a cookie."""
+    response = redirect(safe_next(request.args.get("next")))
+    if code in LANGUAGES:
+        production = current_app.extensions["portal_config"].production
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=production,
+        )
+    return response
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(status="ok", service="portal")
