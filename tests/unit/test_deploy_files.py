@@ -4,8 +4,12 @@ The compose file is parsed with PyYAML and its structure checked against the cod
 every ``slagkracht`` command parses with the real CLI, every gunicorn target imports and
 answers ``/healthz``, every container's environment passes ``load_settings`` in production
 mode, and the names that tie containers together (services, ports, databases, the broker
-address) agree. When Debian's ``docker-compose`` (1.29) is installed it validates the file too;
-in CI (``CI=true``) it must be installed (``deploy/ci-packages.txt``).
+address) agree. The broker's security is checked the same way: its listeners all want a login,
+nothing is allowed without an ACL, each worker's login has exactly the ACLs its code needs
+(``shared/kafka.py`` topics and the consumers its ``worker.py`` builds), and passwords are
+Docker secrets. The scripts of ``deploy/kafka`` run here against stand-ins for Kafka's tools.
+When Debian's ``docker-compose`` (1.29) is installed it validates the file too; in CI
+(``CI=true``) it must be installed (``deploy/ci-packages.txt``).
 """
 
 from __future__ import annotations
@@ -25,20 +29,29 @@ import yaml
 from flask import Flask
 from gunicorn.config import Config as GunicornConfig
 from gunicorn.util import import_app
+from sqlalchemy.orm import sessionmaker
 
 import services.cli
 from services import registry
-from shared.settings import DEV_JWT_SECRET, load_settings
+from shared.kafka import DLQ_SUFFIX, TOPICS, topic_owner
+from shared.settings import DEV_JWT_SECRET, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 INIT_SQL = ROOT / "deploy" / "postgres-init" / "01-databases.sql"
 CI_PACKAGES = ROOT / "deploy" / "ci-packages.txt"
+KAFKA_DIR = ROOT / "deploy" / "kafka"
+BROKER_PROPERTIES = KAFKA_DIR / "server.properties"
+ACLS_FILE = KAFKA_DIR / "acls.txt"
+SECRETS_DIR = ROOT / "deploy" / "secrets"
+# Where the compose file mounts deploy/kafka in the kafka, kafka-init containers.
+KAFKA_MOUNT = "/opt/slagkracht/kafka"
+ADMIN = "admin"  # the broker's one super user, for the broker and the one-shot jobs only
 
 # What an operator must supply; compose refuses to start without them.
 REQUIRED_ENV = {"JWT_SECRET": "a-real-secret-for-the-test", "POSTGRES_PASSWORD": "pg-test-pw"}
-ONE_SHOT_JOBS = ("migrate", "topics")
+ONE_SHOT_JOBS = ("migrate", "kafka-init", "topics")
 # Variables a container's environment may set; cleared before simulating one.
 SETTINGS_VARS = (
     "DATABASE_URL",
@@ -47,6 +60,12 @@ SETTINGS_VARS = (
     "KAFKA_TOPIC_PREFIX",
     "KAFKA_CONSUMER_GROUP",
     "KAFKA_FETCH_MAX_WAIT_MS",
+    "KAFKA_SECURITY_PROTOCOL",
+    "KAFKA_SASL_MECHANISM",
+    "KAFKA_SASL_USERNAME",
+    "KAFKA_SASL_PASSWORD",
+    "KAFKA_SASL_PASSWORD_FILE",
+    "KAFKA_SSL_CAFILE",
     "JWT_SECRET",
     "JWT_JWKS_URL",
     "JWT_AUDIENCE",
@@ -88,6 +107,52 @@ def container_env(definition: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(raw, list):
         raw = dict(item.split("=", 1) for item in raw)
     return {k: interpolate("" if v is None else str(v), REQUIRED_ENV) for k, v in raw.items()}
+
+
+def secret_names(definition: Mapping[str, Any]) -> set[str]:
+    """The Docker secrets a container is given (short or long syntax), by their name in it."""
+    names = set()
+    for secret in definition.get("secrets") or []:
+        names.add(secret if isinstance(secret, str) else secret.get("target", secret["source"]))
+    return names
+
+
+def with_secrets(name: str, definition: Mapping[str, Any], folder: Path) -> dict[str, str]:
+    """The container's environment with each ``*_FILE`` under /run/secrets/ made a real file in
+    ``folder`` (a made-up password), as Docker mounts it; naming a secret the container is not
+    given fails."""
+    env = container_env(definition)
+    for var, value in env.items():
+        if var.endswith("_FILE") and value.startswith("/run/secrets/"):
+            secret = value.removeprefix("/run/secrets/")
+            assert secret in secret_names(definition), f"{name}: {var} names {secret!r}"
+            path = folder / secret
+            path.write_text(f"made-up-{secret}-0123456789\n", encoding="utf-8")
+            env[var] = str(path)
+    return env
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """A Java .properties file of plain ``key=value`` lines (what ours use)."""
+    properties = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "!")):
+            key, _, value = line.partition("=")
+            properties[key.strip()] = value.strip()
+    return properties
+
+
+def read_acls() -> dict[str, set[tuple[str, str, str, str]]]:
+    """deploy/kafka/acls.txt: principal → {(operation, resource, pattern, name)}."""
+    acls: dict[str, set[tuple[str, str, str, str]]] = {}
+    for line in ACLS_FILE.read_text(encoding="utf-8").splitlines():
+        fields = line.partition("#")[0].split()
+        if fields:
+            assert len(fields) == 5, f"acls.txt: {line!r} is not 5 fields"
+            principal, operation, resource, pattern, name = fields
+            acls.setdefault(principal, set()).add((operation, resource, pattern, name))
+    return acls
 
 
 def host_ports(definition: Mapping[str, Any]) -> list[tuple[int, int]]:
@@ -218,7 +283,8 @@ def test_apis_and_workers_start_after_migrations_and_topics(
     for job in ONE_SHOT_JOBS:
         assert str(services_[job].get("restart", "no")) == "no", job
     assert services_["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert services_["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    for job in ("kafka-init", "topics"):
+        assert services_[job]["depends_on"]["kafka"]["condition"] == "service_healthy", job
 
 
 def test_host_ports_do_not_collide(services_: dict[str, dict[str, Any]]) -> None:
@@ -237,6 +303,7 @@ def test_host_ports_do_not_collide(services_: dict[str, dict[str, Any]]) -> None
 def test_slagkracht_commands_parse_and_their_settings_load(
     services_: dict[str, dict[str, Any]],
     recorded_cli: list[tuple[str, Any]],
+    tmp_path: Path,
 ) -> None:
     commands = {}
     for name, definition in app_services(services_):
@@ -247,7 +314,7 @@ def test_slagkracht_commands_parse_and_their_settings_load(
         assert services.cli.main(argv[1:]) == 0, name
         ((command, args),) = recorded_cli
         commands[name] = command
-        env = container_env(definition)
+        env = with_secrets(name, definition, tmp_path)
         if command == "_cmd_worker":
             settings = load_settings(args.service, env)
             assert name == f"{args.service}-worker"
@@ -336,33 +403,169 @@ def test_production_needs_a_real_jwt_secret(
 # -- the infrastructure the containers name --------------------------------------------------
 
 
-def test_kafka_runs_single_node_kraft(services_: dict[str, dict[str, Any]]) -> None:
-    env = container_env(services_["kafka"])
-    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
-    node_id = str(env["KAFKA_NODE_ID"])
-    voters = env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")
-    assert len(voters) == 1 and voters[0].startswith(f"{node_id}@")
-    controller_port = voters[0].rpartition(":")[2]
-    listeners = dict(item.split("://", 1) for item in env["KAFKA_LISTENERS"].split(","))
-    assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] in listeners
-    assert listeners[env["KAFKA_CONTROLLER_LISTENER_NAMES"]].endswith(f":{controller_port}")
-    protocol_map = dict(
-        p.split(":") for p in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
-    )
-    assert set(listeners) <= set(protocol_map)
-    for name in ("OFFSETS_TOPIC", "TRANSACTION_STATE_LOG"):
-        assert str(env[f"KAFKA_{name}_REPLICATION_FACTOR"]) == "1"
-    assert env["CLUSTER_ID"]
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    (advertised,) = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
-    advertised_address = advertised.split("://", 1)[1]
-    assert advertised_address.split(":")[0] in (
-        "kafka",
-        services_["kafka"].get("hostname"),
-    )
+def test_kafka_runs_single_node_kraft_from_the_committed_properties(
+    services_: dict[str, dict[str, Any]],
+) -> None:
+    kafka = services_["kafka"]
+    assert "./deploy/kafka:" + KAFKA_MOUNT + ":ro" in kafka["volumes"]
+    assert as_list(kafka["entrypoint"]) == ["/bin/bash", f"{KAFKA_MOUNT}/start-broker.sh"]
+    assert container_env(kafka)["CLUSTER_ID"]
+    props = read_properties(BROKER_PROPERTIES)
+    assert set(props["process.roles"].split(",")) == {"broker", "controller"}
+    voters = props["controller.quorum.voters"].split(",")
+    assert len(voters) == 1 and voters[0].startswith(f"{props['node.id']}@")
+    listeners = dict(item.split("://", 1) for item in props["listeners"].split(","))
+    controller = props["controller.listener.names"]
+    assert listeners[controller].endswith(":" + voters[0].rpartition(":")[2])
+    assert set(listeners) <= set(protocol_map(props))
+    for name in ("offsets.topic", "transaction.state.log"):
+        assert props[f"{name}.replication.factor"] == "1"
+    assert props["auto.create.topics.enable"] == "false"
+    assert props["log.dirs"] in {str(v).split(":")[1] for v in kafka["volumes"]}
+    (advertised,) = props["advertised.listeners"].split(",")
+    listener, address = advertised.split("://", 1)
+    assert listener == props["inter.broker.listener.name"]
+    assert address.split(":")[0] in ("kafka", kafka.get("hostname"))
     # Every container of ours reaches the broker at the address Kafka advertises.
     for name, definition in app_services(services_):
-        assert container_env(definition)["KAFKA_BOOTSTRAP_SERVERS"] == advertised_address, name
+        assert container_env(definition)["KAFKA_BOOTSTRAP_SERVERS"] == address, name
+
+
+def protocol_map(props: Mapping[str, str]) -> dict[str, str]:
+    return dict(p.split(":") for p in props["listener.security.protocol.map"].split(","))
+
+
+def test_every_broker_listener_wants_a_login(
+    services_: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """No listener takes a connection without a SASL login; the services use SCRAM."""
+    props = read_properties(BROKER_PROPERTIES)
+    protocols = protocol_map(props)
+    listeners = dict(item.split("://", 1) for item in props["listeners"].split(","))
+    for listener in listeners:
+        assert protocols[listener] in ("SASL_PLAINTEXT", "SASL_SSL"), listener
+
+    def mechanisms(listener: str) -> set[str]:
+        key = f"listener.name.{listener.lower()}.sasl.enabled.mechanisms"
+        return set(props.get(key, props.get("sasl.enabled.mechanisms", "GSSAPI")).split(","))
+
+    # The services' listener: SCRAM only (PLAIN would carry passwords in clear).
+    (advertised,) = props["advertised.listeners"].split(",")
+    clients = advertised.split("://")[0]
+    assert mechanisms(clients) == {"SCRAM-SHA-512"}
+    assert props["sasl.mechanism.inter.broker.protocol"] == "SCRAM-SHA-512"
+    # The controller listener: this container's loopback only, with a login all the same.
+    controller = props["controller.listener.names"]
+    assert listeners[controller].rpartition(":")[0] == "127.0.0.1"
+    assert mechanisms(controller) == {props["sasl.mechanism.controller.protocol"]}
+    assert host_ports(services_["kafka"]) == [], "the broker is for the compose network only"
+    # Every container that talks Kafka logs in the way the listener wants.
+    workers = 0
+    for name, definition in app_services(services_):
+        env = with_secrets(name, definition, tmp_path)
+        settings = load_settings("catalog", env, require_database=False)
+        if name.endswith("-worker") or name == "topics":
+            workers += 1
+            assert settings.kafka_security.protocol == protocols[clients], name
+            assert settings.kafka_security.sasl_mechanism in mechanisms(clients), name
+    assert workers == len(registry.SERVICES) + 1
+
+
+def test_nothing_is_allowed_without_an_acl_and_only_the_admin_is_super(
+    services_: dict[str, dict[str, Any]],
+) -> None:
+    props = read_properties(BROKER_PROPERTIES)
+    assert (
+        props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"] == f"User:{ADMIN}"
+    # The admin's password reaches the broker and the one-shot jobs, nothing that stays up.
+    holders = {n for n, d in services_.items() if f"kafka_{ADMIN}_password" in secret_names(d)}
+    assert holders == {"kafka", "kafka-init", "topics"}
+    for name, definition in services_.items():
+        if container_env(definition).get("KAFKA_SASL_USERNAME") == ADMIN:
+            assert name in ONE_SHOT_JOBS, name
+    assert ADMIN not in read_acls(), "the super user needs no ACL"
+
+
+def worker_settings(services_: dict[str, dict[str, Any]], service: str, folder: Path) -> Settings:
+    name = f"{service}-worker"
+    return load_settings(service, with_secrets(name, services_[name], folder))
+
+
+def test_each_worker_login_may_write_its_topics_and_dlqs_and_read_what_it_consumes(
+    services_: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """ACLs compared with the code: the topics a service owns (its outbox relay writes them),
+    the topics its worker's consumers read, the DLQs they dead-letter to (``<topic>.dlq``, the
+    consumed topic's), and their consumer groups. A consumer added without its ACL fails here;
+    so does an ACL nothing needs."""
+    acls = read_acls()
+    principals: dict[str, str] = {}
+    for service in registry.SERVICES:
+        settings = worker_settings(services_, service, tmp_path)
+        principal = settings.kafka_security.sasl_username
+        assert principal is not None, service
+        assert principal not in principals.values(), f"{service} shares a login"
+        principals[service] = principal
+        consumers, _ = registry.worker_builder(service)(settings, sessionmaker())
+        consumed = {topic for consumer in consumers for topic in consumer.topics}
+        owned = {settings.topic(name) for name in TOPICS if topic_owner(name) == service}
+        granted = acls.get(principal, set())
+        topics = {(op, name) for op, resource, pattern, name in granted if resource == "topic"}
+        assert topics == {("Write", t) for t in owned | {c + DLQ_SUFFIX for c in consumed}} | {
+            ("Read", t) for t in consumed
+        }, service
+        assert {p for _, r, p, _ in granted if r == "topic"} == {"literal"}, service
+        groups = {(op, p, name) for op, resource, p, name in granted if resource == "group"}
+        ((operation, pattern, prefix),) = groups  # one group ACL per login, nothing else
+        assert (operation, pattern) == ("Read", "prefixed"), service
+        assert {r for _, r, _, _ in granted} <= {"topic", "group"}, service
+        for consumer in consumers:
+            group = consumer.consumer_overrides.get("group_id") or (
+                f"{settings.group_id}.{consumer.name}"  # as EventConsumer._open names it
+            )
+            assert group.startswith(prefix), (service, consumer.name, group)
+    assert set(acls) == set(principals.values()), "acls.txt names a login no worker uses"
+    prefixes = [name for grants in acls.values() for _, r, _, name in grants if r == "group"]
+    for prefix in prefixes:  # no login's groups fall under another's prefix
+        assert [p for p in prefixes if prefix.startswith(p)] == [prefix], prefix
+
+
+def test_no_password_is_written_in_the_deployment_files(
+    compose: dict[str, Any], services_: dict[str, dict[str, Any]]
+) -> None:
+    lines = COMPOSE_FILE.read_text(encoding="utf-8").lower().splitlines()
+    code = "\n".join(line.partition("#")[0] for line in lines)  # comments may name variables
+    assert "jaas" not in code
+    literal = re.search(r"(?:^|\s)[\w.-]*(?:password|secret)[\w.-]*[ \t]*[=:][ \t]*[^$\s/]", code)
+    assert literal is None, f"a password written in the file: {literal}"
+    for key, value in read_properties(BROKER_PROPERTIES).items():
+        assert "jaas" not in key and "password" not in key + value.lower(), key
+    for name, definition in services_.items():
+        raw_env = definition.get("environment") or {}
+        for var, value in raw_env.items():
+            assert var != "KAFKA_SASL_PASSWORD", f"{name}: use KAFKA_SASL_PASSWORD_FILE"
+            if var.endswith("_FILE"):
+                assert str(value).startswith("/run/secrets/"), (name, var)
+            elif "PASSWORD" in var or "SECRET" in var:
+                # From the operator's environment, never a value written here.
+                assert re.fullmatch(r"\$\{\w+:[?-][^}]*\}", str(value)), (name, var)
+    # Every secret is a file the operator makes in deploy/secrets/, which git ignores.
+    declared = compose["secrets"]
+    for secret, source in declared.items():
+        path = Path(source["file"])
+        assert path.parent == Path("./deploy/secrets") and path.name == f"{secret}.txt", secret
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", str(path)], cwd=ROOT, check=False, timeout=30
+        )
+        assert ignored.returncode == 0, f"{path} is not git-ignored"
+    used = set().union(*(secret_names(d) for d in services_.values()))
+    assert used == set(declared)
+    logins = set(read_acls()) | {ADMIN}
+    assert set(declared) == {f"kafka_{login}_password" for login in logins}
+    assert secret_names(services_["kafka-init"]) == set(declared)
 
 
 def test_postgres_creates_every_service_database(services_: dict[str, dict[str, Any]]) -> None:
@@ -451,3 +654,128 @@ def test_docker_compose_validates_the_file() -> None:
     assert "set " in refused.stderr and (
         "JWT_SECRET" in refused.stderr or "POSTGRES_PASSWORD" in refused.stderr
     ), refused.stderr
+
+
+# -- the broker's scripts, run against stand-ins for Kafka's tools ----------------------------
+
+
+@pytest.fixture
+def kafka_tools(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """Kafka's command-line tools replaced by scripts that log their arguments, one line each,
+    and a folder of made-up secrets for every login; returns the script environment and log."""
+    tools, secrets, log = tmp_path / "bin", tmp_path / "secrets", tmp_path / "calls.log"
+    tools.mkdir()
+    secrets.mkdir()
+    for tool in ("kafka-configs.sh", "kafka-acls.sh", "kafka-storage.sh", "kafka-server-start.sh"):
+        script = tools / tool
+        script.write_text(f'#!/bin/sh\necho "{tool} $*" >> "{log}"\n', encoding="utf-8")
+        script.chmod(0o755)
+    for login in (*read_acls(), ADMIN):
+        (secrets / f"kafka_{login}_password").write_text(f"pw-of-{login}-0123456789\n")
+    env = {
+        "PATH": os.environ["PATH"],
+        "KAFKA_BIN": str(tools),
+        "SECRETS_DIR": str(secrets),
+        "RUNTIME_DIR": str(tmp_path / "runtime"),
+        "CLUSTER_ID": "test-cluster-id",
+    }
+    return env, log
+
+
+def run_script(script: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(KAFKA_DIR / script)],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def option(call: list[str], name: str) -> str:
+    """The value after ``name`` in a logged command line."""
+    return call[call.index(name) + 1]
+
+
+def test_kafka_init_creates_each_login_and_exactly_the_listed_acls(
+    services_: dict[str, dict[str, Any]], kafka_tools: tuple[dict[str, str], Path]
+) -> None:
+    kafka_init = services_["kafka-init"]
+    assert kafka_init["image"] == services_["kafka"]["image"]  # the same tools as the broker
+    assert as_list(kafka_init["entrypoint"]) == ["/bin/bash", f"{KAFKA_MOUNT}/kafka-init.sh"]
+    assert "./deploy/kafka:" + KAFKA_MOUNT + ":ro" in kafka_init["volumes"]
+    env, log = kafka_tools
+    result = run_script("kafka-init.sh", env)
+    assert result.returncode == 0, result.stderr
+    calls = [line.split() for line in log.read_text().splitlines()]
+    for call in calls:  # every call logs in as the admin, through a file
+        assert call[1:5] == ["--bootstrap-server", "kafka:9092", "--command-config", call[4]]
+    logins = {
+        option(call, "--entity-name"): option(call, "--add-config")
+        for call in calls
+        if call[0] == "kafka-configs.sh"
+    }
+    assert logins == {
+        login: f"SCRAM-SHA-512=[password=pw-of-{login}-0123456789]" for login in read_acls()
+    }
+    added = set()
+    for call in calls:
+        if call[0] == "kafka-acls.sh" and "--add" in call:
+            resource = next(a.removeprefix("--") for a in call if a in ("--topic", "--group"))
+            principal = option(call, "--allow-principal").removeprefix("User:")
+            pattern = option(call, "--resource-pattern-type")
+            grant = (option(call, "--operation"), resource, pattern, option(call, f"--{resource}"))
+            added.add((principal, *grant))
+    assert added == {(p, *grant) for p, grants in read_acls().items() for grant in grants}
+
+
+def test_kafka_init_stops_on_a_missing_or_weak_secret(
+    kafka_tools: tuple[dict[str, str], Path],
+) -> None:
+    env, log = kafka_tools
+    secrets = Path(env["SECRETS_DIR"])
+    (secrets / "kafka_booking_password").unlink()
+    result = run_script("kafka-init.sh", env)
+    assert result.returncode != 0
+    assert "kafka_booking_password is missing" in result.stderr
+    assert not log.exists(), "nothing is changed before every password is read"
+    (secrets / "kafka_booking_password").write_text('short"quote\n')
+    result = run_script("kafka-init.sh", env)
+    assert result.returncode != 0 and "must be 16 or more of" in result.stderr
+
+
+def test_the_broker_starts_with_the_admin_login_from_its_secret(
+    services_: dict[str, dict[str, Any]], kafka_tools: tuple[dict[str, str], Path]
+) -> None:
+    env, log = kafka_tools
+    result = run_script("start-broker.sh", env)
+    assert result.returncode == 0, result.stderr
+    runtime = Path(env["RUNTIME_DIR"])
+    password = f"pw-of-{ADMIN}-0123456789"
+    config = read_properties(runtime / "server.properties")
+    # The committed settings, plus the broker's own logins: nothing else changes.
+    extra = {k: v for k, v in config.items() if k not in read_properties(BROKER_PROPERTIES)}
+    assert set(extra) == {
+        "listener.name.internal.scram-sha-512.sasl.jaas.config",
+        "listener.name.controller.plain.sasl.jaas.config",
+    }
+    assert all(f'password="{password}"' in value for value in extra.values())
+    assert f'user_{ADMIN}="{password}"' in extra["listener.name.controller.plain.sasl.jaas.config"]
+    for written in ("server.properties", "admin.properties"):
+        assert (runtime / written).stat().st_mode & 0o077 == 0, f"{written} is not private"
+    (format_call, start_call) = log.read_text().splitlines()
+    assert format_call.split()[:3] == ["kafka-storage.sh", "format", "--ignore-formatted"]
+    assert f"--add-scram SCRAM-SHA-512=[name={ADMIN},password={password}]" in format_call
+    assert "--cluster-id test-cluster-id" in format_call
+    assert start_call == f"kafka-server-start.sh {runtime / 'server.properties'}"
+    # The healthcheck logs in with the client settings the script wrote, at their default place.
+    health = as_list(services_["kafka"]["healthcheck"]["test"])
+    command_config = Path(health[health.index("--command-config") + 1])
+    assert (
+        f"${{RUNTIME_DIR:-{command_config.parent}}}" in (KAFKA_DIR / "start-broker.sh").read_text()
+    )
+    admin = read_properties(runtime / command_config.name)
+    assert admin["security.protocol"] == "SASL_PLAINTEXT"
+    assert admin["sasl.mechanism"] == "SCRAM-SHA-512"
+    assert f'username="{ADMIN}" password="{password}"' in admin["sasl.jaas.config"]
