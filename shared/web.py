@@ -31,8 +31,9 @@ from werkzeug.exceptions import HTTPException
 
 from shared.auth import current_principal
 from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.errors import PreconditionFailed, PreconditionRequired, ProblemError
+from shared.errors import PreconditionFailed, PreconditionRequired, ProblemError, problem_members
 from shared.kafka import broker_reachable
+from shared.language import localize_problem, negotiate
 from shared.logs import configure_logging
 from shared.settings import Settings, load_settings
 
@@ -120,21 +121,35 @@ def if_match_version(*, allow_any: bool = False) -> int | None:
     return int(digits)
 
 
+def problem_language() -> str:
+    """The language this request's problem details are written in (``Accept-Language``)."""
+    language = g.get("problem_language")
+    if language is None:
+        language = g.problem_language = negotiate(request.headers.get("Accept-Language"))
+    return str(language)
+
+
+def localized_problem(body: dict[str, Any]) -> dict[str, Any]:
+    """A problem body (e.g. one item's of a batch) in this request's language; the response
+    that carries it says which with ``with_content_language``."""
+    return localize_problem(body, problem_language())
+
+
+def with_content_language(response: Response) -> Response:
+    response.headers["Content-Language"] = problem_language()
+    response.vary.add("Accept-Language")
+    return response
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.path,
-    }
+    """A problem+json response, its title, detail and field messages in the caller's language."""
+    body = problem_members(status, title, detail, instance=request.path, **extra)
     if g.get("request_id"):
         body["request_id"] = g.request_id
-    body.update({k: v for k, v in extra.items() if v is not None})
-    response = jsonify(body)
+    response = jsonify(localized_problem(body))
     response.status_code = status
     response.mimetype = PROBLEM_JSON
-    return response
+    return with_content_language(response)
 
 
 def _field_errors(messages: Any) -> dict[str, Any]:

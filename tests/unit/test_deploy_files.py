@@ -341,7 +341,7 @@ def test_unknown_slagkracht_commands_are_refused(recorded_cli: list[tuple[str, A
 
 
 def test_gunicorn_targets_import_and_answer_healthz(
-    services_: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+    services_: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     apis = 0
     for name, definition in app_services(services_):
@@ -368,7 +368,7 @@ def test_gunicorn_targets_import_and_answer_healthz(
         health = " ".join(as_list(definition["healthcheck"]["test"]))
         assert f"127.0.0.1:{port}/healthz" in health, name
 
-        env = container_env(definition)
+        env = with_secrets(name, definition, tmp_path)
         assert env["SLAGKRACHT_ENV"] == "production", name
         use_container_env(monkeypatch, env)
         app = import_app(target)  # what gunicorn does: import the module, call the factory
@@ -459,16 +459,19 @@ def test_every_broker_listener_wants_a_login(
     assert listeners[controller].rpartition(":")[0] == "127.0.0.1"
     assert mechanisms(controller) == {props["sasl.mechanism.controller.protocol"]}
     assert host_ports(services_["kafka"]) == [], "the broker is for the compose network only"
-    # Every container that talks Kafka logs in the way the listener wants.
-    workers = 0
+    # Every container that talks Kafka (all of ours but migrate) logs in as the listener wants;
+    # a service's API and worker as that service.
     for name, definition in app_services(services_):
         env = with_secrets(name, definition, tmp_path)
         settings = load_settings("catalog", env, require_database=False)
-        if name.endswith("-worker") or name == "topics":
-            workers += 1
-            assert settings.kafka_security.protocol == protocols[clients], name
-            assert settings.kafka_security.sasl_mechanism in mechanisms(clients), name
-    assert workers == len(registry.SERVICES) + 1
+        security = settings.kafka_security
+        if name == "migrate":
+            continue
+        assert security.protocol == protocols[clients], name
+        assert security.sasl_mechanism in mechanisms(clients), name
+        service = name.rpartition("-")[0]
+        if service in registry.SERVICES:
+            assert security.sasl_username == service, name
 
 
 def test_nothing_is_allowed_without_an_acl_and_only_the_admin_is_super(
