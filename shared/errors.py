@@ -50,3 +50,32 @@ class Unavailable(ProblemError):
     """A part we depend on (e.g. the identity provider) cannot answer now; retry later."""
 
     status, title = 503, "Service unavailable"
+
+
+def dotted_field_errors(messages: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested field messages ({"items": {3: {"end": [...]}}}) keyed by dotted path
+    ({"items.3.end": [...]}), so a client finds the input a message belongs to in one lookup."""
+    if not isinstance(messages, dict):
+        return {prefix or "_body": messages}
+    flat: dict[str, Any] = {}
+    for key, inner in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(inner, dict):
+            flat.update(dotted_field_errors(inner, path))
+        else:
+            flat[path] = inner
+    return flat
+
+
+def problem_members(status: int, title: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """An RFC 9457 problem's members (a response adds ``instance`` and the request id);
+    extension members that are None are left out."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return body
+
+
+def problem_body(exc: ProblemError) -> dict[str, Any]:
+    """The problem ``exc`` stands for, e.g. one item's of a batch."""
+    return problem_members(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)

@@ -17,7 +17,10 @@ from services.costsharing.schemas import (
     AllocationQuery,
     AllocationRead,
     EfficiencyQuery,
+    EstimateBatchIn,
+    EstimateBatchRead,
     EstimateIn,
+    EstimateRead,
     LedgerEntryRead,
     ResolveIn,
     ReviewIn,
@@ -29,7 +32,15 @@ from services.costsharing.schemas import (
 from shared.auth import ADMIN, FINANCE, current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import run_idempotent
-from shared.web import Blueprint, if_match_version, json_response, request_uow, with_etag
+from shared.web import (
+    Blueprint,
+    if_match_version,
+    json_response,
+    localized_problem,
+    request_uow,
+    with_content_language,
+    with_etag,
+)
 
 blp = Blueprint("costsharing", __name__, url_prefix="/api/v1", description="Who pays what")
 
@@ -91,13 +102,38 @@ class AgreementById(MethodView):
 class Estimates(MethodView):
     @require_roles()
     @blp.arguments(EstimateIn)
-    @blp.response(200)
+    @blp.response(200, EstimateRead)
     def post(self, estimate_in: dict[str, Any]) -> Any:
         """What a use would cost and how it would split (illustrative tariffs in the demo)"""
         with request_uow() as uow:
             return json_response(
                 estimates.estimate(uow, principal=current_principal(), estimate_in=estimate_in)
             )
+
+
+@blp.route("/estimates/batch")
+class EstimateBatch(MethodView):
+    @require_roles()
+    @blp.arguments(EstimateBatchIn)
+    @blp.response(200, EstimateBatchRead)
+    def post(self, batch: dict[str, Any]) -> Any:
+        """Many estimates in one call, e.g. every asset of a search-results page
+
+        Up to 100 items, each the body of one `POST /estimates`; the answer lists them in the
+        same order, each with its `index` and either its `estimate` or, when that item cannot
+        be estimated (an unknown asset, an end not after the start), a `problem` (RFC 9457
+        members) while the other items keep theirs. A malformed item refuses the whole batch:
+        a 422 whose `errors` name the item and field, e.g. `items.3.end`. Permissions are those
+        of `/estimates`; nothing is written.
+        """
+        with request_uow() as uow:
+            results = estimates.estimate_batch(
+                uow, principal=current_principal(), items=batch["items"]
+            )
+        for result in results:
+            if result["problem"] is not None:
+                result["problem"] = localized_problem(result["problem"])
+        return with_content_language(json_response({"items": results}))
 
 
 @blp.route("/allocations")

@@ -10,7 +10,7 @@ from services.costsharing.domain import split_cost
 from services.costsharing.models import AssetFacts
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import Invalid
+from shared.errors import Invalid, ProblemError, problem_body
 from shared.tariffs import priced_units, tariff_day, tariff_on
 
 
@@ -80,3 +80,20 @@ def estimate(
         "owner_amount": str(split.owner_amount),
         "reason": None,
     }
+
+
+def estimate_batch(
+    uow: UnitOfWork, *, principal: Principal, items: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each item estimated as ``estimate`` would, in order, in one unit of work; an item that
+    cannot be estimated (an unknown asset, an empty window) is a problem of its own and leaves
+    the others their estimates."""
+    results: list[dict[str, Any]] = []
+    for index, estimate_in in enumerate(items):
+        try:
+            one = estimate(uow, principal=principal, estimate_in=estimate_in)
+        except ProblemError as exc:
+            results.append({"index": index, "estimate": None, "problem": problem_body(exc)})
+        else:
+            results.append({"index": index, "estimate": one, "problem": None})
+    return results
