@@ -7,4 +7,8 @@ from flask import Blueprint
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 
-from services.portal.views.planner import search  # noqa: E402,F401 - routes register on bp
+from services.portal.views.planner import (  # noqa: E402,F401 - routes register on bp
+    bookings,
+    search,
+    supply,
+)

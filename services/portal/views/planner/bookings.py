@@ -1,0 +1,168 @@
+"""The unit's bookings: the list, one booking with its timeline, and what the planner may do
+with it (cancel, accept or decline a counter-offer, request a suggested alternative)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from services.portal.auth import role_required
+from services.portal.clients import ApiProblem, apis
+from services.portal.forms import FormReader
+from services.portal.labels import STATES
+from services.portal.views.planner import bp
+from services.portal.views.planner.common import asset_names, is_htmx, new_idempotency_key
+from shared.auth import PLANNER
+
+PAGE_SIZE = 20
+# What a counter-offer may change, as (booking field, counter field).
+COUNTER_FIELDS = (
+    ("asset_id", "counter_asset_id"),
+    ("planned_start", "counter_start"),
+    ("planned_end", "counter_end"),
+)
+
+
+@bp.get("/bookings")
+@role_required(PLANNER)
+def bookings() -> str:
+    state = request.args.get("state", "")
+    state = state if state in STATES else ""
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    # One more than a page tells whether there is a next page.
+    rows = apis().booking.bookings(
+        state=state or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+    )
+    context = {
+        "rows": rows[:PAGE_SIZE],
+        "names": asset_names([r["asset_id"] for r in rows[:PAGE_SIZE]]),
+        "state": state,
+        "states": list(STATES.items()),
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+    }
+    template = "planner/_bookings_table.html" if is_htmx() else "planner/bookings.html"
+    return render_template(template, **context)
+
+
+def counter_changes(booking: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the owner's counter-offer changes: field, what was asked, what is offered."""
+    if booking.get("state") != "counter_offered":
+        return []
+    changes = []
+    for asked_field, offered_field in COUNTER_FIELDS:
+        offered = booking.get(offered_field)
+        if offered and offered != booking.get(asked_field):
+            changes.append(
+                {"field": asked_field, "asked": booking.get(asked_field), "offered": offered}
+            )
+    return changes
+
+
+def _booking_page(
+    booking_id: str, *, errors: dict[str, list[str]] | None = None, message: str = ""
+) -> str:
+    booking = apis().booking.booking(booking_id)
+    history = apis().booking.history(booking_id)
+    alternatives = booking.get("alternatives") or []
+    names = asset_names(
+        [booking["asset_id"], booking.get("counter_asset_id") or ""]
+        + [a.get("asset_id", "") for a in alternatives]
+    )
+    return render_template(
+        "planner/booking.html",
+        booking=booking,
+        history=history,
+        names=names,
+        changes=counter_changes(booking),
+        alternatives=alternatives,
+        errors=errors or {},
+        message=message,
+        idempotency_key=new_idempotency_key(),
+    )
+
+
+@bp.get("/bookings/<uuid:booking_id>")
+@role_required(PLANNER)
+def booking(booking_id: Any) -> str:
+    return _booking_page(str(booking_id))
+
+
+def _act(
+    booking_id: str, action: str, body: dict[str, Any], done: str
+) -> Response | tuple[str, int]:
+    """Take one lifecycle action; a refusal is shown on the booking page, next to the form."""
+    try:
+        apis().booking.act(booking_id, action, body)
+    except ApiProblem as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return _booking_page(booking_id, errors=exc.errors, message=exc.message), exc.status
+    flash(done, "ok")
+    return redirect(url_for("planner.booking", booking_id=booking_id))
+
+
+@bp.post("/bookings/<uuid:booking_id>/cancel")
+@role_required(PLANNER)
+def cancel(booking_id: Any) -> Response | tuple[str, int]:
+    reader = FormReader(request.form)
+    reason = reader.text("reason", min_length=3)
+    if reader.errors:
+        return _booking_page(str(booking_id), errors=reader.errors), 422
+    return _act(str(booking_id), "cancel", {"reason": reason}, _("The booking has been cancelled."))
+
+
+@bp.post("/bookings/<uuid:booking_id>/accept-counter-offer")
+@role_required(PLANNER)
+def accept_counter_offer(booking_id: Any) -> Response | tuple[str, int]:
+    return _act(str(booking_id), "accept-counter-offer", {}, _("You accepted the counter-offer."))
+
+
+@bp.post("/bookings/<uuid:booking_id>/decline-counter-offer")
+@role_required(PLANNER)
+def decline_counter_offer(booking_id: Any) -> Response | tuple[str, int]:
+    """Declining a counter-offer withdraws the request (booking cancels it, with the reason)."""
+    reader = FormReader(request.form)
+    reason = reader.text("decline_reason", min_length=3)
+    if reader.errors:
+        return _booking_page(str(booking_id), errors=reader.errors), 422
+    return _act(str(booking_id), "cancel", {"reason": reason}, _("You declined the counter-offer."))
+
+
+@bp.post("/bookings/<uuid:booking_id>/alternatives")
+@role_required(PLANNER)
+def request_alternative(booking_id: Any) -> Response | tuple[str, int]:
+    """One click: the same request (basis, priority, purpose, contact, window) for a suggested
+    alternative asset of a preempted booking."""
+    displaced = apis().booking.booking(str(booking_id))
+    chosen = request.form.get("asset_id", "")
+    offered = {a.get("asset_id") for a in displaced.get("alternatives") or []}
+    if chosen not in offered:
+        return _booking_page(
+            str(booking_id), message=_("That alternative is no longer offered.")
+        ), 422
+    body = {
+        "asset_id": chosen,
+        "start": displaced["planned_start"],
+        "end": displaced["planned_end"],
+        "quantity": displaced["quantity"],
+        "priority": displaced["priority"],
+        "legal_basis": displaced["legal_basis"],
+        "purpose": displaced.get("purpose") or _("Alternative for a preempted booking"),
+        "contact": displaced.get("contact") or "-",
+    }
+    key = request.form.get("idempotency_key") or new_idempotency_key()
+    try:
+        created = apis().booking.request_booking(body, key)
+    except ApiProblem as exc:
+        if exc.status not in (400, 409, 422):
+            raise
+        return _booking_page(str(booking_id), message=exc.message), exc.status
+    flash(_("Your request for the alternative has been sent to the owner."), "ok")
+    return redirect(url_for("planner.booking", booking_id=created["id"]))

@@ -1,0 +1,3 @@
+"""The portal's tests share one running stack (tests/portal/stack.py)."""
+
+from tests.portal.stack import portal_db_urls, portal_stack  # noqa: F401 - fixtures
