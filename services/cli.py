@@ -1,4 +1,10 @@
-"""The ``slagkracht`` command line: dev runtime, workers, migrations, topics, tokens, replay."""
+"""The ``slagkracht`` command line: dev runtime, workers, migrations, topics, tokens, replay.
+
+Without ``<SERVICE>_DATABASE_URL``/``DATABASE_URL``, the commands that need a database use the
+embedded one a running ``slagkracht run`` serves from ``$SLAGKRACHT_VAR`` (default ``var``);
+without ``KAFKA_BOOTSTRAP_SERVERS`` the broker is 127.0.0.1:``$KAFKA_PORT`` (default 9092) —
+so the recovery commands work against ``make run`` as they are.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,21 @@ from datetime import datetime
 from pathlib import Path
 
 from services import registry
-from shared.settings import DEV_JWT_SECRET, load_settings
+from shared.settings import DEV_JWT_SECRET, Settings, load_settings
+
+VAR_DEFAULT = os.environ.get("SLAGKRACHT_VAR", "var")
+
+
+def _settings(service: str) -> Settings:
+    """The service's settings; the database of a running ``slagkracht run`` if none is named."""
+    env = dict(os.environ)
+    if not (env.get(f"{service.upper()}_DATABASE_URL") or env.get("DATABASE_URL")):
+        from shared.runtime import database_url, embedded_admin_url
+
+        admin_url = embedded_admin_url(Path(VAR_DEFAULT) / "pg")
+        if admin_url is not None:
+            env[f"{service.upper()}_DATABASE_URL"] = database_url(admin_url, service)
+    return load_settings(service, env)
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
@@ -27,7 +47,7 @@ def _cmd_token(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     from shared.worker import run_worker
 
-    run_worker(load_settings(args.service), registry.worker_builder(args.service))
+    run_worker(_settings(args.service), registry.worker_builder(args.service))
     return 0
 
 
@@ -35,7 +55,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from shared.migrate import ensure_database, upgrade
 
     for service in args.services or registry.SERVICES:
-        settings = load_settings(registry.check(service))
+        settings = _settings(registry.check(service))
         ensure_database(settings.database_url)
         upgrade(service, settings.database_url)
         print(f"{service}: migrated")
@@ -54,7 +74,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     from shared.db import make_engine
     from shared.relay import replay
 
-    engine = make_engine(load_settings(registry.check(args.service)).database_url)
+    engine = make_engine(_settings(registry.check(args.service)).database_url)
     count = replay(
         engine,
         since=datetime.fromisoformat(args.since) if args.since else None,
@@ -67,7 +87,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from services.demo import load_demo_data
 
-    print(json.dumps(load_demo_data({s: load_settings(s) for s in registry.SERVICES})))
+    print(json.dumps(load_demo_data({s: _settings(s) for s in registry.SERVICES})))
     return 0
 
 
@@ -90,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run the whole product on the embedded runtime")
-    p.add_argument("--var", default=os.environ.get("SLAGKRACHT_VAR", "var"))
+    p.add_argument("--var", default=VAR_DEFAULT)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("token", help="print a bearer token for a demo persona")

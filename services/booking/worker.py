@@ -11,16 +11,24 @@ from shared.db import UnitOfWork
 from shared.settings import Settings
 from shared.worker import PeriodicJob
 
+CATALOG_READ_MODEL = "booking.catalog-read-model"
+
+
+def catalog_read_model_group(settings: Settings) -> str:
+    """The read model consumer's group, named here so /readyz can ask for its lag."""
+    return f"{settings.group_id}.{CATALOG_READ_MODEL}"
+
 
 def build(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> tuple[list[EventConsumer], list[PeriodicJob]]:
     consumer = EventConsumer(
-        name="booking.catalog-read-model",
+        name=CATALOG_READ_MODEL,
         settings=settings,
         session_factory=session_factory,
         topics=["catalog.assets"],
         batch=CATALOG_BATCH,
+        consumer_overrides={"group_id": catalog_read_model_group(settings)},
     )
 
     def expire() -> None:
