@@ -409,6 +409,9 @@ DUTCH: dict[str, str] = {
         "De artikelen van het contract zijn niet alle van u."
     ),
     "Contract reference {} already exists.": "Contractkenmerk {0} bestaat al.",
+    "Unknown item {}.": "Onbekend artikel {0}.",
+    "{} is not a procurement item.": "{0} is geen inkoopartikel.",
+    "{} belongs to {}.": "{0} hoort bij {1}.",
     "Contract {} does not exist.": "Contract {0} bestaat niet.",
     "Availability must lie inside a tariff period, so every use can be priced.": (
         "Beschikbaarheid moet binnen een tariefperiode liggen, zodat elke inzet een prijs heeft."

@@ -2,8 +2,9 @@
 
 - Our code: string literals and f-strings given to an error's constructor (ProblemError and
   its subclasses, marshmallow's ValidationError, shared.web's ``problem``) as the detail or
-  inside ``errors``, and the literals assigned to a name such an argument uses. An f-string's
-  values become ``{}``: the template shared/messages.py keys its translations by.
+  inside ``errors``, and the literals assigned (or appended) to a name such an argument
+  uses. An f-string's values become ``{}``: the template shared/messages_nl.py keys its
+  translations by.
 - The titles of our ProblemError classes.
 - marshmallow's default messages of every field, validator and schema (``{min}`` → ``{}``).
 - werkzeug's names and descriptions of the HTTP errors (titles and details of 4xx answers).
@@ -86,6 +87,13 @@ def code_messages() -> dict[str, str]:
                     for target in node.targets:
                         if isinstance(target, ast.Name):
                             assigned.setdefault(target.id, []).append(node.value)
+                elif (  # messages = []; messages.append(f"…"); errors={"x": messages}
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "append"
+                    and isinstance(node.func.value, ast.Name)
+                ):
+                    assigned.setdefault(node.func.value.id, []).extend(node.args)
             for node in ast.walk(tree):
                 if not (isinstance(node, ast.Call) and _call_name(node) in ERROR_CALLS):
                     continue

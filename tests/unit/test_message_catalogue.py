@@ -27,6 +27,7 @@ def test_the_collection_finds_the_messages_of_the_code() -> None:
     assert "After start." in found  # a field message in errors={...}
     assert "Unknown region: {}" in found  # an f-string inside a comprehension
     assert "Text cannot contain a lone surrogate (\\ud800-\\udfff)." in found  # via a name
+    assert "{} belongs to {}." in found  # appended to a list the errors name
     assert "Must be greater than or equal to {} and less than or equal to {}." in MESSAGES
     assert "Missing data for required field." in MESSAGES and "Not Found" in MESSAGES
 
