@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_timedelta
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_babel import Babel, format_currency, format_date, format_datetime, get_locale
 
 LANGUAGES = ("nl", "en")
@@ -22,9 +22,7 @@ _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 def select_language() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
-    language = chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
-    g.locale = language
-    return language
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def parse_instant(value: str | datetime | None) -> datetime | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import requests
 from flask import current_app, g, session
+from flask_babel import get_locale
 
 from services.portal.clients.base import ApiProblem, ApiUnavailable, CallContext
 from services.portal.clients.booking import BookingClient
@@ -45,7 +46,7 @@ def apis() -> Apis:
             g.request_id = uuid.uuid4().hex
         context = CallContext(
             token=session.get("token"),
-            language=str(g.get("locale", "nl")),
+            language=str(get_locale() or "nl"),
             request_id=g.request_id,
             connect_timeout_s=config.connect_timeout_s,
             read_timeout_s=config.read_timeout_s,
