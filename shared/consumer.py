@@ -312,13 +312,14 @@ class EventConsumer:
         EVENTS_DEAD.labels(self.name).inc(len(dead))
 
     # -- the loop ------------------------------------------------------------------------
+    @property
+    def group_id(self) -> str:
+        """One group per consumer: two consumers of one worker never share an assignment."""
+        return str(self.consumer_overrides.get("group_id", f"{self.settings.group_id}.{self.name}"))
+
     def _open(self) -> KafkaConsumer:
         if self._consumer is None:
-            # One group per consumer: two consumers of one worker never share an assignment.
-            overrides = {
-                "group_id": f"{self.settings.group_id}.{self.name}",
-                **self.consumer_overrides,
-            }
+            overrides = {**self.consumer_overrides, "group_id": self.group_id}
             self._consumer = make_consumer(self.settings, *self.topics, **overrides)
         return self._consumer
 

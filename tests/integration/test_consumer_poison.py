@@ -1,0 +1,542 @@
+"""Poison on the real broker: whatever arrives on a topic, every consumer of every worker sends
+what it cannot apply to the topic's DLQ (with the reason), applies the rest and commits past it
+all; and a topic takes events only from the service that owns it (issue 10, parts 1 and 2).
+
+The consumers are the ones the workers build (services/*/worker.py), on a lane of their own (a
+topic prefix on the session's broker: tests/integration/reliability_support.py), over the
+session's databases. The test drives them one ``poll_once`` at a time, so anything escaping it
+fails the test, and reads their progress as the broker has it (the groups' committed offsets).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import count
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+
+from services import registry
+from shared.consumer import EventConsumer
+from shared.db import make_session_factory
+from shared.events import decode_event, validate_event
+from shared.kafka import make_producer
+from shared.runtime import Broker
+from tests.integration.booking_support import (
+    act,
+    backdate,
+    events_of,
+    in_hours,
+    put_asset,
+    request_booking,
+)
+from tests.integration.costsharing_support import create_agreement, scoped_orgs
+from tests.integration.reliability_support import Lane, clone_asset_event, header, read_topic
+from tests.support import eventually, register_bookable_helicopter
+
+pytestmark = [pytest.mark.db, pytest.mark.broker]
+
+BOOKINGS = "booking.bookings"
+ASSETS = "catalog.assets"
+OWNER = {BOOKINGS: "booking", ASSETS: "catalog"}
+# Each consumer's effect, counted by the aggregate's id in its service's database.
+EFFECTS = {
+    "catalog.booking-commitments": (
+        "catalog",
+        "SELECT count(*) FROM asset_commitments WHERE booking_id = :id",
+    ),
+    "costsharing.bookings": (
+        "costsharing",
+        "SELECT count(*) FROM allocations WHERE booking_id = :id",
+    ),
+    "booking.catalog-read-model": (
+        "booking",
+        "SELECT count(*) FROM asset_view WHERE asset_id = :id",
+    ),
+    "costsharing.assets": ("costsharing", "SELECT count(*) FROM asset_facts WHERE asset_id = :id"),
+}
+TEN_MB = 10_000_000
+
+
+def encode(event: Any) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+# -- the consumers, the broker and the databases -----------------------------------------------
+class Stack:
+    """Every consumer every worker builds, on one lane, with a producer and probes of progress."""
+
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
+        self.consumers: dict[str, list[tuple[str, EventConsumer]]] = {BOOKINGS: [], ASSETS: []}
+        for service in registry.SERVICES:
+            sessions = make_session_factory(lane.engines[service])
+            built, _jobs = registry.worker_builder(service)(lane.settings[service], sessions)
+            for consumer in built:
+                (topic,) = [t for t in self.consumers if lane.topic(t) in consumer.topics]
+                self.consumers[topic].append((service, consumer))
+        every = sorted(c.name for on_topic in self.consumers.values() for _, c in on_topic)
+        assert every == sorted(EFFECTS), "a consumer this test does not know: add its effect"
+        bootstrap = lane.broker.bootstrap.split(",")
+        # Large enough for the 10 MB record (the services' producers keep kafka-python's 1 MiB).
+        self.producer = make_producer(
+            lane.settings["booking"], client_id="poison-test", max_request_size=16 * 2**20
+        )
+        self.probe = KafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        )
+        self.watchers = {
+            consumer.name: KafkaConsumer(
+                bootstrap_servers=bootstrap, group_id=consumer.group_id, enable_auto_commit=False
+            )
+            for on_topic in self.consumers.values()
+            for _, consumer in on_topic
+        }
+
+    def close(self) -> None:
+        for on_topic in self.consumers.values():
+            for _, consumer in on_topic:
+                consumer.close()
+        self.producer.close(timeout=5)
+        for client in (self.probe, *self.watchers.values()):
+            client.close(autocommit=False)
+
+    def produce(self, topic: str, values: list[bytes | None], partition: int) -> list[int]:
+        """Send raw values, in order, to one partition; their offsets once acknowledged."""
+        futures = [
+            self.producer.send(self.lane.topic(topic), key=b"poison", value=v, partition=partition)
+            for v in values
+        ]
+        self.producer.flush(timeout=30)
+        return [future.get(timeout=10).offset for future in futures]
+
+    def drain(self, topic: str) -> None:
+        """Poll each consumer of ``topic`` until its group has committed every partition's end."""
+        name = self.lane.topic(topic)
+        partitions = [
+            TopicPartition(name, p) for p in sorted(self.probe.partitions_for_topic(name))
+        ]
+        ends = self.probe.end_offsets(partitions)
+        for _, consumer in self.consumers[topic]:
+            eventually(
+                self._caught_up(consumer, ends),
+                timeout_s=60,
+                every_s=0,
+                what=f"{consumer.name} to commit the end of {name}",
+            )
+
+    def _caught_up(
+        self, consumer: EventConsumer, ends: dict[TopicPartition, int]
+    ) -> Callable[[], bool]:
+        watcher = self.watchers[consumer.name]
+
+        def probe() -> bool:
+            consumer.poll_once(timeout_ms=100)  # a failure escaping it fails the test
+            return all((watcher.committed(tp) or 0) >= end for tp, end in ends.items())
+
+        return probe
+
+    def dead_letters(self, topic: str) -> dict[tuple[str, int, int], ConsumerRecord]:
+        """The topic's DLQ by (consumer, original partition, original offset)."""
+        found = {}
+        for record in read_topic(self.lane.broker.bootstrap, self.lane.topic(topic + ".dlq")):
+            partition, offset = (
+                header(record, "original_partition"),
+                header(record, "original_offset"),
+            )
+            found[
+                (header(record, "dlq_consumer") or "", int(partition or -1), int(offset or -1))
+            ] = record
+        return found
+
+    def applied(self, service: str, consumer: EventConsumer, topic: str) -> set[str]:
+        """Ids of the events ``consumer`` recorded as applied (or seen again) from ``topic``."""
+        rows = self.lane.rows(
+            service,
+            "SELECT event_id::text FROM processed_messages WHERE consumer = :c AND topic = :t",
+            c=consumer.name,
+            t=self.lane.topic(topic),
+        )
+        return {row[0] for row in rows}
+
+    def effect(self, consumer: EventConsumer, aggregate_id: str) -> int:
+        service, sql = EFFECTS[consumer.name]
+        return int(self.lane.scalar(service, sql, id=aggregate_id))
+
+
+@dataclass
+class Templates:
+    """Real events to copy: a booking.completed booking emitted, an asset catalog registered."""
+
+    completed: dict[str, Any]
+    asset: dict[str, Any]
+    requester_org: str
+    owner_org: str
+    tag: str
+    numbers: Iterator[int] = field(default_factory=count)
+
+    def booking(self, **envelope: Any) -> dict[str, Any]:
+        """A copy of the real booking.completed for a new booking of this test's organisations
+        (whose agreement makes cost-sharing bill it), under a new event id."""
+        event = copy.deepcopy(self.completed)
+        booking_id = str(uuid.uuid4())
+        event["data"].update(
+            booking_id=booking_id, requester_org=self.requester_org, owner_org=self.owner_org
+        )
+        event.update(id=str(uuid.uuid4()), aggregate_id=booking_id, trace_id=uuid.uuid4().hex)
+        event.update(envelope)
+        return validate_event(event)
+
+    def valid(self, topic: str) -> dict[str, Any]:
+        """A new, valid event every consumer of ``topic`` applies."""
+        if topic == BOOKINGS:
+            return self.booking()
+        return clone_asset_event(self.asset, self.tag, next(self.numbers))
+
+
+@pytest.fixture(scope="module")
+def lane(db_urls: dict[str, str], broker: Broker) -> Iterator[Lane]:
+    opened = Lane.open(db_urls, broker)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def stack(lane: Lane) -> Iterator[Stack]:
+    made = Stack(lane)
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def templates(clients: dict[str, FlaskClient], db_urls: dict[str, str], lane: Lane) -> Templates:
+    booking = clients["booking"]
+    start = in_hours(24)
+    requested = request_booking(booking, put_asset(db_urls), start)
+    act(booking, requested["id"], "approve")
+    backdate(db_urls, requested["id"], hours=30)  # the use is over now
+    used = start - timedelta(hours=30)
+    act(
+        booking,
+        requested["id"],
+        "complete",
+        actual_start=used.isoformat(),
+        actual_end=(used + timedelta(hours=2)).isoformat(),
+    )
+    completed = events_of(db_urls, requested["id"])[-1]
+    assert completed["type"] == "booking.completed"
+
+    asset = register_bookable_helicopter(clients["catalog"])
+    registered = lane.scalar(
+        "catalog",
+        "SELECT payload FROM outbox WHERE aggregate_id = :a AND event_type = :t",
+        a=asset["id"],
+        t="catalog.asset.registered",
+    )
+    unit, owner = scoped_orgs()
+    create_agreement(
+        clients["costsharing"], owner_org=owner, requester_org=unit, valid_from="2026-01-01"
+    )
+    return Templates(completed, registered, unit, owner, lane.tag)
+
+
+# -- 1. each kind of poison, deterministically ----------------------------------------------------
+def with_raw(event: dict[str, Any], path: tuple[str, ...], raw: str) -> bytes:
+    """``event`` encoded with the JSON text ``raw`` at ``path`` (what json.dumps cannot write)."""
+    marker = f"@@raw-{uuid.uuid4().hex}@@"
+    node = event
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = marker
+    return encode(event).replace(f'"{marker}"'.encode(), raw.encode())
+
+
+def changed(event: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    node = event
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return event
+
+
+def without(event: dict[str, Any], key: str) -> dict[str, Any]:
+    del event[key]
+    return event
+
+
+# name → (the poison, built from a valid booking.completed; what its DLQ reason says)
+POISON: dict[str, tuple[Callable[[dict[str, Any]], bytes | None], str]] = {
+    "no-value": (lambda e: None, "message has no value"),
+    "not-utf8": (lambda e: b'{"id": "\xff\xfe"}', "not UTF-8"),
+    "not-json": (lambda e: b"{this is not json", "not JSON"),
+    "not-an-object": (lambda e: b"[1, 2, 3]", "not a JSON object"),
+    "100000-brackets": (lambda e: b"[" * 100_000 + b"]" * 100_000, "nested deeper than 32"),
+    "deep-in-an-event": (
+        lambda e: with_raw(e, ("data", "purpose"), "[" * 500 + "]" * 500),
+        "nested deeper than 32",
+    ),
+    "5000-digit-integer": (lambda e: b"1" * 5000, "integer of 5000 characters"),
+    "5000-digit-quantity": (
+        lambda e: with_raw(e, ("data", "quantity"), "7" * 5000),
+        "integer of 5000 characters",
+    ),
+    "nan": (lambda e: with_raw(e, ("data", "quantity"), "NaN"), "NaN is not a number"),
+    "ten-megabytes-of-junk": (lambda e: b"\x00" * TEN_MB, "an event has at most"),
+    "ten-megabytes": (
+        lambda e: with_raw(e, ("data", "purpose"), json.dumps("x" * TEN_MB)),
+        "an event has at most",
+    ),
+    "wrong-type": (
+        lambda e: encode(changed(e, ("data", "quantity"), "three")),
+        "schema violation at data/quantity",
+    ),
+    "missing-id": (lambda e: encode(without(e, "id")), "'id' is a required property"),
+    "id-in-capitals": (
+        lambda e: encode(changed(e, ("id",), e["id"].upper())),
+        "not a lowercase, hyphenated UUID",
+    ),
+    "version-true": (
+        lambda e: encode(changed(e, ("version",), True)),
+        "lacks a string 'type' and an integer 'version'",
+    ),
+    "unknown-type": (
+        lambda e: encode(changed(e, ("type",), "booking.teleported")),
+        "unknown event type or version: booking.teleported v1",
+    ),
+    "unknown-version": (
+        lambda e: encode(changed(e, ("version",), 7)),
+        "unknown event type or version: booking.completed v7",
+    ),
+    "lone-surrogate": (
+        lambda e: encode(changed(e, ("data", "purpose"), "Zoekactie \ud800")),
+        "half a UTF-16 surrogate pair",
+    ),
+    "nul": (
+        lambda e: encode(changed(e, ("data", "purpose"), "Zoek\x00actie")),
+        "text contains a NUL character",
+    ),
+    "not-the-owner": (
+        lambda e: encode(changed(e, ("producer",), "costsharing")),
+        "producer 'costsharing' may not write",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(POISON))
+def test_poison_goes_to_the_dlq_with_its_reason_and_the_next_booking_takes_effect(
+    stack: Stack, templates: Templates, kind: str
+) -> None:
+    build, reason = POISON[kind]
+    poison = build(templates.booking())
+    valid = templates.booking()
+    poison_at, valid_at = stack.produce(BOOKINGS, [poison, encode(valid)], partition=0)
+
+    stack.drain(BOOKINGS)  # both consumers commit past the poison and the event behind it
+
+    dead = stack.dead_letters(BOOKINGS)
+    for _, consumer in stack.consumers[BOOKINGS]:
+        record = dead.get((consumer.name, 0, poison_at))
+        assert record is not None, f"{consumer.name} did not dead-letter the poison"
+        assert reason in (header(record, "dlq_reason") or ""), header(record, "dlq_reason")
+        assert header(record, "original_topic") == stack.lane.topic(BOOKINGS)
+        if poison is not None and len(poison) >= TEN_MB:
+            # Too large for any producer's request: the first 64 KiB, its size and its hash.
+            assert record.value == poison[: 64 * 1024]
+            assert header(record, "dlq_truncated") == "true"
+            assert header(record, "original_value_bytes") == str(len(poison))
+            assert header(record, "original_value_sha256") == hashlib.sha256(poison).hexdigest()
+        else:
+            assert record.value == poison and header(record, "dlq_truncated") is None
+        assert (consumer.name, 0, valid_at) not in dead
+        assert stack.effect(consumer, valid["aggregate_id"]) == 1, f"{consumer.name}: no effect"
+
+
+# -- 2. only the owner writes its topic -----------------------------------------------------------
+def test_a_booking_completed_not_produced_by_booking_is_dead_lettered_and_not_billed(
+    stack: Stack, templates: Templates
+) -> None:
+    """A copy of a real booking.completed under a new id, for a booking booking never issued,
+    produced by hand to booking.bookings; the same copy from booking is billed."""
+    forged = templates.booking(producer="costsharing")
+    genuine = templates.booking()
+    forged_at, genuine_at = stack.produce(BOOKINGS, [encode(forged), encode(genuine)], 1)
+
+    stack.drain(BOOKINGS)
+
+    dead = stack.dead_letters(BOOKINGS)
+    billing = dict(stack.consumers[BOOKINGS])["costsharing"]
+    assert stack.effect(billing, forged["aggregate_id"]) == 0, "the forged booking was billed"
+    assert stack.effect(billing, genuine["aggregate_id"]) == 1
+    for _, consumer in stack.consumers[BOOKINGS]:
+        record = dead[(consumer.name, 1, forged_at)]
+        assert header(record, "dlq_reason") == (
+            f"producer 'costsharing' may not write {stack.lane.topic(BOOKINGS)}; only booking does"
+        )
+        assert (consumer.name, 1, genuine_at) not in dead
+        assert forged["id"] not in stack.applied(EFFECTS[consumer.name][0], consumer, BOOKINGS)
+
+
+# -- 3. anything at all, at every consumer --------------------------------------------------------
+@dataclass
+class Message:
+    """A generated record value: raw bytes, or an envelope with raw JSON spliced in."""
+
+    raw: bytes | None = None
+    event: Any = None
+    splices: dict[str, str] = field(default_factory=dict)
+    mutated: bool = True
+
+    def encode(self, base_id: str) -> tuple[bytes | None, str | None]:
+        """The value to send and the event id it carries (a fresh one for the base's)."""
+        if self.raw is not None or self.event is None:
+            return self.raw, None
+        event = copy.deepcopy(self.event)
+        if isinstance(event, dict) and event.get("id") == base_id:
+            event["id"] = str(uuid.uuid4())  # no two messages share the base's id
+        value = encode(event)
+        for marker in reversed(self.splices):  # a later splice may hold an earlier marker
+            value = value.replace(f'"{marker}"'.encode(), self.splices[marker].encode())
+        event_id = event.get("id") if isinstance(event, dict) else None
+        return value, event_id if isinstance(event_id, str) else None
+
+
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.lists(st.integers(0, 9), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+MUTATIONS = ("retype", "drop", "nest", "huge_int", "extra", "type", "version", "producer")
+
+
+def places(value: Any) -> list[tuple[Any, Any]]:
+    """(container, key) of every value inside ``value``."""
+    found: list[tuple[Any, Any]] = []
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        keys = list(node) if isinstance(node, dict) else range(len(node))
+        for key in keys:
+            found.append((node, key))
+            if isinstance(node[key], dict | list):
+                pending.append(node[key])
+    return found
+
+
+@st.composite
+def near_valid(draw: st.DrawFn, base: dict[str, Any]) -> Message:
+    """``base`` with up to three mutations: a wrong type, a field dropped, nesting, a huge
+    integer, an extra field, another type, version or producer (none: ``base`` as it is)."""
+    event = copy.deepcopy(base)
+    splices: dict[str, str] = {}
+    mutations = draw(st.lists(st.sampled_from(MUTATIONS), max_size=3))
+    for mutation in mutations:
+        inside = places(event)
+        if not inside:
+            break
+        node, key = draw(st.sampled_from(inside))
+        marker = f"@@splice-{len(splices)}@@"
+        if mutation == "retype":
+            node[key] = draw(LEAVES)
+        elif mutation == "drop":
+            del node[key]
+        elif mutation == "nest":
+            depth = draw(st.integers(1, 3000))
+            splices[marker] = "[" * depth + json.dumps(node[key]) + "]" * depth
+            node[key] = marker
+        elif mutation == "huge_int":
+            splices[marker] = draw(st.sampled_from(["", "-"])) + "9" * draw(st.integers(15, 6000))
+            node[key] = marker
+        elif mutation == "extra" and isinstance(node, dict):
+            node[draw(st.text(max_size=8))] = draw(LEAVES)
+        elif mutation == "type":
+            event["type"] = draw(
+                st.sampled_from(
+                    ["booking.teleported", "booking.requested", "catalog.asset.retired"]
+                )
+                | st.text(max_size=20)
+            )
+        elif mutation == "version":
+            event["version"] = draw(st.integers(-2, 10**21) | st.booleans() | st.floats())
+        elif mutation == "producer":
+            event["producer"] = draw(st.sampled_from(["catalog", "booking", "costsharing", ""]))
+    return Message(event=event, splices=splices, mutated=bool(mutations))
+
+
+def messages(base: dict[str, Any]) -> st.SearchStrategy[Message]:
+    return st.one_of(
+        st.binary(max_size=64).map(lambda raw: Message(raw=raw)),
+        JSON_VALUES.map(lambda value: Message(raw=json.dumps(value).encode())),
+        near_valid(base),
+    )
+
+
+def ignorable(value: bytes | None, topic: str, consumer: EventConsumer) -> bool:
+    """A valid event from the topic's owner that ``consumer`` does not act on."""
+    try:
+        event = decode_event(value)
+    except Exception:  # noqa: BLE001 - anything not a valid event is not ignorable
+        return False
+    return event["producer"] == OWNER[topic] and event["type"] not in consumer.event_types
+
+
+@hypothesis_settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_every_record_ends_applied_or_in_the_dlq_at_every_consumer(
+    stack: Stack, templates: Templates, data: st.DataObject
+) -> None:
+    topic = data.draw(st.sampled_from([BOOKINGS, ASSETS]), label="topic")
+    partition = data.draw(st.integers(0, 2), label="partition")
+    base = templates.valid(topic)
+    drawn = data.draw(st.lists(messages(base), min_size=1, max_size=4), label="messages")
+    sent = [message.encode(base["id"]) for message in drawn]
+    after = templates.valid(topic)  # a valid event behind them all
+    offsets = stack.produce(topic, [value for value, _ in sent] + [encode(after)], partition)
+
+    stack.drain(topic)  # every consumer of the topic commits the end of every partition
+
+    dead = stack.dead_letters(topic)
+    for service, consumer in stack.consumers[topic]:
+        applied = stack.applied(service, consumer, topic)
+        for message, (value, event_id), offset in zip(drawn, sent, offsets, strict=False):
+            letter = dead.get((consumer.name, partition, offset))
+            fates = {
+                "in the DLQ": letter is not None,
+                "applied": event_id in applied,
+                "ignored": ignorable(value, topic, consumer),
+            }
+            assert sum(fates.values()) == 1, (consumer.name, offset, fates, value and value[:300])
+            event(f"{consumer.name}: {next(fate for fate, held in fates.items() if held)}")
+            if letter is not None:
+                assert header(letter, "dlq_reason") and letter.value == value
+            if not message.mutated:
+                assert fates["applied"], f"{consumer.name} did not apply a valid event"
+        assert (consumer.name, partition, offsets[-1]) not in dead
+        assert after["id"] in applied
+        assert stack.effect(consumer, after["aggregate_id"]) >= 1, f"{consumer.name}: no effect"
