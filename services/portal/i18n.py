@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_timedelta
 from flask import Flask, request
-from flask_babel import Babel, format_currency, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_currency, format_date, format_time, get_locale
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -58,9 +58,12 @@ def parse_duration(value: str) -> timedelta | None:
     return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
-def datetime_filter(value: str | datetime | None, style: str = "medium") -> str:
+def datetime_filter(value: str | datetime | None) -> str:
+    """A moment as the user reads it: date and minutes, Amsterdam time ("24 dec 2026 14:30")."""
     moment = parse_instant(value)
-    return format_datetime(moment, style) if moment else ""
+    if moment is None:
+        return ""
+    return f"{format_date(moment.astimezone(AMSTERDAM), 'medium')} {format_time(moment, 'short')}"
 
 
 def date_filter(value: str | date | None, style: str = "medium") -> str:
