@@ -50,6 +50,7 @@ class Stack:
     db_urls: dict[str, str]
     api_ports: dict[str, int]
     broker_port: int | None  # None when KAFKA_BOOTSTRAP_SERVERS names a broker we do not run
+    portal_port: int = 8080
 
     def service_env(self, service: str) -> dict[str, str]:
         return {
@@ -109,7 +110,8 @@ def _plan(var: Path, env: dict[str, str]) -> Stack | None:
         s: int(env.get(f"{s.upper()}_PORT", registry.DEFAULT_PORTS[s])) for s in registry.SERVICES
     }
     broker_port = None if env.get("KAFKA_BOOTSTRAP_SERVERS") else int(env.get("KAFKA_PORT", "9092"))
-    wanted = {f"{s.upper()}_PORT": p for s, p in api_ports.items()}
+    portal_port = int(env.get("PORTAL_PORT", "8080"))
+    wanted = {"PORTAL_PORT": portal_port, **{f"{s.upper()}_PORT": p for s, p in api_ports.items()}}
     if broker_port is not None:
         wanted["KAFKA_PORT"] = broker_port
         env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
@@ -119,7 +121,14 @@ def _plan(var: Path, env: dict[str, str]) -> Stack | None:
             return None
     env.setdefault("JWT_SECRET", DEV_JWT_SECRET)
     db_urls = {s: env.get(f"{s.upper()}_DATABASE_URL", "") for s in registry.SERVICES}
-    return Stack(var=var, env=env, db_urls=db_urls, api_ports=api_ports, broker_port=broker_port)
+    return Stack(
+        var=var,
+        env=env,
+        db_urls=db_urls,
+        api_ports=api_ports,
+        broker_port=broker_port,
+        portal_port=portal_port,
+    )
 
 
 def _start_backing_services(stack: Stack, supervisor: Supervisor) -> None:
@@ -193,7 +202,7 @@ def _reseed_broker(settings: dict[str, Settings]) -> None:
 
 
 def _app_specs(stack: Stack) -> list[ChildSpec]:
-    """Every API (gunicorn) and every worker; a new process is one more entry here."""
+    """Every API (gunicorn), every worker and the portal; a new process is one more entry here."""
     specs = []
     for service in registry.SERVICES:
         port = stack.api_ports[service]
@@ -219,6 +228,17 @@ def _app_specs(stack: Stack) -> list[ChildSpec]:
                 log=stack.log(f"{service}-worker"),
             )
         )
+    # The portal calls the APIs over HTTP, as a browser's user would.
+    api_urls = {f"{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in stack.api_ports.items()}
+    specs.append(
+        ChildSpec(
+            name="portal",
+            argv=_gunicorn("services.portal.app:create_app()", stack.portal_port, stack.env),
+            env={**stack.env, **api_urls},
+            log=stack.log("portal"),
+            ready=partial(port_open, "127.0.0.1", stack.portal_port),
+        )
+    )
     return specs
 
 
@@ -297,6 +317,7 @@ def _print_banner(stack: Stack) -> None:
     from shared.personas import PERSONAS, persona_token
 
     print()
+    print(f"  portal       http://127.0.0.1:{stack.portal_port}/   (sign in with a demo persona)")
     for service, port in stack.api_ports.items():
         print(f"  {service:<12} http://127.0.0.1:{port}/docs   (API /api/v1, /healthz, /readyz)")
     print(f"  broker       {stack.env['KAFKA_BOOTSTRAP_SERVERS']}")
