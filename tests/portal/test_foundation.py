@@ -350,3 +350,125 @@ def test_a_forged_openid_connect_callback_signs_nobody_in(fake_api: FakeApi) -> 
         forged = client.get("/auth/callback?code=made-up&state=wrong")
         assert forged.status_code == 302 and forged.headers["Location"] == "/sign-in"
         assert client.get("/planner/search").status_code == 302
+
+
+FREE = [
+    {
+        "asset_id": "11111111-1111-4111-8111-111111111111",
+        "name": "Cougar elders",
+        "category": "helicopter",
+        "owner_org": "defensie-dhc",
+        "home_base": "Gilze-Rijen",
+        "readiness_notice": "PT4H",
+        "free_units": 1,
+        "serves_region": False,
+        "booking_mode": "slot",
+        "regions": ["VR20"],
+    },
+    {
+        "asset_id": "22222222-2222-4222-8222-222222222222",
+        "name": "NH90 eigen regio",
+        "category": "helicopter",
+        "owner_org": "defensie-dhc",
+        "home_base": "De Kooy",
+        "readiness_notice": "PT2H",
+        "free_units": 1,
+        "serves_region": True,
+        "booking_mode": "slot",
+        "regions": ["VR17"],
+    },
+]
+SEARCH = {
+    "start": "2030-01-10T09:00",
+    "end": "2030-01-10T12:00",
+    "region": "VR17",
+    "quantity": "1",
+    "legal_basis": "steunverlening",
+}
+
+
+def _estimate(requester: str, owner: str) -> dict[str, object]:
+    return {
+        "covered": True,
+        "requester_amount": requester,
+        "owner_amount": owner,
+        "total": "4300.00",
+        "agreement": {"price_basis": "full_cost"},
+    }
+
+
+def test_search_prices_the_page_in_one_call_region_first(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
+    sign_in(client)
+    fake_api.answer("GET", "/availability", 200, FREE)
+    fake_api.answer(
+        "POST",
+        "/estimates/batch",
+        200,
+        {
+            "items": [
+                {"index": 0, "estimate": _estimate("1000.00", "3300.00"), "problem": None},
+                {"index": 1, "estimate": _estimate("2150.00", "2150.00"), "problem": None},
+            ]
+        },
+    )
+    page = client.get("/planner/search", query_string=SEARCH)
+    assert page.status_code == 200
+    assert page.text.index("NH90 eigen regio") < page.text.index("Cougar elders")
+    assert "€\xa02.150,00" in page.text and "integrale kosten" in page.text
+    assert "binnen 2 uur" in page.text
+    batches = [s for s in fake_api.seen if s["path"] == "/api/v1/estimates/batch"]
+    assert len(batches) == 1 and len(batches[0]["json"]["items"]) == 2
+    assert batches[0]["json"]["items"][0]["start"] == "2030-01-10T09:00:00+01:00"
+    assert fake_api.last("/availability")["args"]["region"] == "VR17"
+
+
+def test_search_without_cost_sharing_still_shows_what_is_free(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
+    sign_in(client)
+    fake_api.answer("GET", "/availability", 200, FREE)
+    fake_api.answer("POST", "/estimates/batch", 503, {"title": "down", "status": 503})
+    page = client.get("/planner/search", query_string=SEARCH)
+    assert page.status_code == 200
+    assert "NH90 eigen regio" in page.text
+    assert "Prijs op dit moment niet beschikbaar." in page.text
+
+
+def test_htmx_gets_only_the_results_to_swap_in(client: FlaskClient, fake_api: FakeApi) -> None:
+    sign_in(client)
+    fake_api.answer("GET", "/availability", 200, FREE)
+    fake_api.answer("POST", "/estimates/batch", 200, {"items": []})
+    full = client.get("/planner/search", query_string=SEARCH)
+    assert 'id="results" aria-live="polite"' in full.text and 'hx-target="#results"' in full.text
+    partial = client.get("/planner/search", query_string=SEARCH, headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert "<html" not in partial.text and "NH90 eigen regio" in partial.text
+
+
+def test_search_form_errors_are_shown_without_asking_booking(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
+    sign_in(client)
+    page = client.get(
+        "/planner/search", query_string={**SEARCH, "end": "2030-01-10T08:00", "quantity": "0"}
+    )
+    assert 'id="f-end-error"' in page.text and 'id="f-quantity-error"' in page.text
+    assert not [s for s in fake_api.seen if s["path"] == "/api/v1/availability"]
+
+
+def test_owner_pages_show_the_pending_approvals_badge(
+    fake_api: FakeApi,
+) -> None:
+    app = _app(fake_api)
+    if "owner.queue" not in app.view_functions:  # the owner's pages may not be built yet
+        app.add_url_rule("/owner/queue", "owner.queue", lambda: "queue")
+    client = app.test_client()
+    sign_in(client, "owner-dhc")
+    fake_api.answer("GET", "/approvals/pending", 200, {"counts": {"total": 3}, "items": []})
+    page = client.get("/no-such-page")  # the badge is in the layout of every page
+    assert re.search(r'id="pending-approvals-badge">.*3</span>', page.text, re.S)
+    fake_api.answer("GET", "/approvals/pending", 503, {"title": "down", "status": 503})
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "pending-approvals-badge" not in page.text
