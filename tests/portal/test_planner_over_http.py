@@ -115,7 +115,7 @@ def test_a_field_error_from_the_form_is_shown_next_to_the_input(planner: PortalC
 
 def test_an_api_refusal_is_a_message_on_the_page(planner: PortalClient) -> None:
     """booking refuses a request in the past (422 with field errors): the portal shows its
-    message in place, in Dutch, with the form kept."""
+    message in place, in Dutch (booking answers Accept-Language), with the form kept."""
     start, end = _window(5, 9)
     found = planner.get(
         "/planner/search",
@@ -138,8 +138,11 @@ def test_an_api_refusal_is_a_message_on_the_page(planner: PortalClient) -> None:
             "quantity": "1",
         },
     )
-    assert refused.status_code in (409, 422), refused.text
+    assert refused.status_code == 422, refused.text
     assert 'id="error-summary"' in refused.text
+    # booking's own message, in the user's language, next to the field it names
+    assert "Het venster ligt in het verleden." in refused.text
+    assert 'id="f-start-error">Mag niet in het verleden liggen.<' in refused.text
     assert "Oefening in het verleden" in refused.text  # what the user typed is kept
     assert "Traceback" not in refused.text
 
