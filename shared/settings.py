@@ -59,6 +59,8 @@ class Settings:
     outbox_retention_hours: int = 168
     consumer_group: str = ""
     fetch_max_wait_ms: int = 10
+    # How long a hold placed for a preempted unit lasts unless the unit confirms it (booking).
+    booking_hold_minutes: int = 30
     # How the Kafka clients log in to the broker (production: SCRAM; dev and tests: none).
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -219,5 +221,6 @@ def load_settings(
         outbox_retention_hours=_int(env, "OUTBOX_RETENTION_HOURS", 168, minimum=1),
         consumer_group=env.get("KAFKA_CONSUMER_GROUP", ""),
         fetch_max_wait_ms=_int(env, "KAFKA_FETCH_MAX_WAIT_MS", 10, minimum=1),
+        booking_hold_minutes=_int(env, "BOOKING_HOLD_MINUTES", 30, minimum=1),
         kafka_security=_kafka_security(env),
     )
