@@ -38,6 +38,7 @@ from prometheus_client import Counter
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import (
     DataError,
+    DBAPIError,
     IntegrityError,
     InterfaceError,
     OperationalError,
@@ -243,9 +244,9 @@ class EventConsumer:
                     raise ValueError(f"claimed ids not matched to events: {sorted(fresh_ids)}")
                 if fresh:
                     self._run_batch_handler(session, fresh)
-        except (RetryLater, OperationalError, InterfaceError):
-            raise  # transient: the whole batch is rewound and retried
         except Exception as exc:  # noqa: BLE001 - isolate the culprit one event at a time
+            if _transient(exc):
+                raise  # the whole batch is rewound and retried
             log.info(
                 "consumer %s: batch of %d failed (%r); one by one", self.name, len(wanted), exc
             )
@@ -274,12 +275,11 @@ class EventConsumer:
                 result.applied += 1
         except EventRejected as exc:
             return f"rejected by {self.name}: {exc}"
-        except (DataError, IntegrityError) as exc:
-            # The database refuses this event's effect for good (bad value, broken rule):
-            # retrying would block the partition forever.
+        except (RetryLater, SQLAlchemyError) as exc:
+            if not (isinstance(exc, DBAPIError) and _refused_for_good(exc)):
+                raise  # transient: the whole batch is rewound and retried
+            # Retrying what the database refuses for good would block the partition forever.
             return f"refused by the database in {self.name}: {type(exc.orig).__name__}"
-        except (RetryLater, SQLAlchemyError):
-            raise  # transient: the whole batch is rewound and retried
         except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the stream
             log.exception("consumer %s: handler failed on %s", self.name, event["id"])
             return f"handler of {self.name} failed: {exc!r}"
@@ -383,6 +383,23 @@ class EventConsumer:
             except Exception:  # noqa: BLE001
                 log.debug("producer close failed", exc_info=True)
             self._producer = None
+
+
+def _refused_for_good(exc: BaseException) -> bool:
+    """Whether the database refuses this event's effect whatever the retry: a bad value
+    (SQLSTATE class 22), a broken rule (23), or a value beyond one of its limits (54: an index
+    row too large for a key, an expression too deep)."""
+    if isinstance(exc, DataError | IntegrityError):
+        return True
+    return isinstance(exc, DBAPIError) and str(getattr(exc.orig, "sqlstate", "")).startswith("54")
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure that says nothing about the events (the connection, a lock, a dependency not
+    yet seen): the batch is retried as it is."""
+    if isinstance(exc, RetryLater):
+        return True
+    return isinstance(exc, OperationalError | InterfaceError) and not _refused_for_good(exc)
 
 
 def dead_letter_copy(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -360,6 +361,33 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_the_next_booking_takes_effec
         else:
             assert record.value == poison and header(record, "dlq_truncated") is None
         assert (consumer.name, 0, valid_at) not in dead
+        assert stack.effect(consumer, valid["aggregate_id"]) == 1, f"{consumer.name}: no effect"
+
+
+def test_a_valid_event_beyond_a_database_limit_is_dead_lettered_not_retried_forever(
+    stack: Stack, templates: Templates, clients: dict[str, FlaskClient]
+) -> None:
+    """The contract sets no length on an organisation; cost-sharing's ledger indexes it, and
+    PostgreSQL refuses an index row over 8 KB (program_limit_exceeded, reported as an
+    OperationalError like a lost connection) whatever the retry."""
+    _, owner = scoped_orgs()  # its agreement bills any requesting organisation
+    create_agreement(
+        clients["costsharing"], owner_org=owner, requester_org=None, valid_from="2026-01-01"
+    )
+    huge = templates.booking()
+    huge["data"].update(owner_org=owner, requester_org=os.urandom(60_000).hex())
+    valid = templates.booking()
+    huge_at, valid_at = stack.produce(BOOKINGS, [encode(huge), encode(valid)], partition=2)
+
+    stack.drain(BOOKINGS)
+
+    billing = dict(stack.consumers[BOOKINGS])["costsharing"]
+    letter = stack.dead_letters(BOOKINGS)[(billing.name, 2, huge_at)]
+    assert header(letter, "dlq_reason") == (
+        "refused by the database in costsharing.bookings: ProgramLimitExceeded"
+    )
+    assert stack.effect(billing, huge["aggregate_id"]) == 0
+    for _, consumer in stack.consumers[BOOKINGS]:
         assert stack.effect(consumer, valid["aggregate_id"]) == 1, f"{consumer.name}: no effect"
 
 
