@@ -34,6 +34,7 @@ NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
     OWNER: (
         NavItem("owner.queue", _l("Approvals"), badge="pending"),
         NavItem("owner.assets", _l("My assets")),
+        NavItem("owner.bookings", _l("Bookings of my assets")),
     ),
 }
 

@@ -24,3 +24,48 @@ class CatalogClient(ApiClient):
 
     def contract(self, contract_id: str) -> dict[str, Any]:
         return dict(self.get(f"/contracts/{contract_id}"))
+
+    # -- the owner's side: their assets, tariffs, availability, blackouts --------------------
+    def assets(self, **params: Any) -> dict[str, Any]:
+        return dict(self.get("/assets", **params))
+
+    def asset_with_etag(self, asset_id: str) -> tuple[dict[str, Any], str]:
+        """The asset and its ETag, to send back as If-Match with a change."""
+        response = self.call("GET", f"/assets/{asset_id}")
+        return dict(response.json()), response.headers.get("ETag", "")
+
+    def update_asset(self, asset_id: str, changes: dict[str, Any], etag: str) -> dict[str, Any]:
+        """PATCH with If-Match: a change made meanwhile by someone else is a 412."""
+        response = self.call(
+            "PATCH", f"/assets/{asset_id}", json=changes, headers={"If-Match": etag}
+        )
+        return dict(response.json())
+
+    def retire(self, asset_id: str, reason: str) -> dict[str, Any]:
+        return dict(self.post(f"/assets/{asset_id}/retire", {"reason": reason}))
+
+    def add_tariff(self, asset_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.post(f"/assets/{asset_id}/tariffs", body))
+
+    def windows(self, asset_id: str) -> list[dict[str, Any]]:
+        """The published one-off windows and weekly rules, as stored."""
+        return list(self.get(f"/assets/{asset_id}/availability"))
+
+    def available_intervals(self, asset_id: str, start: str, end: str) -> list[dict[str, Any]]:
+        """The concrete windows in [start, end): the rules expanded, minus blackouts."""
+        return list(self.get(f"/assets/{asset_id}/availability", **{"from": start, "to": end}))
+
+    def publish_window(self, asset_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.post(f"/assets/{asset_id}/availability", body))
+
+    def withdraw_window(self, asset_id: str, window_id: str) -> None:
+        self.call("DELETE", f"/assets/{asset_id}/availability/{window_id}")
+
+    def blackouts(self, asset_id: str) -> list[dict[str, Any]]:
+        return list(self.get(f"/assets/{asset_id}/blackouts"))
+
+    def add_blackout(self, asset_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.post(f"/assets/{asset_id}/blackouts", body))
+
+    def remove_blackout(self, asset_id: str, blackout_id: str) -> None:
+        self.call("DELETE", f"/assets/{asset_id}/blackouts/{blackout_id}")

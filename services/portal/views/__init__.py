@@ -6,7 +6,8 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from services.portal.views import common, planner
+    from services.portal.views import common, owner, planner
 
     app.register_blueprint(common.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(owner.bp)
