@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 
 from babel.dates import format_timedelta, get_day_names
 from flask import abort
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 
 from services.portal.auth import current_user
 from services.portal.clients import ApiProblem, apis
-from services.portal.i18n import parse_instant
+from services.portal.i18n import AMSTERDAM, parse_instant
 from services.portal.views.owner import bp
 
 T = TypeVar("T")
@@ -81,6 +81,13 @@ def time_left(value: str | datetime | None) -> str:
     return format_timedelta(
         moment - datetime.now(UTC), threshold=1.5, add_direction=True, locale=str(get_locale())
     )
+
+
+@bp.app_template_filter("local_day")
+def local_day(value: str | datetime | None) -> str:
+    """The day of a moment in Amsterdam, in full ("dinsdag 8 december 2026")."""
+    moment = parse_instant(value)
+    return format_date(moment.astimezone(AMSTERDAM), "full") if moment else ""
 
 
 @bp.app_template_filter("weekdays")
