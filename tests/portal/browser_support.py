@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
 # Wide enough for the desktop layout the screenshots show; the journeys do not depend on it.
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 BLOCKING_IMPACTS = ("serious", "critical")
+# `make screenshots` names a folder here; the journeys then save the pages they pass through.
+SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS", "")
 
 
 def launch_chromium(playwright: Any) -> Browser:
@@ -66,11 +68,10 @@ def browser_fixture() -> Iterator[Browser]:
 
 def new_context(browser: Browser, locale: str = "nl-NL") -> BrowserContext:
     """A fresh profile (own cookies, so own sign-in); the language the browser asks for."""
-    return browser.new_context(
-        locale=locale,
-        timezone_id="Europe/Amsterdam",
-        viewport=VIEWPORT,
-    )
+    context = browser.new_context(locale=locale, timezone_id="Europe/Amsterdam", viewport=VIEWPORT)
+    # Every page here answers within a second or two; a missing control fails fast.
+    context.set_default_timeout(10_000)
+    return context
 
 
 def sign_in(page: Page, portal: str, persona: str) -> None:
@@ -79,6 +80,13 @@ def sign_in(page: Page, portal: str, persona: str) -> None:
     page.goto(f"{portal}/")
     page.get_by_role("button", name=re.compile(re.escape(persona))).click()
     page.wait_for_load_state()
+
+
+def snapshot(page: Page, name: str) -> None:
+    """Save the page as ``<name>.png`` when screenshots are asked for (``make screenshots``)."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
 # -- accessibility ----------------------------------------------------------------------------
@@ -111,8 +119,8 @@ def axe_check(page: Page) -> None:
 
 # -- keyboard -----------------------------------------------------------------------------------
 def focused_element(page: Page) -> dict[str, Any]:
-    """What has the keyboard focus: its tag, accessible text, and whether a focus indicator
-    (outline or box shadow) is drawn around it."""
+    """What has the keyboard focus: its tag, its text (a form field's is its label), and
+    whether a focus indicator (outline or box shadow) is drawn around it."""
     info: dict[str, Any] = page.evaluate(
         """() => {
             const el = document.activeElement;
@@ -120,10 +128,11 @@ def focused_element(page: Page) -> dict[str, Any]:
             const style = getComputedStyle(el);
             const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
             const shadow = style.boxShadow && style.boxShadow !== 'none';
+            const label = el.labels && el.labels.length ? el.labels[0].innerText : '';
             return {
                 tag: el.tagName.toLowerCase(),
                 id: el.id,
-                text: (el.getAttribute('aria-label') || el.innerText || el.value || '').trim(),
+                text: (el.getAttribute('aria-label') || label || el.innerText || '').trim(),
                 href: el.getAttribute('href'),
                 visible: outline || shadow,
             };
