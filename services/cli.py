@@ -99,6 +99,13 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_smtp_sink(args: argparse.Namespace) -> int:
+    from services.notify.sink import serve
+
+    serve(Path(args.dir), args.host, args.port)
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from services.launcher import run_dev_stack
 
@@ -140,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export-openapi", help="write every service's OpenAPI document")
     p.add_argument("--out", default="contracts/openapi")
     p.set_defaults(func=_cmd_openapi)
+
+    p = sub.add_parser("smtp-sink", help="a local SMTP server writing each message to a folder")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8025)
+    p.add_argument("--dir", default=str(Path(VAR_DEFAULT) / "mail"))
+    p.set_defaults(func=_cmd_smtp_sink)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

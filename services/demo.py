@@ -24,7 +24,9 @@ from services.catalog.domain import AssetStatus
 from services.catalog.models import Asset, AvailabilityWindow, FrameworkContract
 from services.costsharing import agreements as costsharing
 from services.costsharing.models import Agreement
-from shared.auth import ADMIN, OWNER, Principal
+from services.notify import preferences as notify_preferences
+from services.notify.models import Mailbox
+from shared.auth import ADMIN, FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.settings import Settings
 
@@ -591,4 +593,37 @@ def load_demo_data(settings: dict[str, Settings], *, today: date | None = None) 
                 uow.commit()
                 added["agreements"] += 1
     engine.dispose()
+    if "notify" in settings:
+        added["mailboxes"] = load_notify_demo(settings["notify"])
+    return added
+
+
+# Where each demo role is emailed (the sink of `slagkracht run` keeps them in var/mail/).
+DEMO_MAILBOXES = (
+    ("politie-rotterdam", PLANNER, "planners@politie-rotterdam.example"),
+    ("politie-amsterdam", PLANNER, "planners@politie-amsterdam.example"),
+    ("defensie-dhc", OWNER, "beheer@defensie-dhc.example"),
+    ("defensie-duikgroep", OWNER, "beheer@defensie-duikgroep.example"),
+    ("politie-financien", FINANCE, "financien@politie-financien.example"),
+    ("defensie-financien", FINANCE, "financien@defensie-financien.example"),
+    ("joint", FINANCE, "controller@joint.example"),
+)
+
+
+def load_notify_demo(settings: Settings) -> int:
+    """The demo mailbox directory; an address an administrator changed is kept."""
+    engine = make_engine(settings.database_url)
+    added = 0
+    try:
+        factory = make_session_factory(engine)
+        for org, role, address in DEMO_MAILBOXES:
+            with UnitOfWork(factory, producer="notify", actor="demo-data") as uow:
+                if uow.session.get(Mailbox, (org, role)) is None:
+                    notify_preferences.set_mailbox(
+                        uow, org=org, role=role, address=address, language="nl", actor="demo-data"
+                    )
+                    uow.commit()
+                    added += 1
+    finally:
+        engine.dispose()
     return added

@@ -51,6 +51,7 @@ class Stack:
     api_ports: dict[str, int]
     broker_port: int | None  # None when KAFKA_BOOTSTRAP_SERVERS names a broker we do not run
     portal_port: int = 8080
+    smtp_port: int | None = None  # the local SMTP sink notify mails to; None when SMTP_URL is set
 
     def service_env(self, service: str) -> dict[str, str]:
         return {
@@ -115,6 +116,13 @@ def _plan(var: Path, env: dict[str, str]) -> Stack | None:
     if broker_port is not None:
         wanted["KAFKA_PORT"] = broker_port
         env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
+    # Notify mails to a local sink (var/mail/*.eml) unless SMTP_URL names a relay; development
+    # lets webhooks call 127.0.0.1.
+    smtp_port = None if env.get("SMTP_URL") else int(env.get("SMTP_PORT", "8025"))
+    if smtp_port is not None:
+        wanted["SMTP_PORT"] = smtp_port
+        env["SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"
+    env.setdefault("NOTIFY_ALLOW_LOOPBACK_WEBHOOKS", "true")
     for name, port in wanted.items():
         if port_open("127.0.0.1", port):
             print(f"port {port} is taken: set {name} (or stop what uses it)", file=sys.stderr)
@@ -128,6 +136,7 @@ def _plan(var: Path, env: dict[str, str]) -> Stack | None:
         api_ports=api_ports,
         broker_port=broker_port,
         portal_port=portal_port,
+        smtp_port=smtp_port,
     )
 
 
@@ -228,6 +237,19 @@ def _app_specs(stack: Stack) -> list[ChildSpec]:
                 log=stack.log(f"{service}-worker"),
             )
         )
+    if stack.smtp_port is not None:
+        specs.append(
+            ChildSpec(
+                name="smtp-sink",
+                argv=[
+                    *(sys.executable, "-m", "services.cli", "smtp-sink"),
+                    *("--port", str(stack.smtp_port), "--dir", str(stack.var / "mail")),
+                ],
+                env=stack.env,
+                log=stack.log("smtp-sink"),
+                ready=partial(port_open, "127.0.0.1", stack.smtp_port),
+            )
+        )
     # The portal calls the APIs over HTTP, as a browser's user would.
     api_urls = {f"{s.upper()}_URL": f"http://127.0.0.1:{p}" for s, p in stack.api_ports.items()}
     specs.append(
@@ -321,6 +343,8 @@ def _print_banner(stack: Stack) -> None:
     for service, port in stack.api_ports.items():
         print(f"  {service:<12} http://127.0.0.1:{port}/docs   (API /api/v1, /healthz, /readyz)")
     print(f"  broker       {stack.env['KAFKA_BOOTSTRAP_SERVERS']}")
+    if stack.smtp_port is not None:
+        print(f"  mail         {stack.env['SMTP_URL']} writes every email to {stack.var / 'mail'}")
     print(f"  logs         {stack.var / 'log'}  (supervision: launcher.log)\n")
     print("Persona bearer tokens (valid 12 h; `slagkracht token <persona>` mints a new one):")
     for key, persona in PERSONAS.items():

@@ -6,8 +6,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-SERVICES = ("catalog", "booking", "costsharing")
-DEFAULT_PORTS = {"catalog": 8081, "booking": 8082, "costsharing": 8083}
+SERVICES = ("catalog", "booking", "costsharing", "notify")
+DEFAULT_PORTS = {"catalog": 8081, "booking": 8082, "costsharing": 8083, "notify": 8084}
 
 
 def check(service: str) -> str:

@@ -633,4 +633,32 @@ DUTCH: dict[str, str] = {
     "Allocations in it still need review.": (
         "Kostentoedelingen daarin moeten nog worden beoordeeld."
     ),
+    # -- notify ---------------------------------------------------------------------------
+    "No notification {} for you.": "Geen melding {0} voor u.",
+    "Email for some kinds needs an address; see 'errors'.": (
+        "E-mail voor sommige soorten vraagt een adres; zie 'errors'."
+    ),
+    "Give an address to receive the chosen kinds by email.": (
+        "Geef een adres om de gekozen soorten per e-mail te ontvangen."
+    ),
+    "Unknown role {}.": "Onbekende rol {0}.",
+    "Choose one of {}.": "Kies een van {0}.",
+    "Only an administrator (beheerder-functioneel) manages this.": (
+        "Alleen een beheerder (beheerder-functioneel) beheert dit."
+    ),
+    "You manage your own organisation's settings only.": (
+        "U beheert alleen de instellingen van uw eigen organisatie."
+    ),
+    "Not your organisation.": "Niet uw organisatie.",
+    "No webhook {} of yours.": "Geen webhook {0} van u.",
+    "The webhook URL is not allowed; see 'errors'.": (
+        "De webhook-URL is niet toegestaan; zie 'errors'."
+    ),
+    "Give an http:// or https:// URL with a host, a valid port and no login.": (
+        "Geef een http://- of https://-URL met een host, een geldige poort en zonder login."
+    ),
+    "The host cannot be resolved.": "De host is niet op te zoeken.",
+    "The host resolves to a {} address ({}); webhooks go to public addresses only.": (
+        "De host verwijst naar een {0} adres ({1}); webhooks gaan alleen naar publieke adressen."
+    ),
 }

@@ -4,3 +4,4 @@
 CREATE DATABASE catalog;
 CREATE DATABASE booking;
 CREATE DATABASE costsharing;
+CREATE DATABASE notify;

@@ -32,19 +32,23 @@ STATES: dict[str, Any] = {
     "in_use": _l("In use"),
     "completed": _l("Completed"),
     "preempted": _l("Preempted"),
+    "held": _l("Held for your unit"),
 }
 
+# The actions as booking's history names them (its Action values).
 ACTIONS: dict[str, Any] = {
     "request": _l("Requested"),
     "approve": _l("Approved"),
     "reject": _l("Rejected"),
     "cancel": _l("Cancelled"),
     "expire": _l("Expired"),
-    "counter_offer": _l("Counter-offer made"),
-    "accept_counter_offer": _l("Counter-offer accepted"),
+    "counter-offer": _l("Counter-offer made"),
+    "accept-counter-offer": _l("Counter-offer accepted"),
     "start": _l("Use started"),
     "complete": _l("Use completed"),
     "preempt": _l("Preempted"),
+    "confirm-hold": _l("Hold confirmed as a request"),
+    "release-hold": _l("Hold released"),
 }
 
 CATEGORIES: dict[str, Any] = {

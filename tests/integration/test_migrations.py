@@ -64,6 +64,7 @@ MIGRATION_ONLY_INDEXES: dict[str, set[tuple[str, str]]] = {
         ("asset_view", "ix_asset_view_regions"),  # 0006, GIN on the regions array
     },
     "costsharing": set(),
+    "notify": set(),
 }
 
 

@@ -28,7 +28,10 @@ from shared import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 # The APIs' code (the portal is a client with its own catalogues).
-SOURCES = [ROOT / "shared", *(ROOT / "services" / s for s in ("catalog", "booking", "costsharing"))]
+SOURCES = [
+    ROOT / "shared",
+    *(ROOT / "services" / s for s in ("catalog", "booking", "costsharing", "notify")),
+]
 ERROR_CALLS = {
     name
     for name, value in vars(errors).items()

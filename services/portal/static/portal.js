@@ -13,3 +13,10 @@ document.addEventListener("htmx:afterSwap", function (event) {
     summary.focus();
   }
 });
+// After a full page load with an error summary (a form sent without htmx), start there.
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+  }
+});

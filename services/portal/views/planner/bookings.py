@@ -65,14 +65,36 @@ def counter_changes(booking: dict[str, Any]) -> list[dict[str, Any]]:
     return changes
 
 
+def hold_for(displaced: dict[str, Any]) -> dict[str, Any] | None:
+    """The hold booking placed for a preempted booking on its best alternative, if any (a
+    provisional booking of the unit, ``held_for`` the displaced one, until confirmed)."""
+    try:
+        held = apis().booking.bookings(state="held", limit=200)
+    except ApiProblem as exc:
+        if exc.status != 422:  # an API without holds refuses the state: there is none
+            raise
+        return None
+    return next((b for b in held if b.get("held_for") == displaced["id"]), None)
+
+
 def _booking_page(
     booking_id: str, *, errors: dict[str, list[str]] | None = None, message: str = ""
 ) -> str:
     booking = apis().booking.booking(booking_id)
     history = apis().booking.history(booking_id)
-    alternatives = booking.get("alternatives") or []
+    hold = hold_for(booking) if booking["state"] == "preempted" else None
+    # What is held for the unit is confirmed, not requested a second time.
+    alternatives = [
+        a
+        for a in booking.get("alternatives") or []
+        if hold is None or a.get("asset_id") != hold["asset_id"]
+    ]
     names = asset_names(
-        [booking["asset_id"], booking.get("counter_asset_id") or ""]
+        [
+            booking["asset_id"],
+            booking.get("counter_asset_id") or "",
+            hold["asset_id"] if hold else "",
+        ]
         + [a.get("asset_id", "") for a in alternatives]
     )
     return render_template(
@@ -82,6 +104,7 @@ def _booking_page(
         names=names,
         changes=counter_changes(booking),
         alternatives=alternatives,
+        hold=hold,
         errors=errors or {},
         message=message,
         idempotency_key=new_idempotency_key(),
@@ -133,6 +156,19 @@ def decline_counter_offer(booking_id: Any) -> Response | tuple[str, int]:
     if reader.errors:
         return _booking_page(str(booking_id), errors=reader.errors), 422
     return _act(str(booking_id), "cancel", {"reason": reason}, _("You declined the counter-offer."))
+
+
+@bp.post("/bookings/<uuid:booking_id>/confirm-hold")
+@role_required(PLANNER)
+def confirm_hold(booking_id: Any) -> Response | tuple[str, int]:
+    """The alternative held for the unit becomes its request (the owner still decides)."""
+    return _act(str(booking_id), "confirm-hold", {}, _("Your request has been sent to the owner."))
+
+
+@bp.post("/bookings/<uuid:booking_id>/release-hold")
+@role_required(PLANNER)
+def release_hold(booking_id: Any) -> Response | tuple[str, int]:
+    return _act(str(booking_id), "release-hold", {}, _("The hold has been released."))
 
 
 @bp.post("/bookings/<uuid:booking_id>/alternatives")

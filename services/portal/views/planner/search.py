@@ -96,6 +96,27 @@ def search() -> str:
     return render_template("planner/search.html", **context)
 
 
+def _estimate_for_form(values: dict[str, Any]) -> tuple[dict[str, Any] | None, bool]:
+    """The estimate for the window and basis the form holds; (None, False) while they are
+    incomplete or invalid (the form says why when it is sent)."""
+    reader = FormReader(values)
+    start, end = reader.window()
+    quantity = reader.integer("quantity", minimum=1, maximum=100)
+    legal_basis = reader.choice("legal_basis", LEGAL_BASES)
+    if reader.errors:
+        return None, False
+    assert start is not None and end is not None
+    item = {
+        "asset_id": str(values["asset_id"]),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "quantity": quantity,
+        "legal_basis": legal_basis,
+    }
+    (estimate,), _priced = estimates_for([item])
+    return estimate, True
+
+
 def _request_form(values: dict[str, Any], errors: dict[str, list[str]], message: str = "") -> str:
     asset_id = str(values.get("asset_id", ""))
     try:
@@ -104,9 +125,12 @@ def _request_form(values: dict[str, Any], errors: dict[str, list[str]], message:
         if exc.status in (404, 422):
             abort(404)
         raise
+    estimate, priced = _estimate_for_form(values)
     return render_template(
         "planner/request.html",
         asset=asset,
+        estimate=estimate,
+        priced=priced,
         values=values,
         errors=errors,
         message=message,
