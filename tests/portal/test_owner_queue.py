@@ -204,3 +204,43 @@ def test_preempt_for_an_acute_request_shows_who_is_displaced_and_the_alternative
     for alternative in displaced["alternatives"] or []:
         assert alternative["name"] in done.text
     assert _booking(portal_stack, "owner-dhc", acute["id"])["state"] == "approved"
+
+
+def test_counter_offer_another_asset_of_the_owner(
+    dhc_owner: PortalClient, rotterdam_planner: PortalClient, portal_stack: dict[str, str]
+) -> None:
+    start, end = window(50, 9)
+    asked, offered_asset = free_helicopters(portal_stack, start, end)[:2]
+    booking = request_booking(portal_stack, "planner-rotterdam", asked["asset_id"], start, end)
+    path = f"/owner/bookings/{booking['id']}"
+    page = dhc_owner.get(path)
+    # The owner's own helicopters are offered, and nobody else's.
+    assert f'<option value="{offered_asset["asset_id"]}"' in page.text
+    assert "defensie-duikgroep" not in page.text
+    offered = dhc_owner.post(
+        f"{path}/counter-offer",
+        {
+            "csrf_token": csrf_token(page.text),
+            "counter_asset_id": offered_asset["asset_id"],
+            "counter_start": start,
+            "counter_end": end,
+            "counter_reason": "Deze Chinook staat in onderhoud",
+        },
+    )
+    assert offered.status_code == 200, offered.text
+    assert offered_asset["name"] in offered.text  # "your counter-offer" names what is offered
+    seen = rotterdam_planner.get(f"/planner/bookings/{booking['id']}")
+    assert "De eigenaar biedt iets anders aan" in seen.text
+    changed = re.findall(r'class="portal-changed">([^<]+)<', seen.text)
+    assert changed == [offered_asset["name"]]  # only the asset changed
+
+
+def test_the_queue_in_english(portal_stack: dict[str, str]) -> None:
+    owner = PortalClient(portal_stack["portal"])
+    owner.sign_in("owner-dhc")
+    owner.get("/language/en")
+    queue = owner.get("/owner/approvals")
+    assert '<html lang="en"' in queue.text
+    assert "Requests waiting for your decision" in queue.text
+    assert "Aanvragen die op uw besluit wachten" not in queue.text
+    assert badge_count(queue.text) == pending_total(portal_stack)

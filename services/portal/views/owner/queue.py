@@ -26,6 +26,8 @@ def _queue_page(
     """The queue; ``failed`` names the request whose action was refused (shown in its row)."""
     pending = apis().booking.pending_approvals()
     items = pending.get("items", [])
+    # The header badge counts the same queue: no second call for it.
+    g.pending_count = int(pending.get("counts", {}).get("total", 0))
     return render_template(
         "owner/queue.html",
         items=items,
