@@ -6,8 +6,9 @@ Playwright cannot download its own browser here, so it drives the distribution's
 run; elsewhere the browser tests skip and say why. axe-playwright-python ships axe.min.js, so
 the accessibility checks work on an isolated network.
 
-A test module gets the ``browser`` fixture by importing it (pytest finds fixtures in a module's
-namespace): ``from tests.portal.browser_support import browser_fixture  # noqa: F401``.
+tests/portal/conftest.py provides the ``browser`` fixture (imported there once: a fixture
+imported into each test module would be a separate "session" fixture per module, and a
+second Playwright cannot start while the first runs).
 """
 
 from __future__ import annotations
@@ -128,13 +129,17 @@ def focused_element(page: Page) -> dict[str, Any]:
             const style = getComputedStyle(el);
             const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
             const shadow = style.boxShadow && style.boxShadow !== 'none';
+            // On a date/time field's own calendar button (inside the field's shadow DOM) the
+            // field is not :focus-visible; chromium rings that button itself.
+            const pickerButton = ['date', 'datetime-local', 'time', 'month', 'week']
+                .includes(el.type) && !el.matches(':focus-visible');
             const label = el.labels && el.labels.length ? el.labels[0].innerText : '';
             return {
                 tag: el.tagName.toLowerCase(),
                 id: el.id,
                 text: (el.getAttribute('aria-label') || label || el.innerText || '').trim(),
                 href: el.getAttribute('href'),
-                visible: outline || shadow,
+                visible: outline || shadow || pickerButton,
             };
         }"""
     )

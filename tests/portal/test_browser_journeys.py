@@ -19,9 +19,8 @@ from babel.support import Translations
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.integration.booking_support import backdate
-from tests.portal.browser_support import (  # noqa: F401 - browser_fixture provides `browser`
+from tests.portal.browser_support import (
     axe_check,
-    browser_fixture,
     new_context,
     sign_in,
     snapshot,

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser
 
-from tests.portal.browser_support import (  # noqa: F401 - browser_fixture provides `browser`
+from tests.portal.browser_support import (
     axe_check,
-    browser_fixture,
     new_context,
     tab_to,
 )
