@@ -118,6 +118,13 @@ def test_a_weekly_rule_and_a_one_off_window_show_in_the_preview(
     rows = _preview_rows(one_off.text)
     assert len(rows) == len(expected) + 1
     assert any("zaterdag" in row and "10:00" in row and "12:00" in row for row in rows)
+    one_off_row = re.search(
+        r'<th scope="row">Eenmalig</th>.*?action="([^"]+/withdraw)"', one_off.text, re.S
+    )
+    assert one_off_row
+    withdrawn = dhc_owner.post(one_off_row.group(1), {"csrf_token": csrf_token(one_off.text)})
+    assert "Het venster is ingetrokken." in withdrawn.text
+    assert len(_preview_rows(withdrawn.text)) == len(expected)
 
 
 def test_a_blackout_takes_its_day_out_of_the_preview_until_removed(
