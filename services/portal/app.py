@@ -11,6 +11,7 @@ from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
 from services.portal.auth import init_auth
+from services.portal.cache import TtlCache
 from services.portal.clients import new_http_session
 from services.portal.config import PortalConfig, load_config
 from services.portal.errors import init_errors
@@ -38,6 +39,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides)
     app.extensions["portal_config"] = portal_config
     app.extensions["portal_http"] = new_http_session()
+    app.extensions["portal_cache"] = TtlCache(ttl_s=float(overrides.get("PORTAL_CACHE_TTL_S", 60)))
     app.jinja_env.autoescape = True
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

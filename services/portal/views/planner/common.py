@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from flask import request
 
+from services.portal.cache import shared_cache
 from services.portal.clients import ApiProblem, ApiUnavailable, apis
 from services.portal.labels import CATEGORIES
 
@@ -24,13 +26,16 @@ def bookable_categories() -> list[tuple[str, str]]:
     """Categories booked by time (not procurement items), with their label in our language."""
     return [
         (c["code"], str(CATEGORIES.get(c["code"], c.get("label", c["code"]))))
-        for c in apis().catalog.categories()
+        for c in shared_cache().get_or_load("categories", apis().catalog.categories)
         if c.get("booking_mode") != "quantity"
     ]
 
 
 def regions() -> list[tuple[str, str]]:
-    return [(r["code"], r["name"]) for r in apis().catalog.regions()]
+    return [
+        (r["code"], r["name"])
+        for r in shared_cache().get_or_load("regions", apis().catalog.regions)
+    ]
 
 
 def estimates_for(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | None], bool]:
@@ -48,12 +53,18 @@ def estimates_for(items: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | No
     return [by_index.get(i) for i in range(len(items))], True
 
 
+def _asset_name(asset_id: str) -> str:
+    return str(apis().catalog.asset(asset_id)["name"])
+
+
 def asset_names(asset_ids: list[str]) -> dict[str, str]:
     """Names of assets by id (catalog), for pages that show bookings or contract items."""
     names: dict[str, str] = {}
     for asset_id in dict.fromkeys(a for a in asset_ids if a):
         try:
-            names[asset_id] = apis().catalog.asset(asset_id)["name"]
+            names[asset_id] = shared_cache().get_or_load(
+                ("asset-name", asset_id), partial(_asset_name, asset_id)
+            )
         except ApiProblem:
             names[asset_id] = asset_id
     return names
