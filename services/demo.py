@@ -60,6 +60,24 @@ def _tariff(unit: str, full: str, marginal: str, fee: str, market: str) -> dict[
     }
 
 
+# Approximate locations of the demo's home bases (WGS84): an escalation ranks alternatives by
+# straight-line travel from here to the requested region's seat.
+HOME_BASES: dict[str, dict[str, float]] = {
+    "Vliegbasis Gilze-Rijen": {"lat": 51.5674, "lon": 4.9318},
+    "Marinevliegkamp De Kooy": {"lat": 52.9234, "lon": 4.7806},
+    "Vliegbasis Leeuwarden": {"lat": 53.2286, "lon": 5.7606},
+    "Den Helder": {"lat": 52.9563, "lon": 4.7601},
+    "Vlissingen": {"lat": 51.4425, "lon": 3.5736},
+    "Wezep": {"lat": 52.4600, "lon": 6.0050},
+    "Oirschot": {"lat": 51.5050, "lon": 5.3130},
+    "Vught": {"lat": 51.6530, "lon": 5.2870},
+    "'t Harde": {"lat": 52.4090, "lon": 5.8930},
+    "Marnewaard": {"lat": 53.3970, "lon": 6.3100},
+    "Harskamp": {"lat": 52.1350, "lon": 5.7580},
+    "Ermelo": {"lat": 52.2990, "lon": 5.6210},
+}
+
+
 def _asset(
     org: str,
     registration: str,
@@ -81,6 +99,7 @@ def _asset(
             "name": name,
             "category": category,
             "home_base": base,
+            "home_location": HOME_BASES.get(base),
             "regions": regions,
             "capacity": capacity,
             "readiness_notice": notice,

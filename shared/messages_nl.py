@@ -661,4 +661,17 @@ DUTCH: dict[str, str] = {
     "The host resolves to a {} address ({}); webhooks go to public addresses only.": (
         "De host verwijst naar een {0} adres ({1}); webhooks gaan alleen naar publieke adressen."
     ),
+    # -- booking: the crisis fast path (services/booking/crisis.py) --------------------------
+    "Decision times are set by an administrator (beheerder-functioneel).": (
+        "Beslistijden stelt een beheerder (beheerder-functioneel) in."
+    ),
+    "A category is a lowercase code such as helicopter or dive_team.": (
+        "Een categorie is een code in kleine letters, zoals helicopter of dive_team."
+    ),
+    "Lowercase letters and '_', 2-40 characters.": "Kleine letters en '_', 2-40 tekens.",
+    "A decision time lies between 1 minute and 24 hours.": (
+        "Een beslistijd ligt tussen 1 minuut en 24 uur."
+    ),
+    "Between 1 and 1440.": "Tussen 1 en 1440.",
+    "The hold lapsed at {}.": "De voorlopige reservering is vervallen op {0}.",
 }

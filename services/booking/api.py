@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from services.booking import calendar, orders, series, service
+from services.booking import calendar, crisis, orders, series, service
 from services.booking.domain import Action, check_search_window
 from services.booking.schemas import (
     AvailabilitySearch,
@@ -19,6 +19,8 @@ from services.booking.schemas import (
     CompleteIn,
     ContractViewRead,
     CounterOfferIn,
+    DecisionTimeIn,
+    DecisionTimeRead,
     FeedQuery,
     FeedRead,
     FreeAssetRead,
@@ -134,6 +136,8 @@ class BookingHistory(MethodView):
 
 def _transition(booking_id: uuid.UUID, action: Action, body: dict[str, Any]) -> Any:
     principal = current_principal()
+    if action is Action.PREEMPT:
+        body = {**body, "hold_minutes": service_context().settings.booking_hold_minutes}
     with request_uow() as uow:
         booking = service.transition(
             uow, principal=principal, booking_id=booking_id, action=action, **body
@@ -172,8 +176,47 @@ _register_transition(Action.COMPLETE, CompleteIn, "Complete with actual use (ass
 _register_transition(
     Action.PREEMPT,
     PreemptIn,
-    "Preempt for an acute (priority 1) request of the same asset (asset owner)",
+    "Preempt for an acute (priority 1) request of the same asset (asset owner); the best "
+    "free alternative is held for the displaced unit (BOOKING_HOLD_MINUTES)",
 )
+_register_transition(
+    Action.CONFIRM_HOLD,
+    TransitionIn,
+    "Confirm a hold placed after a preemption: it becomes a request the owner decides "
+    "(requesting unit)",
+)
+_register_transition(
+    Action.RELEASE_HOLD, TransitionIn, "Release a hold, freeing the slot (requesting unit)"
+)
+
+
+@blp.route("/decision-times")
+class DecisionTimes(MethodView):
+    @require_roles()
+    @blp.response(200, DecisionTimeRead(many=True))
+    def get(self) -> Any:
+        """How long owners have to decide an acute request, per category (others: 30 min)"""
+        with request_uow() as uow:
+            return json_response(DecisionTimeRead(many=True).dump(crisis.list_decision_times(uow)))
+
+
+@blp.route("/decision-times/<string:category>")
+class DecisionTimeByCategory(MethodView):
+    @require_roles()
+    @blp.arguments(DecisionTimeIn)
+    @blp.response(200, DecisionTimeRead)
+    def put(self, body: dict[str, Any], category: str) -> Any:
+        """Set a category's decision time for acute requests (administrator)"""
+        with request_uow() as uow:
+            row = crisis.set_decision_time(
+                uow,
+                principal=current_principal(),
+                category=category,
+                minutes=body["decision_minutes"],
+            )
+            result = DecisionTimeRead().dump(row)
+            uow.commit()
+        return json_response(result)
 
 
 @blp.route("/approvals/pending")

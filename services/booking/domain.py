@@ -1,7 +1,11 @@
-"""Booking rules: the lifecycle state machine, priorities, legal bases. Standard library only."""
+"""Booking rules: the lifecycle state machine, priorities, legal bases, and the crisis fast
+path's clocks and ranking. Standard library only."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import IntEnum, StrEnum
@@ -19,11 +23,14 @@ class State(StrEnum):
     IN_USE = "in_use"
     COMPLETED = "completed"
     PREEMPTED = "preempted"
+    # A provisional booking placed for a preempted unit on the best alternative: it holds the
+    # capacity until the unit confirms it (it becomes a request) or releases it, or it lapses.
+    HELD = "held"
 
 
 # States that hold the asset's capacity (a request holds it at once; so does a request the
-# owner answered with a counter-offer, until the requester accepts or cancels).
-ACTIVE_STATES = (State.REQUESTED, State.COUNTER_OFFERED, State.APPROVED, State.IN_USE)
+# owner answered with a counter-offer, until the requester accepts or cancels, and a hold).
+ACTIVE_STATES = (State.REQUESTED, State.COUNTER_OFFERED, State.APPROVED, State.IN_USE, State.HELD)
 
 
 class Action(StrEnum):
@@ -36,6 +43,8 @@ class Action(StrEnum):
     COUNTER_OFFER = "counter-offer"
     ACCEPT_COUNTER_OFFER = "accept-counter-offer"
     PREEMPT = "preempt"
+    CONFIRM_HOLD = "confirm-hold"
+    RELEASE_HOLD = "release-hold"
 
 
 TRANSITIONS: dict[tuple[State, Action], State] = {
@@ -52,6 +61,10 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.APPROVED, Action.START): State.IN_USE,
     (State.APPROVED, Action.COMPLETE): State.COMPLETED,  # start implied by actual times
     (State.IN_USE, Action.COMPLETE): State.COMPLETED,
+    # A confirmed hold is a request like any other: the alternative's owner still decides.
+    (State.HELD, Action.CONFIRM_HOLD): State.REQUESTED,
+    (State.HELD, Action.RELEASE_HOLD): State.CANCELLED,
+    (State.HELD, Action.EXPIRE): State.EXPIRED,
 }
 
 
@@ -72,6 +85,8 @@ ACTOR_OF: dict[Action, Party] = {
     Action.COUNTER_OFFER: Party.OWNER,
     Action.ACCEPT_COUNTER_OFFER: Party.REQUESTER,
     Action.PREEMPT: Party.OWNER,
+    Action.CONFIRM_HOLD: Party.REQUESTER,
+    Action.RELEASE_HOLD: Party.REQUESTER,
 }
 
 # The event each transition emits.
@@ -85,7 +100,15 @@ EVENT_OF: dict[Action, str] = {
     Action.COUNTER_OFFER: "booking.counter_offered",
     Action.ACCEPT_COUNTER_OFFER: "booking.approved",
     Action.PREEMPT: "booking.preempted",
+    Action.CONFIRM_HOLD: "booking.hold_confirmed",
+    Action.RELEASE_HOLD: "booking.hold_released",
 }
+
+
+def expiry_event(current: State) -> str:
+    """A lapsed hold is not a lapsed request: consumers tell the two apart by the event."""
+    return "booking.hold_expired" if current is State.HELD else EVENT_OF[Action.EXPIRE]
+
 
 REASON_REQUIRED = (Action.REJECT, Action.CANCEL, Action.COUNTER_OFFER, Action.PREEMPT)
 
@@ -218,3 +241,125 @@ def check_preemption(
             f"Only an approved booking can be preempted; this one is {displaced_state.value}.",
             current_state=displaced_state.value,
         )
+
+
+# -- the crisis fast path -------------------------------------------------------------------
+# How long an owner has to decide an acute request before it escalates, by category, when
+# booking's table category_decision_times (set by an administrator) names none.
+DEFAULT_DECISION_MINUTES = 30
+
+# Stated cruise speeds for the straight-line travel estimate: a helicopter flies; drones,
+# teams and everything else go by road (a road is not straight: this is a ranking aid, not a
+# promise of arrival).
+CRUISE_KMH: dict[str, float] = {"helicopter": 250.0}
+ROAD_KMH = 80.0
+
+# How long a hold placed for a preempted unit lasts unless configured (BOOKING_HOLD_MINUTES).
+DEFAULT_HOLD_MINUTES = 30
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def decision_deadline(
+    *, requested_at: datetime, priority: Priority, decision_minutes: int | None
+) -> datetime | None:
+    """``decide_by`` of a request: only an acute one has a decision clock."""
+    if priority is not Priority.ACUTE:
+        return None
+    minutes = DEFAULT_DECISION_MINUTES if decision_minutes is None else decision_minutes
+    return requested_at + timedelta(minutes=minutes)
+
+
+def check_decision_minutes(minutes: int) -> None:
+    if not 1 <= minutes <= 24 * 60:
+        raise Invalid(
+            "A decision time lies between 1 minute and 24 hours.",
+            errors={"decision_minutes": ["Between 1 and 1440."]},
+        )
+
+
+def decision_seconds(requested_at: datetime, decided_at: datetime | None) -> int | None:
+    """Time from request to decision, in whole seconds (None while undecided)."""
+    if decided_at is None:
+        return None
+    return max(0, int((decided_at - requested_at).total_seconds()))
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+
+    @classmethod
+    def of(cls, value: dict[str, float] | None) -> Location | None:
+        """A location as events and the read model carry it ({lat, lon}), or None."""
+        return cls(float(value["lat"]), float(value["lon"])) if value else None
+
+
+def haversine_km(a: Location, b: Location) -> float:
+    """Great-circle (straight-line) distance between two points, in kilometres."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def cruise_kmh(category: str) -> float:
+    return CRUISE_KMH.get(category, ROAD_KMH)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An asset that could serve an escalated request's window instead."""
+
+    asset_id: str
+    name: str
+    owner_org: str
+    category: str
+    home_base: str
+    home: Location | None
+    regions: tuple[str, ...]
+    readiness_notice: str
+    notice_seconds: int
+
+
+def rank_alternatives(
+    candidates: Iterable[Candidate], *, region: str | None, seat: Location | None, limit: int
+) -> list[dict[str, object]]:
+    """The candidates best first: readiness notice plus straight-line travel from the home
+    base to the requested region's seat at the category's cruise speed. Travel that cannot
+    be estimated (no coordinates for the base or the seat) ranks after every estimate, by
+    notice; ties go to the asset that serves the region, then by name."""
+    ranked = []
+    for c in candidates:
+        speed = cruise_kmh(c.category)
+        notice = math.ceil(c.notice_seconds / 60)
+        distance = haversine_km(c.home, seat) if c.home is not None and seat is not None else None
+        travel = math.ceil(distance / speed * 60) if distance is not None else None
+        ready = notice + travel if travel is not None else None
+        serves = region is not None and region in c.regions
+        minutes = ready if ready is not None else notice
+        key = (ready is None, minutes, not serves, c.name, c.asset_id)
+        ranked.append(
+            (
+                key,
+                {
+                    "asset_id": c.asset_id,
+                    "name": c.name,
+                    "owner_org": c.owner_org,
+                    "category": c.category,
+                    "home_base": c.home_base,
+                    "home_location": {"lat": c.home.lat, "lon": c.home.lon} if c.home else None,
+                    "regions": list(c.regions),
+                    "serves_region": serves,
+                    "readiness_notice": c.readiness_notice,
+                    "notice_minutes": notice,
+                    "distance_km": round(distance, 1) if distance is not None else None,
+                    "cruise_kmh": speed,
+                    "travel_minutes": travel,
+                    "ready_in_minutes": ready,
+                },
+            )
+        )
+    ranked.sort(key=lambda pair: pair[0])
+    return [{"rank": i, **alt} for i, (_, alt) in enumerate(ranked[:limit], start=1)]

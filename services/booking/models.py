@@ -12,6 +12,7 @@ from sqlalchemy import (
     Computed,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Integer,
     Numeric,
@@ -41,6 +42,8 @@ class AssetView(Base):
     status: Mapped[str] = mapped_column(Text)
     tariffs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     home_base: Mapped[str] = mapped_column(Text, default="")
+    # {lat, lon} of the home base, when catalog knows it (ranks alternatives by travel time).
+    home_location: Mapped[dict[str, float] | None] = mapped_column(JSONB, nullable=True)
     notice_seconds: Mapped[int] = mapped_column(Integer, default=0)
     availability: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     blackouts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
@@ -85,6 +88,36 @@ class Booking(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The crisis fast path (services/booking/crisis.py): the safety region the asset is needed
+    # in, an acute request's decision clock and when it escalated (at most once), and for a
+    # hold the preempted booking it stands in for and when it lapses.
+    region: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decide_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    held_for: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CategoryDecisionTime(Base):
+    """How long an owner has to decide an acute request for an asset of the category before it
+    escalates (an administrator sets it; categories without a row take the domain default)."""
+
+    __tablename__ = "category_decision_times"
+    category: Mapped[str] = mapped_column(Text, primary_key=True)
+    decision_minutes: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RegionSeat(Base):
+    """Where each safety region's seat lies: the destination of the travel-time estimate.
+    Booking's own copy (catalog publishes no region events); seeded by migration 0008."""
+
+    __tablename__ = "region_seats"
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    seat: Mapped[str] = mapped_column(Text)
+    lat: Mapped[float] = mapped_column(Double)
+    lon: Mapped[float] = mapped_column(Double)
 
 
 class BookingTransition(Base):

@@ -85,6 +85,7 @@ def asset_row(data: dict[str, Any], now: datetime) -> dict[str, Any]:
         "status": data["status"],
         "tariffs": data["tariffs"],
         "home_base": data.get("home_base", ""),
+        "home_location": data.get("home_location"),
         "availability": data.get("availability", []),
         "blackouts": data.get("blackouts", []),
         "version": data["version"],

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from services.booking.domain import LegalBasis, State
+from services.booking.domain import LegalBasis, State, decision_seconds
 
 
 class BookingCreate(Schema):
@@ -18,6 +18,19 @@ class BookingCreate(Schema):
     legal_basis = fields.Enum(LegalBasis, by_value=True, required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=3, max=2000))
     contact = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    region = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^VR[0-9]{2}\Z", error="A region code is VR and two digits."),
+        metadata={
+            "description": "Safety region (veiligheidsregio) where the asset is needed; an "
+            "escalation ranks alternatives by travel to its seat. Default: the asset's first."
+        },
+    )
+
+
+class LocationRead(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
 
 
 class BookingRead(Schema):
@@ -49,6 +62,21 @@ class BookingRead(Schema):
     counter_end = fields.AwareDateTime(allow_none=True)
     preempted_by = fields.UUID(allow_none=True)
     alternatives = fields.List(fields.Dict(), allow_none=True)
+    region = fields.String(allow_none=True)
+    decide_by = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "Acute requests: decided by then, or the request escalates"},
+    )
+    escalated_at = fields.AwareDateTime(allow_none=True)
+    decision_seconds = fields.Function(
+        lambda b: decision_seconds(b.created_at, b.decided_at),
+        allow_none=True,
+        metadata={"type": "integer", "description": "Seconds from request to decision"},
+    )
+    held_for = fields.UUID(
+        allow_none=True, metadata={"description": "A hold: the preempted booking it replaces"}
+    )
+    hold_expires_at = fields.AwareDateTime(allow_none=True)
 
 
 class TransitionIn(Schema):
@@ -138,6 +166,7 @@ class FreeAssetRead(Schema):
     category = fields.String()
     booking_mode = fields.String()
     home_base = fields.String()
+    home_location = fields.Nested(LocationRead, allow_none=True)
     regions = fields.List(fields.String())
     readiness_notice = fields.String()
     free_units = fields.Integer()
@@ -225,3 +254,16 @@ class FeedRead(Schema):
 
 class FeedQuery(Schema):
     key = fields.String(required=True, validate=validate.Length(max=64))
+
+
+class DecisionTimeRead(Schema):
+    category = fields.String()
+    decision_minutes = fields.Integer()
+    updated_by = fields.String()
+    updated_at = fields.AwareDateTime()
+
+
+class DecisionTimeIn(Schema):
+    decision_minutes = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=1440)
+    )

@@ -39,6 +39,7 @@ _SEARCH = text(
         GROUP BY b.asset_id
     ), free AS NOT MATERIALIZED (
         SELECT a.asset_id, a.owner_org, a.name, a.category, a.booking_mode, a.home_base,
+               a.home_location,
                a.regions, a.capacity, a.readiness_notice, t.tariff, peak.units AS used,
                -- estimate(): rate x billable units + fee, to the cent, half up; the units per
                -- tariff unit come from billable_units (bind parameters).
@@ -97,6 +98,9 @@ _SEARCH = text(
     """
 )
 
+# A lead no readiness notice exceeds (notice_seconds is an integer column).
+_ANY_NOTICE = 2**31 - 1
+
 # The tariff units that billable_units() counts per unit; any other unit counts as "unit".
 _PRICED_UNITS = ("flight_hour", "hour", "day", "day_part")
 
@@ -149,8 +153,11 @@ def search_parameters(
     exclude_asset: uuid.UUID | None = None,
     now: datetime | None = None,
     limit: int = 50,
+    any_notice: bool = False,
 ) -> dict[str, Any]:
-    """The bind parameters of the search query (bench/booking.py times the query alone)."""
+    """The bind parameters of the search query (bench/booking.py times the query alone).
+    ``any_notice`` keeps assets whose readiness notice the window's lead does not cover (an
+    escalation ranks them by notice instead)."""
     now = now or datetime.now(UTC)
     hours = Decimal((end - start).total_seconds()) / Decimal(3600)
     units = {unit: str(billable_units(unit, hours, quantity)) for unit in _PRICED_UNITS}
@@ -160,7 +167,7 @@ def search_parameters(
         "quantity": quantity,
         "category": category,
         "exclude": exclude_asset,
-        "lead_seconds": int((start - now).total_seconds()),
+        "lead_seconds": _ANY_NOTICE if any_notice else int((start - now).total_seconds()),
         "day": tariff_day(start).isoformat(),
         "region": region,
         "units": json.dumps(units),
@@ -180,6 +187,7 @@ def find_free(
     exclude_asset: uuid.UUID | None = None,
     now: datetime | None = None,
     limit: int = 50,
+    any_notice: bool = False,
 ) -> list[dict[str, Any]]:
     """Assets free for the whole window, ranked: those serving ``region`` first (others are
     still shown — a neighbouring region's helicopter beats none), then estimated cost.
@@ -197,6 +205,7 @@ def find_free(
             exclude_asset=exclude_asset,
             now=now,
             limit=limit,
+            any_notice=any_notice,
         ),
     ).all()
     results = []
@@ -210,6 +219,7 @@ def find_free(
                 "category": row.category,
                 "booking_mode": row.booking_mode,
                 "home_base": row.home_base,
+                "home_location": row.home_location,
                 "regions": row.regions,
                 "readiness_notice": row.readiness_notice,
                 "free_units": row.capacity - int(row.used),

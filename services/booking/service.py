@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from services.booking.domain import (
     ACTIVE_STATES,
     ACTOR_OF,
+    DEFAULT_HOLD_MINUTES,
     EVENT_OF,
     REASON_REQUIRED,
     Action,
@@ -27,11 +28,20 @@ from services.booking.domain import (
     State,
     check_preemption,
     check_window,
+    decision_deadline,
+    decision_seconds,
     expiry_deadline,
+    expiry_event,
     next_state,
     reported_usage,
 )
-from services.booking.models import AssetView, Booking, BookingTransition, Order
+from services.booking.models import (
+    AssetView,
+    Booking,
+    BookingTransition,
+    CategoryDecisionTime,
+    Order,
+)
 from services.booking.readmodel import apply_asset_snapshot, apply_contract
 from services.booking.search import PUBLISHED_CONDITION, find_free, is_published, tariff_at
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
@@ -79,6 +89,12 @@ def booking_data(booking: Booking, **extra: Any) -> dict[str, Any]:
         "decided_at": iso(booking.decided_at),
         "version": booking.version,
         "series_id": str(booking.series_id) if booking.series_id else None,
+        "region": booking.region,
+        "decide_by": iso(booking.decide_by),
+        "escalated_at": iso(booking.escalated_at),
+        "decision_seconds": decision_seconds(booking.created_at, booking.decided_at),
+        "held_for": str(booking.held_for) if booking.held_for else None,
+        "hold_expires_at": iso(booking.hold_expires_at),
     }
     data.update(extra)
     return data
@@ -252,6 +268,7 @@ def create_request(
     priority = Priority(booking_in["priority"])
     quantity = booking_in.get("quantity", 1)
     clashes = check_fits(session, asset, start, end, quantity, priority=priority, now=now)
+    expires_at = expiry_deadline(requested_at=now, start=start, priority=priority)
     booking = Booking(
         id=uuid.uuid4(),
         asset_id=asset.asset_id,
@@ -271,9 +288,15 @@ def create_request(
         contact=booking_in["contact"],
         state=State.REQUESTED.value,
         tariff=tariff_at(asset.tariffs, start),
-        expires_at=expiry_deadline(requested_at=now, start=start, priority=priority),
+        expires_at=expires_at,
         created_at=now,
         version=1,
+        region=booking_in.get("region"),
+        decide_by=decision_deadline(
+            requested_at=now,
+            priority=priority,
+            decision_minutes=decision_minutes(session, asset.category),
+        ),
     )
     try:
         # Added inside the savepoint so a refused insert leaves nothing pending to re-flush.
@@ -310,10 +333,11 @@ _REQUEST_FACTS = f"""
                  WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE_SQL}
                    AND b.during && tstzrange(%(start)s, %(end)s, '[)')
                  ORDER BY b.planned_start) AS clashes,
-           k.request_hash, k.response_body
+           k.request_hash, k.response_body, d.decision_minutes
     FROM (VALUES (1)) AS one (x)
     LEFT JOIN asset_view a ON a.asset_id = %(asset_id)s
     LEFT JOIN idempotency_keys k ON k.actor = %(actor)s AND k.key = %(key)s
+    LEFT JOIN category_decision_times d ON d.category = a.category
     """
 
 # Data-modifying CTEs: one round trip, and a refusal by the exclusion constraint (or by the
@@ -323,11 +347,12 @@ _INSERT_REQUEST = """
         INSERT INTO bookings (id, asset_id, owner_org, requester_org, requested_by, category,
                               holds_slot, needs_preemption, planned_start, planned_end,
                               quantity, priority, legal_basis, purpose, contact, state, tariff,
-                              expires_at, created_at, version)
+                              expires_at, created_at, version, region, decide_by)
         VALUES (%(id)s, %(asset_id)s, %(owner_org)s, %(requester_org)s, %(requested_by)s,
                 %(category)s, %(holds_slot)s, %(needs_preemption)s, %(start)s, %(end)s,
                 %(quantity)s, %(priority)s, %(legal_basis)s, %(purpose)s, %(contact)s,
-                'requested', CAST(%(tariff)s AS jsonb), %(expires_at)s, %(created_at)s, 1)
+                'requested', CAST(%(tariff)s AS jsonb), %(expires_at)s, %(created_at)s, 1,
+                %(region)s, %(decide_by)s)
         RETURNING id
     ), audit AS (
         INSERT INTO booking_transitions (booking_id, action, from_state, to_state, actor,
@@ -487,6 +512,9 @@ def _request_once(
     booking_id = str(uuid.uuid4())
     tariff = tariff_at(asset.tariffs, start)
     expires_at = expiry_deadline(requested_at=now, start=start, priority=priority)
+    decide_by = decision_deadline(
+        requested_at=now, priority=priority, decision_minutes=facts.decision_minutes
+    )
     row = {
         "id": booking_id,
         "asset_id": str(asset.asset_id),
@@ -519,6 +547,7 @@ def _request_once(
         "counter_end": None,
         "preempted_by": None,
         "alternatives": None,
+        **_crisis_fields(booking_in.get("region"), decide_by),
     }
     data = {  # booking_data() of this booking
         "booking_id": booking_id,
@@ -532,6 +561,7 @@ def _request_once(
         "version": 1,
         "series_id": None,
         "reason": None,
+        **_crisis_fields(booking_in.get("region"), decide_by),
     }
     if clashes:
         data["conflicts_with"] = clashes
@@ -565,6 +595,8 @@ def _request_once(
             "tariff": json.dumps(tariff),
             "expires_at": expires_at,
             "created_at": now,
+            "region": booking_in.get("region"),
+            "decide_by": decide_by,
             "event_id": event["id"],
             "topic": uow.topic_for(BOOKINGS_TOPIC),
             "payload": json.dumps(event),
@@ -577,6 +609,24 @@ def _request_once(
     )
     uow.events.append(event)
     return body
+
+
+def _crisis_fields(region: str | None, decide_by: datetime | None) -> dict[str, Any]:
+    """The crisis fields of a new request, as BookingRead and booking_data() give them."""
+    return {
+        "region": region,
+        "decide_by": decide_by.isoformat() if decide_by else None,
+        "escalated_at": None,
+        "decision_seconds": None,
+        "held_for": None,
+        "hold_expires_at": None,
+    }
+
+
+def decision_minutes(session: Any, category: str) -> int | None:
+    """The category's decision time as an administrator set it (None: the domain default)."""
+    row = session.get(CategoryDecisionTime, category)
+    return row.decision_minutes if row is not None else None
 
 
 _EVENT_FIELDS = (
@@ -665,7 +715,10 @@ def pending_approvals(uow: UnitOfWork, *, principal: Principal) -> dict[str, Any
     rows = uow.session.scalars(
         select(Booking)
         .where(Booking.owner_org == principal.org, Booking.state == State.REQUESTED.value)
-        .order_by(Booking.priority, Booking.expires_at, Booking.id)
+        # Acute first, the nearest decision clock first (only acute requests have one).
+        .order_by(
+            Booking.priority, Booking.decide_by.asc().nulls_last(), Booking.expires_at, Booking.id
+        )
         .limit(200)
     ).all()
     counts: dict[str, int] = {
@@ -722,9 +775,11 @@ def transition(
     start: datetime | None = None,
     end: datetime | None = None,
     by_booking_id: uuid.UUID | None = None,
+    hold_minutes: int = DEFAULT_HOLD_MINUTES,
     now: datetime | None = None,
 ) -> Booking:
-    """Move a booking through its lifecycle, recorded with actor, time and reason."""
+    """Move a booking through its lifecycle, recorded with actor, time and reason.
+    ``hold_minutes``: how long a preemption holds the best alternative for the displaced unit."""
     now = now or _now()
     booking = get_booking(uow, principal=principal, booking_id=booking_id, for_update=True)
     _check_party(principal, booking, action)
@@ -739,7 +794,9 @@ def transition(
             f"The request lapsed at {booking.expires_at.isoformat()} without a decision.",
             current_state="expired",
         )
-    if action in (Action.APPROVE, Action.START):
+    if action is Action.CONFIRM_HOLD:
+        _confirm_hold(booking, now)
+    if action in (Action.APPROVE, Action.START, Action.CONFIRM_HOLD):
         # Catalog may retire an asset while requests for it wait (its check reads booking's
         # events, which may lag): what it retired is not approved or used any more.
         asset_now = session.get(AssetView, booking.asset_id)
@@ -787,7 +844,7 @@ def transition(
     elif action is Action.ACCEPT_COUNTER_OFFER:
         _accept_counter_offer(uow, booking, now)
     elif action is Action.PREEMPT:
-        extra.update(_preempt(uow, principal, booking, by_booking_id, now, reason))
+        extra.update(_preempt(uow, principal, booking, by_booking_id, now, reason, hold_minutes))
     if action in (Action.APPROVE, Action.REJECT, Action.COUNTER_OFFER):
         booking.decided_at = now
     booking.state = target.value
@@ -799,6 +856,22 @@ def transition(
         raise Conflict("The new window overlaps another booking of the asset.") from exc
     _record(uow, booking, action.value, current, principal, reason, event=EVENT_OF[action], **extra)
     return booking
+
+
+def _confirm_hold(booking: Booking, now: datetime) -> None:
+    """A hold the unit confirms becomes its request: the request (and the owner's clock for
+    deciding it) starts now, not when the hold was placed."""
+    assert booking.hold_expires_at is not None
+    if booking.hold_expires_at <= now:
+        raise Conflict(
+            f"The hold lapsed at {booking.hold_expires_at.isoformat()}.",
+            current_state="expired",
+        )
+    priority = Priority(booking.priority)
+    booking.created_at = now
+    booking.expires_at = expiry_deadline(
+        requested_at=now, start=booking.planned_start, priority=priority
+    )
 
 
 def _counter_offer(
@@ -878,9 +951,13 @@ def _preempt(
     by_booking_id: uuid.UUID | None,
     now: datetime,
     reason: str | None,
+    hold_minutes: int,
 ) -> dict[str, Any]:
     """Displace an approved booking for an acute request of the same asset, which is approved
-    in the same transaction; the displaced unit is told why and offered free alternatives."""
+    in the same transaction; the displaced unit is told why, offered free alternatives, and
+    the best of them is held for it (services/booking/crisis.py)."""
+    from services.booking import crisis  # crisis builds on this module's use cases
+
     if by_booking_id is None:
         raise Invalid(
             "Name the acute request that displaces this booking.",
@@ -948,16 +1025,24 @@ def _preempt(
             f"approved by preempting booking {displaced.id}",
             event="booking.approved",
         )
-    return {"preempted_by": str(acute.id), "alternatives": alternatives, "charge_displaced": False}
+    hold = crisis.place_hold(uow, displaced, alternatives, now=now, minutes=hold_minutes)
+    return {
+        "preempted_by": str(acute.id),
+        "alternatives": alternatives,
+        "charge_displaced": False,
+        "hold_booking_id": str(hold.id) if hold is not None else None,
+    }
 
 
 def expire_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int = 500) -> int:
-    """Worker sweep: undecided requests past their deadline lapse (and free their capacity)."""
+    """Worker sweep: undecided requests and unconfirmed holds past their deadline lapse (and
+    free their capacity)."""
     now = now or _now()
+    lapsing = (State.REQUESTED, State.COUNTER_OFFERED, State.HELD)
     overdue = uow.session.scalars(
         select(Booking)
         .where(
-            Booking.state.in_([State.REQUESTED.value, State.COUNTER_OFFERED.value]),
+            Booking.state.in_([s.value for s in lapsing]),
             Booking.expires_at <= now,
         )
         .order_by(Booking.expires_at)
@@ -974,7 +1059,7 @@ def expire_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int =
             Action.EXPIRE.value,
             current,
             None,
-            "not decided in time",
-            event="booking.expired",
+            "not confirmed in time" if current is State.HELD else "not decided in time",
+            event=expiry_event(current),
         )
     return len(overdue)

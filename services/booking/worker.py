@@ -1,10 +1,13 @@
-"""Booking worker: catalog read model consumer and the request-expiry sweep."""
+"""Booking worker: catalog read model consumer, the acute-escalation sweep and the expiry
+sweep (requests and holds)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.booking import service
+from services.booking import crisis, service
 from services.booking.handlers import CATALOG_BATCH
 from shared.consumer import EventConsumer
 from shared.db import UnitOfWork
@@ -31,11 +34,17 @@ def build(
         consumer_overrides={"group_id": catalog_read_model_group(settings)},
     )
 
-    def expire() -> None:
+    def sweep(use_case: Callable[[UnitOfWork], int]) -> None:
         with UnitOfWork(
             session_factory, producer=settings.service, topic_for=settings.topic
         ) as uow:
-            if service.expire_overdue(uow):
+            if use_case(uow):
                 uow.commit()
 
-    return [consumer], [PeriodicJob("expire-requests", 30.0, expire)]
+    def escalate_then_expire() -> None:
+        # Escalation first: an acute request whose clock and expiry fall due together is
+        # escalated (someone is alerted) before it lapses.
+        sweep(crisis.escalate_overdue)
+        sweep(service.expire_overdue)
+
+    return [consumer], [PeriodicJob("escalate-expire", 15.0, escalate_then_expire)]

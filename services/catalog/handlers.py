@@ -21,5 +21,10 @@ BOOKING_EVENTS = (
     "booking.completed",
     "booking.counter_offered",
     "booking.preempted",
+    # A hold occupies the alternative it was placed on until confirmed, released or lapsed.
+    "booking.held",
+    "booking.hold_confirmed",
+    "booking.hold_released",
+    "booking.hold_expired",
 )
 BOOKING_BATCH = BatchHandler(event_types=BOOKING_EVENTS, apply=apply_booking_events)

@@ -41,6 +41,9 @@ class Region(Base):
     __tablename__ = "regions"
     code: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+    # The seat (town) and its location {lat, lon}: where travel to the region is measured to.
+    seat: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seat_location: Mapped[dict[str, float] | None] = mapped_column(JSONB, nullable=True)
 
 
 class ReferenceChange(Base):
@@ -71,6 +74,8 @@ class Asset(Base):
     category: Mapped[str] = mapped_column(Text)
     booking_mode: Mapped[str] = mapped_column(Text)
     home_base: Mapped[str] = mapped_column(Text)
+    # The home base's location {lat, lon} (WGS84), when the owner recorded it.
+    home_location: Mapped[dict[str, float] | None] = mapped_column(JSONB, nullable=True)
     regions: Mapped[list[str]] = mapped_column(ARRAY(Text))
     capacity: Mapped[int] = mapped_column(Integer)
     readiness_notice: Mapped[str] = mapped_column(Text)

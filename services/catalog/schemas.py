@@ -81,9 +81,18 @@ class OrganisationUpdate(Schema):
     name = _reference_name(required=True)
 
 
+class Location(Schema):
+    """WGS84 coordinates in decimal degrees."""
+
+    lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
+
+
 class RegionRead(Schema):
     code = fields.String()
     name = fields.String()
+    seat = fields.String(allow_none=True)
+    seat_location = fields.Nested(Location, allow_none=True)
 
 
 class RegionCreate(Schema):
@@ -93,6 +102,13 @@ class RegionCreate(Schema):
         metadata={"description": "VR and two digits, e.g. VR26"},
     )
     name = _reference_name(required=True)
+    seat = fields.String(load_default=None, validate=validate.Length(min=2, max=120))
+    seat_location = fields.Nested(
+        Location,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the seat's location: where travel to the region is measured"},
+    )
 
 
 class RegionUpdate(Schema):
@@ -136,6 +152,12 @@ class AssetCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     category = fields.Enum(Category, by_value=True, required=True)
     home_base = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    home_location = fields.Nested(
+        Location,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "the home base's location: ranks alternatives by travel time"},
+    )
     regions = fields.List(
         fields.String(validate=validate.Length(equal=4)),
         required=True,
@@ -155,6 +177,7 @@ class AssetRead(Schema):
     category = fields.String()
     booking_mode = fields.String()
     home_base = fields.String()
+    home_location = fields.Nested(Location, allow_none=True)
     regions = fields.List(fields.String())
     capacity = fields.Integer()
     readiness_notice = fields.String()
@@ -203,6 +226,7 @@ class AssetListQuery(Schema):
 class AssetUpdate(Schema):
     name = fields.String(validate=validate.Length(min=1, max=120))
     home_base = fields.String(validate=validate.Length(min=1, max=120))
+    home_location = fields.Nested(Location, allow_none=True)
     regions = fields.List(
         fields.String(validate=validate.Length(equal=4)), validate=validate.Length(min=1, max=25)
     )

@@ -43,8 +43,9 @@ from shared.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFa
 
 log = logging.getLogger(__name__)
 
-# Booking states that hold the asset (booking.domain.ACTIVE_STATES; a counter-offer holds it too).
-ACTIVE_BOOKING_STATES = ("requested", "counter_offered", "approved", "in_use")
+# Booking states that hold the asset (booking.domain.ACTIVE_STATES; a counter-offer and a hold
+# placed for a preempted unit hold it too).
+ACTIVE_BOOKING_STATES = ("requested", "counter_offered", "approved", "in_use", "held")
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -148,6 +149,7 @@ def register_asset(uow: UnitOfWork, *, principal: Principal, asset_in: dict[str,
         category=category.value,
         booking_mode=BOOKING_MODE[category].value,
         home_base=asset_in["home_base"],
+        home_location=asset_in.get("home_location"),
         regions=regions,
         capacity=asset_in["capacity"],
         readiness_notice=asset_in["readiness_notice"],
@@ -589,14 +591,17 @@ def create_region(uow: UnitOfWork, *, principal: Principal, region_in: dict[str,
     conflict = Conflict(f"Region {code} already exists.", errors={"code": ["Already exists."]})
     if uow.session.get(Region, code) is not None:
         raise conflict
-    row = Region(code=code, name=name)
+    seat, location = region_in.get("seat"), region_in.get("seat_location")
+    row = Region(code=code, name=name, seat=seat, seat_location=location)
     insert_or_conflict(uow.session, row, conflict)
+    created: dict[str, Any] = {"name": [None, name]}
+    created.update({k: [None, v] for k, v in (("seat", seat), ("seat_location", location)) if v})
     _record_change(
         uow,
         subject="region",
         subject_id=code,
         action="created",
-        changes={"name": [None, name]},
+        changes=created,
         actor=principal.sub,
     )
     return row

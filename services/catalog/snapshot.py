@@ -63,6 +63,7 @@ def asset_data(asset: Asset) -> dict[str, Any]:
         "category": asset.category,
         "booking_mode": asset.booking_mode,
         "home_base": asset.home_base,
+        "home_location": asset.home_location,
         "regions": list(asset.regions),
         "capacity": asset.capacity,
         "readiness_notice": asset.readiness_notice,

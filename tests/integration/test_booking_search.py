@@ -201,8 +201,9 @@ def _read(engine: Engine) -> Data:
             dict(r._mapping)
             for r in conn.execute(
                 text(
-                    "SELECT asset_id, owner_org, name, category, booking_mode, home_base, regions,"
-                    " capacity, readiness_notice, notice_seconds, status, tariffs FROM asset_view"
+                    "SELECT asset_id, owner_org, name, category, booking_mode, home_base,"
+                    " home_location, regions, capacity, readiness_notice, notice_seconds, status,"
+                    " tariffs FROM asset_view"
                 )
             )
         ]
@@ -263,6 +264,7 @@ def reference(
                 "category": a["category"],
                 "booking_mode": a["booking_mode"],
                 "home_base": a["home_base"],
+                "home_location": a["home_location"],
                 "regions": a["regions"],
                 "readiness_notice": a["readiness_notice"],
                 "free_units": a["capacity"] - used,

@@ -1472,16 +1472,23 @@ def test_an_administrator_adds_and_renames_a_region_that_assets_then_serve(
 ) -> None:
     catalog = clients["catalog"]
     code = new_region_code(engine)
-    response = catalog.post(REGIONS, headers=ADMIN_HEADERS, json={"code": code, "name": "Proef"})
+    seat = {"seat": "Den Helder", "seat_location": {"lat": 52.9563, "lon": 4.7601}}
+    response = catalog.post(
+        REGIONS, headers=ADMIN_HEADERS, json={"code": code, "name": "Proef", **seat}
+    )
     assert response.status_code == 201, response.get_json()
-    assert response.get_json() == {"code": code, "name": "Proef"}
+    assert response.get_json() == {"code": code, "name": "Proef", **seat}
     response = catalog.patch(
         f"{REGIONS}/{code}", headers=ADMIN_HEADERS, json={"name": "Proefregio Noordzee"}
     )
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"code": code, "name": "Proefregio Noordzee"}
+    assert response.get_json() == {"code": code, "name": "Proefregio Noordzee", **seat}
     regions = catalog.get(REGIONS, headers=auth("controller")).get_json()
-    assert {"code": code, "name": "Proefregio Noordzee"} in regions
+    assert {"code": code, "name": "Proefregio Noordzee", **seat} in regions
+    # The 25 safety regions carry their seats (migration 0007).
+    rotterdam = next(r for r in regions if r["code"] == "VR17")
+    assert rotterdam["seat"] == "Rotterdam"
+    assert rotterdam["seat_location"] == {"lat": 51.9244, "lon": 4.4777}
     assert [c["action"] for c in reference_changes(engine, "region", code)] == [
         "created",
         "updated",

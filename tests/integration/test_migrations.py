@@ -62,6 +62,8 @@ MIGRATION_ONLY_INDEXES: dict[str, set[tuple[str, str]]] = {
         ("bookings", "ix_bookings_active_span"),  # 0007, partial GiST on an expression
         ("asset_windows", "ix_asset_windows_span"),  # 0004, GiST with INCLUDE
         ("asset_view", "ix_asset_view_regions"),  # 0006, GIN on the regions array
+        ("bookings", "ix_bookings_decide_by"),  # 0008, partial (the escalation sweep)
+        ("bookings", "ix_bookings_holds"),  # 0008, partial (the hold expiry sweep)
     },
     "costsharing": set(),
     "notify": set(),
