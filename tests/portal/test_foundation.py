@@ -472,3 +472,35 @@ def test_owner_pages_show_the_pending_approvals_badge(
     fake_api.answer("GET", "/approvals/pending", 503, {"title": "down", "status": 503})
     page = client.get("/no-such-page")
     assert page.status_code == 404 and "pending-approvals-badge" not in page.text
+
+
+def test_the_bookings_list_filters_by_amsterdam_days_and_pages_keep_the_filter(
+    client: FlaskClient, fake_api: FakeApi
+) -> None:
+    sign_in(client)
+    row = {
+        "id": "0d9e3a52-0000-4000-8000-000000000002",
+        "asset_id": ASSET["id"],
+        "planned_start": "2026-07-01T08:00:00+00:00",
+        "planned_end": "2026-07-01T10:00:00+00:00",
+        "priority": 2,
+        "state": "approved",
+    }
+    fake_api.answer("GET", "/bookings", 200, [row] * 21)  # one more than a page
+    fake_api.answer("GET", f"/assets/{ASSET['id']}", 200, ASSET)
+    page = client.get(
+        "/planner/bookings",
+        query_string={"state": "approved", "from": "2026-07-01", "to": "2026-07-31"},
+    )
+    assert page.status_code == 200
+    sent = fake_api.last("/bookings")["args"]
+    assert sent["from"] == "2026-07-01T00:00:00+02:00"  # midnight in Amsterdam (summer)
+    assert sent["to"] == "2026-08-01T00:00:00+02:00"  # the whole last day
+    assert sent["state"] == "approved" and sent["limit"] == "21"
+    next_page = re.search(r'rel="next" href="([^"]+)"', page.text)
+    assert next_page
+    link = next_page.group(1).replace("&amp;", "&")
+    assert "from=2026-07-01" in link and "to=2026-07-31" in link and "page=2" in link
+    bad = client.get("/planner/bookings", query_string={"from": "1 juli"})
+    assert bad.status_code == 200 and 'id="f-from-error"' in bad.text
+    assert "from" not in fake_api.last("/bookings")["args"]

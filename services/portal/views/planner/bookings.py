@@ -3,6 +3,7 @@ with it (cancel, accept or decline a counter-offer, request a suggested alternat
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -12,6 +13,7 @@ from werkzeug.wrappers import Response
 from services.portal.auth import role_required
 from services.portal.clients import ApiProblem, apis
 from services.portal.forms import FormReader
+from services.portal.i18n import AMSTERDAM
 from services.portal.labels import STATES
 from services.portal.views.planner import bp
 from services.portal.views.planner.common import asset_names, is_htmx, new_idempotency_key
@@ -35,20 +37,43 @@ def bookings() -> str:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
+    period, errors = _period(request.args.get("from", ""), request.args.get("to", ""))
     # One more than a page tells whether there is a next page.
     rows = apis().booking.bookings(
-        state=state or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+        state=state or None,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+        **period,
     )
     context = {
         "rows": rows[:PAGE_SIZE],
         "names": asset_names([r["asset_id"] for r in rows[:PAGE_SIZE]]),
         "state": state,
+        "day_from": request.args.get("from", "") if "from" in period else "",
+        "day_to": request.args.get("to", "") if "to" in period else "",
+        "errors": errors,
         "states": list(STATES.items()),
         "page": page,
         "has_next": len(rows) > PAGE_SIZE,
     }
     template = "planner/_bookings_table.html" if is_htmx() else "planner/bookings.html"
     return render_template(template, **context)
+
+
+def _period(day_from: str, day_to: str) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The list's date filter: bookings overlapping [from 00:00, to 24:00) in Amsterdam."""
+    period: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value, days in (("from", day_from, 0), ("to", day_to, 1)):
+        if not value:
+            continue
+        try:
+            day = date.fromisoformat(value) + timedelta(days=days)
+        except ValueError:
+            errors[name] = [_("Enter a date, for example 2026-12-24.")]
+            continue
+        period[name] = datetime.combine(day, time(0), tzinfo=AMSTERDAM).isoformat()
+    return period, errors
 
 
 def counter_changes(booking: dict[str, Any]) -> list[dict[str, Any]]:
