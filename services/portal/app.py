@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from services.portal.auth import init_auth
@@ -38,6 +39,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(overrides)
     app.extensions["portal_config"] = portal_config
+    if portal_config.trusted_proxies:
+        hops = portal_config.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     app.extensions["portal_http"] = new_http_session()
     app.extensions["portal_cache"] = TtlCache(ttl_s=float(overrides.get("PORTAL_CACHE_TTL_S", 60)))
     app.jinja_env.autoescape = True

@@ -28,6 +28,9 @@ class PortalConfig:
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
     oidc_scope: str = "openid profile email"
+    # Reverse proxies in front of the portal whose X-Forwarded-Proto/Host/For it believes
+    # (the OIDC redirect URI and Secure cookies need the browser's https address).
+    trusted_proxies: int = 0
 
     @property
     def production(self) -> bool:
@@ -62,6 +65,7 @@ def load_config(env: Mapping[str, str] | None = None) -> PortalConfig:
         oidc_client_id=env.get("OIDC_CLIENT_ID", ""),
         oidc_client_secret=env.get("OIDC_CLIENT_SECRET", ""),
         oidc_scope=env.get("OIDC_SCOPE", "openid profile email"),
+        trusted_proxies=int(env.get("PORTAL_TRUSTED_PROXIES", "0")),
     )
     if config.production:
         if not env.get("PORTAL_SECRET_KEY"):

@@ -504,3 +504,20 @@ def test_the_bookings_list_filters_by_amsterdam_days_and_pages_keep_the_filter(
     bad = client.get("/planner/bookings", query_string={"from": "1 juli"})
     assert bad.status_code == 200 and 'id="f-from-error"' in bad.text
     assert "from" not in fake_api.last("/bookings")["args"]
+
+
+def test_behind_a_trusted_proxy_the_oidc_redirect_uses_the_browsers_address(
+    fake_api: FakeApi,
+) -> None:
+    with start_oidc_provider() as provider:
+        settings = {"OIDC_ISSUER": provider.issuer, "OIDC_CLIENT_ID": CLIENT_ID}
+        forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "portal.example.nl"}
+        trusting = _app(fake_api, PORTAL_TRUSTED_PROXIES="1", **settings).test_client()
+        started = trusting.get("/sign-in/oidc", headers=forwarded)
+        redirect_uri = parse_qs(urlsplit(started.headers["Location"]).query)["redirect_uri"]
+        assert redirect_uri == ["https://portal.example.nl/auth/callback"]
+        # Without the setting the headers are anyone's to send and are not believed.
+        plain = _app(fake_api, **settings).test_client()
+        started = plain.get("/sign-in/oidc", headers=forwarded)
+        redirect_uri = parse_qs(urlsplit(started.headers["Location"]).query)["redirect_uri"]
+        assert redirect_uri == ["http://localhost/auth/callback"]
