@@ -99,25 +99,29 @@ def test_cancel_with_a_reason_shows_in_the_timeline(
     assert "Inzet afgeblazen" in cancelled.text  # the timeline shows the reason
 
 
-def test_after_a_preemption_one_click_requests_an_alternative(
-    planner: PortalClient, portal_stack: dict[str, str]
-) -> None:
-    start, end = window(18, 9)
-    asset = free_helicopters(portal_stack, start, end)[0]
+def _preempted(stack: dict[str, str], days_ahead: int) -> dict[str, object]:
+    """An approved exercise of planner-rotterdam displaced by an acute request."""
+    start, end = window(days_ahead, 9)
+    asset = free_helicopters(stack, start, end)[0]
     displaced = request_booking(
-        portal_stack, "planner-rotterdam", asset["asset_id"], start, end, priority=3
+        stack, "planner-rotterdam", asset["asset_id"], start, end, priority=3
     )
-    act(portal_stack, "owner-dhc", displaced["id"], "approve", {})
-    acute = request_booking(
-        portal_stack, "planner-amsterdam", asset["asset_id"], start, end, priority=1
-    )
+    act(stack, "owner-dhc", displaced["id"], "approve", {})
+    acute = request_booking(stack, "planner-amsterdam", asset["asset_id"], start, end, priority=1)
     act(
-        portal_stack,
+        stack,
         "owner-dhc",
         displaced["id"],
         "preempt",
         {"by_booking_id": acute["id"], "reason": "Acute zoekactie"},
     )
+    return displaced
+
+
+def test_after_a_preemption_one_click_requests_an_alternative(
+    planner: PortalClient, portal_stack: dict[str, str]
+) -> None:
+    displaced = _preempted(portal_stack, 18)
     page = planner.get(f"/planner/bookings/{displaced['id']}")
     assert "Uw boeking is verdrongen" in page.text
     alternative = hidden_value(page.text, "asset_id")
@@ -137,6 +141,36 @@ def test_after_a_preemption_one_click_requests_an_alternative(
         b for b in unit_bookings(portal_stack, "planner-rotterdam") if b["asset_id"] == alternative
     ]
     assert [b["planned_start"] for b in mine if b["state"] == "requested"]
+
+
+def test_the_alternative_held_after_a_preemption_is_confirmed_in_one_click(
+    planner: PortalClient, portal_stack: dict[str, str]
+) -> None:
+    displaced = _preempted(portal_stack, 19)
+    page = planner.get(f"/planner/bookings/{displaced['id']}")
+    hold = re.search(r'<div class="portal-card" id="hold">(.*?)</div>\s*</div>', page.text, re.S)
+    assert hold, "booking holds the best alternative for the displaced unit"
+    confirm = re.search(r'action="(/planner/bookings/[^"]+/confirm-hold)"', hold.group(1))
+    assert confirm
+    confirmed = planner.post(confirm.group(1), {"csrf_token": csrf_token(page.text)})
+    assert confirmed.status_code == 200
+    assert 'id="booking-state">Aangevraagd<' in confirmed.text
+    assert "Vasthouden bevestigd als aanvraag" in confirmed.text  # in the timeline
+    held = [b for b in unit_bookings(portal_stack, "planner-rotterdam") if b["state"] == "held"]
+    assert not [b for b in held if b.get("held_for") == displaced["id"]]
+
+
+def test_a_held_alternative_can_be_released(
+    planner: PortalClient, portal_stack: dict[str, str]
+) -> None:
+    displaced = _preempted(portal_stack, 21)
+    page = planner.get(f"/planner/bookings/{displaced['id']}")
+    release = re.search(r'action="(/planner/bookings/[^"]+/release-hold)"', page.text)
+    assert release
+    released = planner.post(release.group(1), {"csrf_token": csrf_token(page.text)})
+    assert released.status_code == 200 and 'id="booking-state">Geannuleerd<' in released.text
+    again = planner.get(f"/planner/bookings/{displaced['id']}")
+    assert 'id="hold"' not in again.text  # nothing is held for it any more
 
 
 def test_a_recurring_series_lists_the_occurrences_that_conflict(
