@@ -55,10 +55,12 @@ def queue_emails(
     params: dict[str, Any],
     to: Sequence[domain.Recipient],
     now: datetime,
+    contacts: Sequence[domain.Recipient] = (),
 ) -> int:
-    """An email per address: each recipient's mailbox (the directory) and every user of that
-    organisation and role who asked for this kind by email; one address gets one email."""
-    pairs = [(r.org, r.role) for r in to]
+    """An email per address: each recipient's mailbox (the directory), every user of that
+    organisation and role who asked for this kind by email, and the mailboxes of ``contacts``
+    (e.g. an escalation contact); one address gets one email."""
+    pairs = [(r.org, r.role) for r in (*to, *contacts)]
     addresses: dict[str, str] = {}  # lower-cased address -> language
     for box in session.scalars(select(Mailbox).where(tuple_(Mailbox.org, Mailbox.role).in_(pairs))):
         addresses.setdefault(box.address.lower(), box.language)

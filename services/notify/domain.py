@@ -23,6 +23,12 @@ COUNTER_OFFERED = "booking.counter_offered"
 PREEMPTED = "booking.preempted"
 CANCELLED = "booking.cancelled"
 EXPIRED = "booking.expired"
+# The crisis fast path (issue 13): an acute request not decided in time, and the hold on the
+# best alternative a preempted unit gets.
+ESCALATED = "booking.escalated"
+HELD = "booking.held"
+HOLD_CONFIRMED = "booking.hold_confirmed"
+HOLD_EXPIRED = "booking.hold_expired"
 DISPUTED = "costsharing.allocation.disputed"
 RESOLVED = "costsharing.allocation.resolved"
 STATEMENT_CLOSED = "costsharing.statement.closed"
@@ -36,6 +42,10 @@ KINDS = (
     PREEMPTED,
     CANCELLED,
     EXPIRED,
+    ESCALATED,
+    HELD,
+    HOLD_CONFIRMED,
+    HOLD_EXPIRED,
     DISPUTED,
     RESOLVED,
     STATEMENT_CLOSED,
@@ -48,12 +58,20 @@ BOOKING_EVENTS = (
     "booking.preempted",
     "booking.cancelled",
     "booking.expired",
+    "booking.escalated",
+    "booking.held",
+    "booking.hold_confirmed",
+    "booking.hold_expired",
     # Not notified, but they move a booking's state, which tells an acceptance from an approval.
     "booking.started",
     "booking.completed",
+    "booking.hold_released",
 )
 COSTSHARING_EVENTS = (DISPUTED, RESOLVED, STATEMENT_CLOSED)
 LANGUAGES = ("nl", "en")
+# A mailbox "role" of the directory that is no user role: the organisation's escalation
+# contact, emailed when an acute request to it escalates.
+ESCALATION_CONTACT = "escalation"
 DEFAULT_LANGUAGE = "nl"
 
 
@@ -88,17 +106,30 @@ def _finance_of(*orgs: str) -> list[Recipient]:
 
 def recipients(kind: str, data: dict[str, Any]) -> list[Recipient]:
     """The (organisation, role) pairs a notification of ``kind`` about ``data`` goes to."""
-    if kind in (REQUESTED, COUNTER_OFFER_ACCEPTED):
+    if kind in (REQUESTED, COUNTER_OFFER_ACCEPTED, HOLD_CONFIRMED):
         return [Recipient(data["owner_org"], OWNER)]
+    if kind == ESCALATED:  # the owner and the controller are alerted; the unit gets the
+        # ranked alternatives
+        return [
+            Recipient(data["owner_org"], OWNER),
+            Recipient(JOINT, FINANCE),
+            Recipient(data["requester_org"], PLANNER),
+        ]
     if kind == CANCELLED:  # the unit is told it is done; the owner that the slot is free
         return [Recipient(data["requester_org"], PLANNER), Recipient(data["owner_org"], OWNER)]
-    if kind in (APPROVED, REJECTED, COUNTER_OFFERED, PREEMPTED, EXPIRED):
+    if kind in (APPROVED, REJECTED, COUNTER_OFFERED, PREEMPTED, EXPIRED, HELD, HOLD_EXPIRED):
         return [Recipient(data["requester_org"], PLANNER)]
     if kind in (DISPUTED, RESOLVED):
         return _finance_of(data["requester_org"], data["owner_org"])
     if kind == STATEMENT_CLOSED:
         return _finance_of(data["org"])
     return []
+
+
+def escalation_contacts(kind: str, data: dict[str, Any]) -> list[Recipient]:
+    """Mailboxes emailed beyond the recipients' own: an escalation goes to the owner
+    organisation's escalation contact too."""
+    return [Recipient(data["owner_org"], ESCALATION_CONTACT)] if kind == ESCALATED else []
 
 
 def subject_id(kind: str, data: dict[str, Any]) -> str:
@@ -132,6 +163,12 @@ PARAM_KEYS = (
     "org",
     "period",
     "totals",
+    "decide_by",
+    "escalated_at",
+    "region",
+    "held_for",
+    "hold_expires_at",
+    "hold_booking_id",
 )
 
 

@@ -19,14 +19,16 @@ MISSING = "—"
 MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
     domain.REQUESTED: {
         "nl": (
-            "Nieuwe aanvraag: {category} van {requester_org}",
+            "{acute}Nieuwe aanvraag: {category} van {requester_org}",
             "{requester_org} vraagt {category} aan van {start} tot {end} (prioriteit "
-            "{priority}).\nDoel: {purpose}\nAanvraag {booking_id} wacht op uw besluit.",
+            "{priority}).\nDoel: {purpose}\nAanvraag {booking_id} wacht op uw besluit."
+            "{deadline}",
         ),
         "en": (
-            "New request: {category} from {requester_org}",
+            "{acute}New request: {category} from {requester_org}",
             "{requester_org} requests {category} from {start} to {end} (priority "
-            "{priority}).\nPurpose: {purpose}\nRequest {booking_id} awaits your decision.",
+            "{priority}).\nPurpose: {purpose}\nRequest {booking_id} awaits your decision."
+            "{deadline}",
         ),
     },
     domain.COUNTER_OFFER_ACCEPTED: {
@@ -113,6 +115,58 @@ MESSAGES: dict[str, dict[str, tuple[str, str]]] = {
             "time and has lapsed.",
         ),
     },
+    domain.ESCALATED: {
+        "nl": (
+            "ESCALATIE: acute aanvraag {category} van {requester_org} niet beslist",
+            "De acute aanvraag {booking_id} van {requester_org} bij {owner_org} ({category}, "
+            "{start} tot {end}, regio {region}) is niet beslist vóór {decide_by}.\n"
+            "Doel: {purpose}\nAlternatieven, het snelst inzetbaar eerst:\n{alternatives}",
+        ),
+        "en": (
+            "ESCALATION: acute request {category} from {requester_org} not decided",
+            "The acute request {booking_id} of {requester_org} to {owner_org} ({category}, "
+            "{start} to {end}, region {region}) was not decided by {decide_by}.\n"
+            "Purpose: {purpose}\nAlternatives, the soonest ready first:\n{alternatives}",
+        ),
+    },
+    domain.HELD: {
+        "nl": (
+            "Voor u vastgehouden: {category} van {start}",
+            "Na de verdringing van uw boeking {held_for} houdt Slagkracht {category} van {start} "
+            "tot {end} voor u vast tot {hold_expires_at}.\nBevestig of geef vrij: boeking "
+            "{booking_id}.",
+        ),
+        "en": (
+            "Held for you: {category} from {start}",
+            "After your booking {held_for} was preempted, Slagkracht holds {category} from "
+            "{start} to {end} for you until {hold_expires_at}.\nConfirm or release it: booking "
+            "{booking_id}.",
+        ),
+    },
+    domain.HOLD_CONFIRMED: {
+        "nl": (
+            "Vastgehouden boeking bevestigd: {category} van {requester_org}",
+            "{requester_org} bevestigt de voor haar vastgehouden {category} van {start} tot "
+            "{end}.\nAanvraag {booking_id} wacht op uw besluit.",
+        ),
+        "en": (
+            "Hold confirmed: {category} from {requester_org}",
+            "{requester_org} confirms the {category} held for it from {start} to {end}.\n"
+            "Request {booking_id} awaits your decision.",
+        ),
+    },
+    domain.HOLD_EXPIRED: {
+        "nl": (
+            "Vastgehouden boeking verlopen: {category} van {start}",
+            "De voor u vastgehouden boeking {booking_id} ({category}, {start} tot {end}) is "
+            "niet op tijd bevestigd en vrijgegeven.",
+        ),
+        "en": (
+            "Hold lapsed: {category} from {start}",
+            "The booking {booking_id} held for you ({category}, {start} to {end}) was not "
+            "confirmed in time and is released.",
+        ),
+    },
     domain.DISPUTED: {
         "nl": (
             "Verdeling betwist: {total} {currency}",
@@ -159,6 +213,10 @@ CATEGORY_NAMES: dict[str, dict[str, str]] = {
     "procurement_item": {"nl": "inkoopartikel", "en": "procurement item"},
 }
 NO_ALTERNATIVES = {"nl": "(geen)", "en": "(none)"}
+# An acute request's subject starts with this, and its body ends with the decision deadline.
+ACUTE = {"nl": "ACUUT: ", "en": "ACUTE: "}
+DEADLINE = {"nl": "\nBeslis vóór {}.", "en": "\nDecide by {}."}
+READY_IN = {"nl": "inzetbaar in {} min", "en": "ready in {} min"}
 
 
 def local_time(value: Any) -> str:
@@ -173,15 +231,19 @@ def local_time(value: Any) -> str:
 
 
 def _alternatives(items: Any, language: str) -> str:
+    """One line per alternative, in the event's order (an escalation's are ranked)."""
     if not isinstance(items, list) or not items:
         return NO_ALTERNATIVES[language]
     lines = []
     for item in items:
         if isinstance(item, dict):
+            rank = f"{item['rank']}. " if isinstance(item.get("rank"), int) else ""
             where = f" ({item['home_base']})" if item.get("home_base") else ""
+            ready = item.get("ready_in_minutes")
+            when = f", {READY_IN[language].format(ready)}" if isinstance(ready, int) else ""
             lines.append(
-                f"- {item.get('name', item.get('asset_id', MISSING))}, "
-                f"{item.get('owner_org', MISSING)}{where}"
+                f"- {rank}{item.get('name', item.get('asset_id', MISSING))}, "
+                f"{item.get('owner_org', MISSING)}{where}{when}"
             )
     return "\n".join(lines) or NO_ALTERNATIVES[language]
 
@@ -207,8 +269,12 @@ def values(params: dict[str, Any], language: str) -> dict[str, str]:
             "currency",
             "org",
             "period",
+            "region",
+            "held_for",
         )
     }
+    acute = params.get("priority") == 1
+    decide_by = params.get("decide_by")
     return {
         **plain,
         "category": CATEGORY_NAMES.get(category, {}).get(language, category),
@@ -218,6 +284,10 @@ def values(params: dict[str, Any], language: str) -> dict[str, str]:
         "offer_end": local_time((offer or {}).get("end")),
         "alternatives": _alternatives(params.get("alternatives"), language),
         "net": str((totals or {}).get("net", MISSING)),
+        "decide_by": local_time(decide_by),
+        "hold_expires_at": local_time(params.get("hold_expires_at")),
+        "acute": ACUTE[language] if acute else "",
+        "deadline": DEADLINE[language].format(local_time(decide_by)) if decide_by else "",
     }
 
 

@@ -62,6 +62,8 @@ def record_event(session: Session, event: dict[str, Any], *, now: datetime | Non
             "role": r.role,
             "subject_id": domain.subject_id(kind, data),
             "params": params,
+            # The inbox's order is the events' (one batch's rows share a transaction's now()).
+            "created_at": datetime.fromisoformat(event["occurred_at"]),
         }
         for r in recipients
     ]
@@ -74,7 +76,13 @@ def record_event(session: Session, event: dict[str, Any], *, now: datetime | Non
     told = [domain.Recipient(org, role) for org, role in inserted]
     if told:
         deliveries.queue_emails(
-            session, event_id=event_id, kind=kind, params=params, to=told, now=now
+            session,
+            event_id=event_id,
+            kind=kind,
+            params=params,
+            to=told,
+            now=now,
+            contacts=domain.escalation_contacts(kind, data),
         )
         deliveries.queue_webhooks(session, event=event, kind=kind, params=params, to=told, now=now)
     return len(told)

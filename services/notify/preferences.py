@@ -64,9 +64,10 @@ def put_mailbox(
 ) -> Mailbox:
     """Set the address where (org, role)'s notifications are emailed (administrators)."""
     managed_org(principal, org)
-    if role not in ALL_ROLES:
+    roles = (*ALL_ROLES, domain.ESCALATION_CONTACT)
+    if role not in roles:
         raise Invalid(
-            f"Unknown role {role!r}.", errors={"role": [f"Choose one of {', '.join(ALL_ROLES)}."]}
+            f"Unknown role {role!r}.", errors={"role": [f"Choose one of {', '.join(roles)}."]}
         )
     return set_mailbox(uow, org=org, role=role, actor=principal.sub, **mailbox_in)
 

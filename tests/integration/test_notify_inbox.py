@@ -259,3 +259,63 @@ def test_the_mailbox_directory_is_kept_by_administrators(
             )
         )
     assert count == 1
+
+
+def test_an_escalation_alerts_the_owner_its_contact_and_the_controller_and_ranks_alternatives(
+    clients: dict[str, FlaskClient],
+    settings: dict[str, Settings],
+    sessions: sessionmaker[Session],
+) -> None:
+    notify = clients["notify"]
+    owner, unit = unique_org("defensie"), unique_org("politie")
+    contact = f"piket@{owner}.example"
+    r = notify.put(
+        f"/api/v1/mailboxes/{owner}/escalation",
+        headers=token_for(owner, ADMIN),
+        json={"address": contact},
+    )
+    assert r.status_code == 200, r.get_json()
+    alternative = {
+        "rank": 1,
+        "asset_id": str(uuid.uuid4()),
+        "name": "AW139 Gilze-Rijen",
+        "owner_org": owner,
+        "category": "helicopter",
+        "home_base": "Gilze-Rijen",
+        "home_location": {"lat": 51.5674, "lon": 4.9318},
+        "regions": ["VR17"],
+        "serves_region": True,
+        "readiness_notice": "PT30M",
+        "notice_minutes": 30,
+        "distance_km": 48.2,
+        "cruise_kmh": 220.0,
+        "travel_minutes": 14,
+        "ready_in_minutes": 44,
+    }
+    decide_by = "2026-12-24T09:15:00+00:00"
+    event = booking_event(
+        "booking.escalated",
+        owner_org=owner,
+        requester_org=unit,
+        priority=1,
+        state="requested",
+        decide_by=decide_by,
+        escalated_at="2026-12-24T09:15:05+00:00",
+        region="VR17",
+        alternatives=[alternative],
+        reason=f"not decided by {decide_by}",
+    )
+    apply_events(settings["notify"], sessions, [event])
+    booking_id = event["data"]["booking_id"]
+
+    (alert,) = inbox(notify, token_for(owner, OWNER))["items"]  # type: ignore[misc]
+    assert alert["kind"] == "booking.escalated" and alert["title"].startswith("ESCALATIE")
+    controller = inbox(notify, auth("controller"), "?limit=100")["items"]
+    assert booking_id in {i["subject_id"] for i in controller}  # type: ignore[attr-defined]
+    (offer,) = inbox(notify, token_for(unit, PLANNER))["items"]  # type: ignore[misc]
+    assert "- 1. AW139 Gilze-Rijen" in offer["body"] and "inzetbaar in 44 min" in offer["body"]
+    with sessions() as session:  # the owner's escalation contact is emailed too
+        emailed = session.scalars(
+            select(Delivery.recipient).where(Delivery.event_id == uuid.UUID(event["id"]))
+        ).all()
+    assert contact in emailed

@@ -173,3 +173,66 @@ def test_smtp_urls() -> None:
     assert parse_smtp_url("smtp://relay.example:587?starttls=true").starttls
     with pytest.raises(SettingsError, match="SMTP_URL"):
         parse_smtp_url("http://relay.example")
+
+
+def test_an_escalation_alerts_owner_and_controller_and_gives_the_unit_its_alternatives() -> None:
+    assert domain.recipients(domain.ESCALATED, BOOKING) == [
+        Recipient("defensie-dhc", OWNER),
+        Recipient("joint", FINANCE),
+        Recipient("politie-rotterdam", PLANNER),
+    ]
+    assert domain.escalation_contacts(domain.ESCALATED, BOOKING) == [
+        Recipient("defensie-dhc", domain.ESCALATION_CONTACT)
+    ]
+    assert domain.escalation_contacts(domain.REQUESTED, BOOKING) == []
+
+
+def test_a_hold_is_the_units_and_its_confirmation_the_owners() -> None:
+    unit, owner = [Recipient("politie-rotterdam", PLANNER)], [Recipient("defensie-dhc", OWNER)]
+    assert domain.recipients(domain.HELD, BOOKING) == unit
+    assert domain.recipients(domain.HOLD_EXPIRED, BOOKING) == unit
+    assert domain.recipients(domain.HOLD_CONFIRMED, BOOKING) == owner
+    assert domain.kind_of("booking.hold_released", "held") is None
+
+
+def test_an_acute_request_says_so_and_names_its_deadline() -> None:
+    params = {
+        **BOOKING,
+        "category": "helicopter",
+        "requester_org": "politie-rotterdam",
+        "priority": 1,
+        "decide_by": "2026-12-24T09:15:00+00:00",
+    }
+    subject, body = messages.render(domain.REQUESTED, "nl", params)
+    assert subject == "ACUUT: Nieuwe aanvraag: helikopter van politie-rotterdam"
+    assert body.endswith("Beslis vóór 24-12-2026 10:15.")
+    planned = {**params, "priority": 2, "decide_by": None}  # only acute requests have a clock
+    subject, body = messages.render(domain.REQUESTED, "en", planned)
+    assert subject == "New request: helicopter from politie-rotterdam"
+    assert body.endswith("awaits your decision.") and "Decide by" not in body
+
+
+def test_escalated_alternatives_are_listed_in_rank_order_with_their_readiness() -> None:
+    ranked = [
+        {
+            "rank": 1,
+            "name": "AW139 Gilze",
+            "owner_org": "defensie-dhc",
+            "home_base": "Gilze-Rijen",
+            "ready_in_minutes": 52,
+        },
+        {
+            "rank": 2,
+            "name": "NH90 De Kooy",
+            "owner_org": "defensie-dhc",
+            "home_base": "De Kooy",
+            "ready_in_minutes": 95,
+        },
+    ]
+    _, body = messages.render(domain.ESCALATED, "en", {**BOOKING, "alternatives": ranked})
+    assert body.endswith(
+        "- 1. AW139 Gilze, defensie-dhc (Gilze-Rijen), ready in 52 min\n"
+        "- 2. NH90 De Kooy, defensie-dhc (De Kooy), ready in 95 min"
+    )
+    _, body = messages.render(domain.ESCALATED, "nl", {**BOOKING, "alternatives": ranked[:1]})
+    assert body.endswith("- 1. AW139 Gilze, defensie-dhc (Gilze-Rijen), inzetbaar in 52 min")
