@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-external lint format openapi bench clean vendor translations
+.PHONY: install run test test-external lint format openapi bench clean vendor translations screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,15 @@ translations: install
 
 bench: install
 	$(BIN)/python bench/events.py
+
+## PNGs of the main portal pages (Dutch) in docs/screenshots/: the Dutch browser journey
+## (tests/portal/test_browser_journeys.py) saves each page it passes. Needs Debian's chromium.
+## Its own temporary folder, so a `make test` running at the same time cannot clear it.
+screenshots: install
+	mkdir -p var
+	PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
+		--basetemp=var/screenshots-run \
+		"tests/portal/test_browser_journeys.py::test_a_request_from_search_to_completion_in_the_browser[nl]"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

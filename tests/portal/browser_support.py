@@ -39,6 +39,7 @@ VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 BLOCKING_IMPACTS = ("serious", "critical")
 # `make screenshots` names a folder here; the journeys then save the pages they pass through.
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS", "")
+SCREENSHOT_MAX_HEIGHT = 1400
 
 
 def launch_chromium(playwright: Any) -> Browser:
@@ -75,19 +76,28 @@ def new_context(browser: Browser, locale: str = "nl-NL") -> BrowserContext:
     return context
 
 
-def sign_in(page: Page, portal: str, persona: str) -> None:
+def sign_in(page: Page, portal: str, persona: str, screenshot: str = "") -> None:
     """Open the portal signed out, and press the sign-in button whose accessible name names
     the persona (the development sign-in page has one per demo persona)."""
     page.goto(f"{portal}/")
+    if screenshot:
+        snapshot(page, screenshot)
     page.get_by_role("button", name=re.compile(re.escape(persona))).click()
     page.wait_for_load_state()
 
 
 def snapshot(page: Page, name: str) -> None:
-    """Save the page as ``<name>.png`` when screenshots are asked for (``make screenshots``)."""
+    """Save the page as ``<name>.png`` when screenshots are asked for (``make screenshots``):
+    the whole width, and the page's length up to SCREENSHOT_MAX_HEIGHT (a long results list
+    would make an unreadable strip)."""
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+        height = min(page.evaluate("document.documentElement.scrollHeight"), SCREENSHOT_MAX_HEIGHT)
+        page.screenshot(
+            path=str(Path(SCREENSHOTS) / f"{name}.png"),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height},
+        )
 
 
 # -- accessibility ----------------------------------------------------------------------------

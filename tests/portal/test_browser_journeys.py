@@ -60,7 +60,7 @@ class Persona:
         self.portal, self.key, self.language = portal, key, language
         self.context: BrowserContext = new_context(browser)
         self.page: Page = self.context.new_page()
-        sign_in(self.page, portal, key)
+        sign_in(self.page, portal, key, screenshot="sign-in" if language == "nl" else "")
         if language != "nl":
             self.page.get_by_role("link", name="English").click()
             expect(self.page.locator("html")).to_have_attribute("lang", language)
@@ -208,7 +208,9 @@ def owner_queue_row(owner: Persona, purpose: str) -> Locator:
 
 
 @pytest.mark.parametrize(
-    ("language", "days_ahead"), [("nl", JOURNEY_DAYS_AHEAD), ("en", JOURNEY_DAYS_AHEAD + 2)]
+    ("language", "days_ahead"),
+    [("nl", JOURNEY_DAYS_AHEAD), ("en", JOURNEY_DAYS_AHEAD + 2)],
+    ids=["nl", "en"],  # `make screenshots` runs the Dutch one by its id
 )
 def test_a_request_from_search_to_completion_in_the_browser(
     people: Callable[..., Persona], portal_db_urls: dict[str, str], language: str, days_ahead: int
@@ -284,6 +286,14 @@ def test_a_request_from_search_to_completion_in_the_browser(
     page = planner.open(offered_path)
     expect(planner.status_line()).to_contain_text(planner.say("Completed"))
     planner.snapshot("booking")
+
+    # The owner's assets: the list, and the page of the asset just used.
+    page = owner.menu("My assets")
+    owner.snapshot("my-assets")
+    page.get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    axe_check(page)
+    owner.snapshot("asset")
 
     stranger = people(OTHER_PLANNER, language)
     page = stranger.open(offered_path)
