@@ -47,6 +47,8 @@ ACTIONS: dict[str, Any] = {
     "start": _l("Use started"),
     "complete": _l("Use completed"),
     "preempt": _l("Preempted"),
+    "escalate": _l("Escalated: not decided in time"),
+    "hold": _l("Held for your unit"),
     "confirm-hold": _l("Hold confirmed as a request"),
     "release-hold": _l("Hold released"),
 }

@@ -280,3 +280,16 @@ def test_pages_in_english_after_the_switch(
     for header in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"):
         assert header in page.headers  # served by gunicorn too
     planner.get("/language/nl")
+
+
+def test_an_acute_request_shows_the_owners_decision_clock(
+    planner: PortalClient, portal_stack: dict[str, str]
+) -> None:
+    start, end = window(23, 9)
+    asset = free_helicopters(portal_stack, start, end)[0]
+    acute = request_booking(
+        portal_stack, "planner-rotterdam", asset["asset_id"], start, end, priority=1
+    )
+    page = planner.get(f"/planner/bookings/{acute['id']}")
+    assert "Acuut: de eigenaar besluit uiterlijk" in page.text
+    assert "1 – acuut (leven, veiligheid, crisis)" in page.text
