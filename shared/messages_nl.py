@@ -668,7 +668,9 @@ DUTCH: dict[str, str] = {
     "A category is a lowercase code such as helicopter or dive_team.": (
         "Een categorie is een code in kleine letters, zoals helicopter of dive_team."
     ),
-    "Lowercase letters and '_', 2-40 characters.": "Kleine letters en '_', 2-40 tekens.",
+    "Lowercase letters, digits and '_', 2-40 characters.": (
+        "Kleine letters, cijfers en '_', 2-40 tekens."
+    ),
     "A decision time lies between 1 minute and 24 hours.": (
         "Een beslistijd ligt tussen 1 minuut en 24 uur."
     ),

@@ -39,7 +39,7 @@ from shared.errors import Conflict, Forbidden, Invalid
 ALTERNATIVES_ESCALATED = 5
 CANDIDATES_RANKED = 500
 
-_CATEGORY = re.compile(r"[a-z][a-z_]{1,39}")
+_CATEGORY = re.compile(r"[a-z][a-z0-9_]{1,39}")
 
 
 def _now() -> datetime:
@@ -240,7 +240,7 @@ def set_decision_time(
     if not _CATEGORY.fullmatch(category):
         raise Invalid(
             "A category is a lowercase code such as helicopter or dive_team.",
-            errors={"category": ["Lowercase letters and '_', 2-40 characters."]},
+            errors={"category": ["Lowercase letters, digits and '_', 2-40 characters."]},
         )
     check_decision_minutes(minutes)
     values = {"decision_minutes": minutes, "updated_by": principal.sub, "updated_at": _now()}
