@@ -6,18 +6,20 @@ violation."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.portal.browser_support import axe_check, browser_fixture, new_context, sign_in  # noqa: F401
+from tests.portal.browser_support import axe_check, new_context, sign_in
 from tests.portal.journeys import free_helicopters, request_booking, window
 from tests.portal.owner_support import new_asset, pending_total
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
 
 
-def _request(stack: dict[str, str], days_ahead: int, hour: int, purpose: str) -> dict:
+def _request(stack: dict[str, str], days_ahead: int, hour: int, purpose: str) -> dict[str, Any]:
     start, end = window(days_ahead, hour)
     asset = free_helicopters(stack, start, end)[0]
     return request_booking(
@@ -26,11 +28,12 @@ def _request(stack: dict[str, str], days_ahead: int, hour: int, purpose: str) ->
 
 
 @pytest.fixture
-def owner_page(browser: Browser, portal_stack: dict[str, str]) -> Page:
+def owner_page(browser: Browser, portal_stack: dict[str, str]) -> Iterator[Page]:
     context = new_context(browser)
     page = context.new_page()
     sign_in(page, portal_stack["portal"], "owner-dhc")
-    return page
+    yield page
+    context.close()
 
 
 def test_deciding_in_the_queue_swaps_the_row_and_announces_it(
