@@ -136,12 +136,7 @@ def decode_event(raw: bytes | None) -> dict[str, Any]:
     if len(raw) > MAX_EVENT_BYTES:
         raise EventInvalid(f"message of {len(raw)} bytes; an event has at most {MAX_EVENT_BYTES}")
     try:
-        event = json.loads(
-            raw.decode("utf-8"),
-            parse_int=_bounded_int,
-            parse_float=_finite_float,
-            parse_constant=_no_constant,
-        )
+        event = _DECODER.decode(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise EventInvalid(f"not JSON: not UTF-8 ({exc})") from exc
     except json.JSONDecodeError as exc:
@@ -172,6 +167,12 @@ def _finite_float(literal: str) -> float:
 
 def _no_constant(literal: str) -> Any:
     raise EventInvalid(f"not JSON: {literal} is not a number")
+
+
+# Built once: json.loads with hooks would build a decoder for every message.
+_DECODER = json.JSONDecoder(
+    parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant
+)
 
 
 def _check_storable(event: Any) -> None:
