@@ -2,7 +2,8 @@
 
 For each polled batch: one database transaction applies every new event, records its id in
 ``processed_messages`` and commits; then unhandleable messages go to ``<topic>.dlq``; then
-offsets are committed. A crash anywhere re-delivers the batch and the dedupe table makes the
+offsets are committed (at most once a second, so a busy consumer does not pay a broker request
+per batch). A crash anywhere re-delivers what was not committed and the dedupe table makes the
 second delivery a no-op.
 
 Whatever bytes arrive, a record ends applied, ignored (a valid event of a type this consumer
@@ -25,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +51,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import BulkInsert, UnitOfWork, processed_messages_table, write_outbox
 from shared.events import MAX_EVENT_BYTES, EventInvalid, clip_reason, decode_event
-from shared.kafka import DLQ_SUFFIX, make_consumer, make_producer, topic_owner
+from shared.kafka import (
+    DLQ_SUFFIX,
+    MAX_POLL_RECORDS,
+    make_consumer,
+    make_producer,
+    set_fetch_wait,
+    topic_owner,
+)
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +86,9 @@ EVENTS_DEAD = Counter("events_dead_lettered_total", "Events sent to a DLQ", ["co
 # original_* headers say where the whole record is (while the topic's retention keeps it).
 DLQ_KEPT_VALUE_BYTES = 64 * 1024
 DLQ_KEPT_KEY_BYTES = 1024
+
+# Offsets of applied batches are committed at most this often (see _commit_offsets).
+OFFSET_COMMIT_INTERVAL_S = 1.0
 
 # A handler applies one event inside the batch's transaction; events it emits go to the outbox.
 EventHandler = Callable[[UnitOfWork, dict[str, Any]], None]
@@ -126,6 +139,32 @@ class BatchResult:
     ignored: int = 0
     dead_lettered: int = 0
 
+    @property
+    def records(self) -> int:
+        return self.applied + self.duplicates + self.ignored + self.dead_lettered
+
+
+@dataclass
+class FetchPacer:
+    """How long the broker may hold an empty fetch: short while events flow, long when idle.
+
+    Tansu answers a fetch that finds records at once and holds one that finds none for up to
+    ``fetch_max_wait_ms``, looking again at half the time left (W/2, 3W/4, ...). A short wait
+    gives low latency, but an idle consumer then fetches ~100 times a second (at 10 ms about
+    10 % of a core with the broker's share). So the wait is ``busy_ms`` until ``idle_after_s``
+    pass without a record, then ``idle_ms``: the first event after a quiet spell waits up to
+    about ``idle_ms / 2``, the next ones ``busy_ms`` (docs/benchmarks.md "Backbone")."""
+
+    busy_ms: int
+    idle_ms: int
+    idle_after_s: float = 1.0
+    last_record_at: float = -math.inf
+
+    def wait_ms(self, *, got_records: bool, now: float) -> int:
+        if got_records:
+            self.last_record_at = now
+        return self.busy_ms if now - self.last_record_at < self.idle_after_s else self.idle_ms
+
 
 class EventConsumer:
     def __init__(
@@ -138,6 +177,7 @@ class EventConsumer:
         handlers: Mapping[str, EventHandler] | None = None,
         batch: BatchHandler | None = None,
         consumer_overrides: Mapping[str, Any] | None = None,
+        pacer: FetchPacer | None = None,
     ) -> None:
         if (handlers is None) == (batch is None):
             raise ValueError("give a consumer either per-event handlers or one batch handler")
@@ -153,6 +193,10 @@ class EventConsumer:
         self.consumer_overrides = dict(consumer_overrides or {})
         self._consumer: KafkaConsumer | None = None
         self._producer: KafkaProducer | None = None
+        self._pacer = pacer or FetchPacer(settings.fetch_max_wait_ms, settings.fetch_idle_wait_ms)
+        self._fetch_wait_ms = settings.fetch_max_wait_ms
+        self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._committed_at = -math.inf
 
     # -- one batch ---------------------------------------------------------------------
     def apply_batch(
@@ -321,12 +365,30 @@ class EventConsumer:
         if self._consumer is None:
             overrides = {**self.consumer_overrides, "group_id": self.group_id}
             self._consumer = make_consumer(self.settings, *self.topics, **overrides)
+            self._fetch_wait_ms = self.settings.fetch_max_wait_ms
         return self._consumer
 
-    def poll_once(self, timeout_ms: int = 500) -> BatchResult:
+    @property
+    def fetch_wait_ms(self) -> int:
+        """How long the broker may hold this consumer's next fetch that finds nothing."""
+        return self._fetch_wait_ms
+
+    def _pace(self, consumer: KafkaConsumer, *, got_records: bool) -> None:
+        wait_ms = self._pacer.wait_ms(got_records=got_records, now=time.monotonic())
+        if wait_ms != self._fetch_wait_ms:
+            set_fetch_wait(consumer, wait_ms)
+            self._fetch_wait_ms = wait_ms
+
+    def poll_once(self, timeout_ms: int | None = None) -> BatchResult:
+        """Apply one polled batch. Waits up to ``timeout_ms`` for records (default: 500 ms
+        while events flow, the idle fetch wait when none have come for a while)."""
         consumer = self._open()
+        if timeout_ms is None:
+            timeout_ms = max(500, self._fetch_wait_ms)
         polled = consumer.poll(timeout_ms=timeout_ms)
+        self._pace(consumer, got_records=bool(polled))
         if not polled:
+            self._commit_offsets(consumer)
             return BatchResult()
         records = [r for batch in polled.values() for r in batch]
         try:
@@ -338,25 +400,49 @@ class EventConsumer:
             for tp, batch in polled.items():
                 consumer.seek(tp, batch[0].offset)
             raise
-        offsets = {
-            TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(batch[-1].offset + 1, "", -1)
-            for tp, batch in polled.items()
-        }
-        try:
-            consumer.commit(offsets)
-        except CommitFailedError as exc:
-            # After a rebalance another member re-reads these; dedupe makes that harmless.
-            log.warning("consumer %s: offset commit failed: %s", self.name, exc)
+        self._uncommitted.update(
+            {
+                TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(
+                    batch[-1].offset + 1, "", -1
+                )
+                for tp, batch in polled.items()
+            }
+        )
+        self._commit_offsets(consumer)
         EVENTS_CONSUMED.labels(self.name).inc(result.applied)
         EVENTS_DUPLICATE.labels(self.name).inc(result.duplicates)
         return result
 
+    def _commit_offsets(
+        self, consumer: KafkaConsumer, *, now: bool = False, timeout_ms: int | None = None
+    ) -> None:
+        """Commit the offsets of applied batches, at most once every OFFSET_COMMIT_INTERVAL_S
+        (each commit is a broker request: ~0.5 ms of CPU). The database transaction, not the
+        offset, makes an event count: a crash or rebalance before the commit re-delivers up
+        to that much, and the dedupe table skips it."""
+        due = time.monotonic() - self._committed_at >= OFFSET_COMMIT_INTERVAL_S
+        if not self._uncommitted or not (now or due):
+            return
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._committed_at = time.monotonic()
+        try:
+            consumer.commit(offsets, timeout_ms=timeout_ms)
+        except CommitFailedError as exc:
+            # After a rebalance another member re-reads these; dedupe makes that harmless.
+            log.warning("consumer %s: offset commit failed: %s", self.name, exc)
+
     def run(self, stop: threading.Event) -> None:
         backoff = 0.2
+        linger_s = self.settings.consumer_linger_ms / 1000
+        max_records = int(self.consumer_overrides.get("max_poll_records", MAX_POLL_RECORDS))
         while not stop.is_set():
             try:
-                self.poll_once()
+                result = self.poll_once()
                 backoff = 0.2
+                if 0 < result.records < max_records:
+                    # A small batch: let the next one grow (one fetch, transaction and offset
+                    # commit for several events) at the price of this much latency per hop.
+                    stop.wait(linger_s)
             except (RetryLater, SQLAlchemyError, KafkaError, OSError) as exc:
                 log.warning("consumer %s: %s; retrying in %.1fs", self.name, exc, backoff)
                 if isinstance(exc, KafkaError | OSError):
@@ -372,6 +458,11 @@ class EventConsumer:
 
     def close(self) -> None:
         if self._consumer is not None:
+            try:
+                self._commit_offsets(self._consumer, now=True, timeout_ms=2000)
+            except Exception:  # noqa: BLE001 - not committed: the next reader re-reads, dedupes
+                log.debug("consumer %s: last offset commit failed", self.name, exc_info=True)
+            self._uncommitted = {}
             try:
                 self._consumer.close(autocommit=False)
             except Exception:  # noqa: BLE001 - best effort on shutdown

@@ -23,6 +23,7 @@ TOPICS: dict[str, int] = {
     "costsharing.allocations": 3,
 }
 DLQ_SUFFIX = ".dlq"
+MAX_POLL_RECORDS = 500  # records a consumer applies in one transaction at most
 
 
 def topic_owner(name: str) -> str:
@@ -83,14 +84,27 @@ def make_consumer(settings: Settings, *topics: str, **overrides: Any) -> KafkaCo
         "enable_auto_commit": False,
         "auto_offset_reset": "earliest",
         "session_timeout_ms": 6000,
-        "heartbeat_interval_ms": 1000,
+        # A third of the session, as Kafka advises; every heartbeat costs the broker a request.
+        "heartbeat_interval_ms": 2000,
         "fetch_max_wait_ms": settings.fetch_max_wait_ms,
-        "max_poll_records": 500,
+        "max_poll_records": MAX_POLL_RECORDS,
         "bootstrap_timeout_ms": 10000,
         **security_config(settings),
     }
     config.update(overrides)
     return KafkaConsumer(*topics, **config)
+
+
+def set_fetch_wait(consumer: KafkaConsumer, wait_ms: int) -> None:
+    """How long the broker may hold this consumer's next fetch that finds nothing.
+
+    kafka-python has no setter: its fetcher reads ``fetch_max_wait_ms`` from its own copy of
+    the config each time it builds a fetch request, so that copy is changed. An upgrade that
+    moves it fails here loudly (and tests/integration/test_consumer_pacing.py pins it)."""
+    fetcher_config = consumer._fetcher.config  # noqa: SLF001 - no public way (see above)
+    if "fetch_max_wait_ms" not in fetcher_config:
+        raise RuntimeError("kafka-python's fetcher no longer reads fetch_max_wait_ms")
+    fetcher_config["fetch_max_wait_ms"] = wait_ms
 
 
 def create_topics(settings: Settings, *, timeout_s: float = 30.0) -> list[str]:

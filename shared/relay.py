@@ -50,13 +50,19 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         send_timeout_s: float = 10.0,
-        idle_poll_s: float = 1.0,
+        idle_poll_s: float = 10.0,
+        linger_s: float = 0.01,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.batch_size = batch_size
         self.send_timeout_s = send_timeout_s
+        # NOTIFY wakes the relay (an outbox insert fires it, and so does replay()); the poll is
+        # only the safety net, so it is slow: each idle round is a transaction.
         self.idle_poll_s = idle_poll_s
+        # After a wake-up, the commits of the next few milliseconds join the batch: one
+        # transaction, produce request and broker write for several events instead of one each.
+        self.linger_s = linger_s
         self._producer: KafkaProducer | None = None
         self._last_prune = 0.0
 
@@ -140,9 +146,12 @@ class OutboxRelay:
                     self.prune()
                     self._last_prune = time.monotonic()
                 if published < self.batch_size:
-                    # Nothing left: sleep until a commit notifies us (or a short poll).
+                    # Nothing left: sleep until a commit notifies us (or the safety-net poll).
+                    woken = False
                     for _ in listener.notifies(timeout=self.idle_poll_s, stop_after=1):
-                        pass
+                        woken = True
+                    if woken:
+                        stop.wait(self.linger_s)
             except (KafkaError, psycopg.Error, OSError) as exc:
                 log.warning("relay: %s; retrying in %.1fs", exc, backoff)
                 self._drop_producer()
@@ -172,4 +181,6 @@ def replay(engine: Engine, *, since: datetime | None = None, until: datetime | N
         result = conn.execute(
             text(f"UPDATE outbox SET published_at = NULL WHERE {' AND '.join(clauses)}"), params
         )
+        # The insert trigger does not fire for an update: wake the relays ourselves.
+        conn.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
     return int(result.rowcount or 0)
