@@ -50,7 +50,13 @@ KAFKA_MOUNT = "/opt/slagkracht/kafka"
 ADMIN = "admin"  # the broker's one super user, for the broker and the one-shot jobs only
 
 # What an operator must supply; compose refuses to start without them.
-REQUIRED_ENV = {"JWT_SECRET": "a-real-secret-for-the-test", "POSTGRES_PASSWORD": "pg-test-pw"}
+REQUIRED_ENV = {
+    "JWT_SECRET": "a-real-secret-for-the-test",
+    "POSTGRES_PASSWORD": "pg-test-pw",
+    "PORTAL_SECRET_KEY": "a-real-session-key-for-the-test",
+    "OIDC_ISSUER": "https://login.example.test",
+    "OIDC_CLIENT_ID": "slagkracht-portal",
+}
 ONE_SHOT_JOBS = ("migrate", "kafka-init", "topics")
 # Variables a container's environment may set; cleared before simulating one.
 SETTINGS_VARS = (
@@ -346,7 +352,7 @@ def test_gunicorn_targets_import_and_answer_healthz(
     apis = 0
     for name, definition in app_services(services_):
         argv = as_list(definition.get("command"))
-        if argv[:1] != ["gunicorn"]:
+        if argv[:1] != ["gunicorn"] or name == "portal":
             continue
         apis += 1
         args = GunicornConfig().parser().parse_args(argv[1:])
@@ -378,6 +384,38 @@ def test_gunicorn_targets_import_and_answer_healthz(
         assert response.status_code == 200, name
         assert response.get_json() == {"status": "ok", "service": service}
     assert apis == len(registry.SERVICES)
+
+
+def test_the_portal_serves_production_sign_in_and_calls_the_api_containers(
+    services_: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.portal.config import DEFAULT_API_URLS, load_config
+
+    portal = services_["portal"]
+    args = GunicornConfig().parser().parse_args(as_list(portal["command"])[1:])
+    assert args.args == ["services.portal.app:create_app()"]
+    assert args.bind == ["0.0.0.0:8080"] and host_ports(portal) == [(8080, 8080)]
+    assert "127.0.0.1:8080/healthz" in " ".join(as_list(portal["healthcheck"]["test"]))
+    env = container_env(portal)
+    # Every API it calls is a container of this file, started healthy before it.
+    for api in DEFAULT_API_URLS:
+        host, _, port = env[f"{api.upper()}_URL"].removeprefix("http://").partition(":")
+        assert host == f"{api}-api" and host in services_, api
+        assert [p for _, p in host_ports(services_[host])] == [int(port)], api
+        assert portal["depends_on"][host]["condition"] == "service_healthy", api
+    assert not any(var.startswith("KAFKA_") and var != "KAFKA_BOOTSTRAP_SERVERS" for var in env)
+    config = load_config(env)
+    assert config.production and config.oidc_enabled
+    assert config.secret_key == REQUIRED_ENV["PORTAL_SECRET_KEY"]
+    # Without a session key or an identity provider, production refuses to start.
+    for missing in ("PORTAL_SECRET_KEY", "OIDC_ISSUER"):
+        with pytest.raises(ValueError, match=missing):
+            load_config({k: v for k, v in env.items() if k != missing})
+    use_container_env(monkeypatch, env)
+    app = import_app(args.args[0])  # what gunicorn does: import the module, call the factory
+    assert isinstance(app, Flask) and app.extensions["portal_config"].production
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.get_json()["service"] == "portal"
 
 
 def test_production_needs_a_real_jwt_secret(
@@ -459,13 +497,13 @@ def test_every_broker_listener_wants_a_login(
     assert listeners[controller].rpartition(":")[0] == "127.0.0.1"
     assert mechanisms(controller) == {props["sasl.mechanism.controller.protocol"]}
     assert host_ports(services_["kafka"]) == [], "the broker is for the compose network only"
-    # Every container that talks Kafka (all of ours but migrate) logs in as the listener wants;
-    # a service's API and worker as that service.
+    # Every container that talks Kafka (all of ours but migrate and the portal, which only
+    # calls the APIs) logs in as the listener wants; a service's API and worker as that service.
     for name, definition in app_services(services_):
         env = with_secrets(name, definition, tmp_path)
         settings = load_settings("catalog", env, require_database=False)
         security = settings.kafka_security
-        if name == "migrate":
+        if name in ("migrate", "portal"):
             continue
         assert security.protocol == protocols[clients], name
         assert security.sasl_mechanism in mechanisms(clients), name
