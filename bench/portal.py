@@ -1,0 +1,451 @@
+"""Portal benchmark: how long the portal takes to serve the pages people use most, against a
+static page of the same app in the same run.
+
+    .venv/bin/python bench/portal.py [--users 4] [--requests 150] [--seconds 20] [--rounds 2]
+                                     [--pending 12] [--json FILE]
+
+Starts the whole product exactly as ``make run`` does (``slagkracht run`` as a subprocess, a
+temporary var/ folder, free ports for every API, the portal and the broker; gunicorn, demo
+data), then through the booking API as planner-rotterdam requests ``--pending`` bookings of the
+Helicopter Command's aircraft (so owner-dhc's approval queue has work and one booking page
+exists), and signs each simulated user in through the development sign-in page (a requests
+session per user and persona, the persona's button posted with its CSRF token).
+
+Then ``--users`` threads (4: the issue's target) each fetch one page over and over until every
+thread has done ``--requests`` or ``--seconds`` passed, page after page, ``--rounds`` times
+alternating (the machine's other load hits every page alike):
+
+  static    the sign-in page, signed out: the same app, layout, translations and security
+            headers, and no API call (the baseline);
+  search    the planner's search results: helicopters in Rotterdam-Rijnmond three days ahead,
+            09:00-13:00 (booking's availability search + one batch estimate from cost-sharing);
+  queue     owner-dhc's approval queue (booking's pending approvals, asset names);
+  booking   the planner's booking page (the booking, its history, the asset).
+
+Each figure is the time from sending the request to reading the whole answer on the same
+machine (loopback), so it is the server's render time plus a fraction of a millisecond.
+Every answer must be 200 and the page's own (a sign-in page instead of the queue, or results
+without prices, would flatter the figure): a wrong answer stops the run.
+
+Target (issue 11): p95 <= 150 ms for search, queue and booking at 4 concurrent users; the
+ratio to the static page's p95 says what the API calls cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html.parser
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from _common import log  # noqa: E402 - bench/ is on the path when the script runs
+
+from services import registry  # noqa: E402
+from shared.personas import persona_token  # noqa: E402
+from shared.runtime import free_port  # noqa: E402
+from shared.settings import DEV_JWT_SECRET  # noqa: E402
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+PLANNER = "planner-rotterdam"
+OWNER = "owner-dhc"
+ROTTERDAM = "VR17"  # Veiligheidsregio Rotterdam-Rijnmond
+SIGN_IN = "/sign-in"
+TARGET_P95_MS = 150.0
+
+
+# -- the product -----------------------------------------------------------------------------
+@dataclass
+class Product:
+    process: subprocess.Popen[bytes]
+    ports: dict[str, int]
+    log_path: Path
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def tail(self, lines: int = 40) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self) -> None:
+        """Ctrl-C, as a person stops ``make run``; then the process group if it lingers."""
+        if self.process.poll() is None:
+            self.process.send_signal(2)  # SIGINT
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, 9)
+                self.process.wait(timeout=10)
+
+
+def wait_until(what: str, check: Any, timeout_s: float, product: Product) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(requests.RequestException, ValueError):
+            if check():
+                return
+        if product.process.poll() is not None:
+            raise RuntimeError(f"slagkracht run exited before {what}:\n{product.tail()}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout_s:.0f}s\n{product.tail()}")
+        time.sleep(0.25)
+
+
+@contextlib.contextmanager
+def running_product(tmp: Path) -> Iterator[Product]:
+    """``slagkracht run`` on free ports (a `make run` or a test may hold the defaults), its
+    data in ``tmp``; yields once every API and the portal answer /healthz."""
+    names = {name: f"{name.upper()}_PORT" for name in (*registry.SERVICES, "portal")}
+    ports = {name: free_port() for name in (*names, "kafka", "smtp")}
+    # Nothing from this shell may point the product elsewhere (databases, broker, API URLs).
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_URL"))}
+    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "SLAGKRACHT_VAR"):
+        env.pop(name, None)
+    env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    log_path = tmp / "run.log"
+    out = open(log_path, "ab")  # noqa: SIM115 - handed to the child
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "slagkracht"), "run", "--var", str(tmp / "var")],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    out.close()
+    product = Product(process=process, ports=ports, log_path=log_path)
+    try:
+        for name in names:
+            base = product.url(name)
+            wait_until(
+                f"{name} answers /healthz",
+                lambda base=base: requests.get(f"{base}/healthz", timeout=5).status_code == 200,
+                180,
+                product,
+            )
+        yield product
+    finally:
+        product.stop()
+
+
+# -- data and users --------------------------------------------------------------------------
+def bearer(persona: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {persona_token(persona, DEV_JWT_SECRET)}"}
+
+
+def search_window() -> tuple[datetime, datetime]:
+    """09:00-13:00 in Amsterdam three days ahead: inside the demo helicopters' day windows."""
+    day = (datetime.now(AMSTERDAM) + timedelta(days=3)).date()
+    start = datetime(day.year, day.month, day.day, 9, tzinfo=AMSTERDAM)
+    return start, start + timedelta(hours=4)
+
+
+def request_bookings(product: Product, count: int) -> list[str]:
+    """``count`` requests by the planner for the Helicopter Command's aircraft, found free
+    through booking's availability search, a week after the searched window (which they must
+    not fill) and one day after another once a day's helicopters are taken."""
+    booking = product.url("booking")
+    created: list[str] = []
+    searched, _ = search_window()
+    first = searched + timedelta(days=7)
+    deadline = time.monotonic() + 120
+    day = 0
+    while len(created) < count and day < 60 and time.monotonic() < deadline:
+        start = first + timedelta(days=day)
+        end = start + timedelta(hours=3)
+        found = requests.get(
+            f"{booking}/api/v1/availability",
+            params={"start": start.isoformat(), "end": end.isoformat(), "region": ROTTERDAM,
+                    "category": "helicopter"},
+            headers=bearer(PLANNER), timeout=30,
+        )  # fmt: skip
+        found.raise_for_status()
+        for row in found.json():
+            if len(created) >= count:
+                break
+            if row.get("owner_org") != "defensie-dhc":
+                continue
+            response = requests.post(
+                f"{booking}/api/v1/bookings",
+                json={
+                    "asset_id": row["asset_id"],
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "priority": 2,
+                    "legal_basis": "bijstand_politiewet",
+                    "purpose": "Benchmark: zoekactie vermiste persoon",
+                    "contact": "OvD Rotterdam 010-0000000",
+                },
+                headers={**bearer(PLANNER), "Idempotency-Key": str(uuid.uuid4())},
+                timeout=30,
+            )
+            if response.status_code == 201:
+                created.append(response.json()["id"])
+        day += 1
+    if len(created) < count:
+        raise RuntimeError(f"only {len(created)} of {count} bookings could be requested")
+    return created
+
+
+class _Forms(html.parser.HTMLParser):
+    """Every form on a page: its action, its hidden fields, and its submit buttons."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self._button: dict[str, str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "hidden": {}, "buttons": []})
+        elif self.forms and tag == "input" and a.get("type") == "hidden":
+            self.forms[-1]["hidden"][a.get("name", "")] = a.get("value", "")
+        elif self.forms and tag == "button":
+            self._button = {"name": a.get("name", ""), "value": a.get("value", ""), "text": ""}
+            self.forms[-1]["buttons"].append(self._button)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button":
+            self._button = None
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None:
+            self._button["text"] += data
+
+
+def signed_in(portal: str, persona: str) -> requests.Session:
+    """A session signed in as ``persona`` the way the browser does it: the sign-in page's form
+    whose button names the persona, posted with its hidden fields (the CSRF token)."""
+    session = requests.Session()
+    page = session.get(f"{portal}{SIGN_IN}", timeout=30)
+    page.raise_for_status()
+    parser = _Forms()
+    parser.feed(page.text)
+    for form in parser.forms:
+        for button in form["buttons"]:
+            if persona in button["text"] or button["value"] == persona:
+                data = dict(form["hidden"])
+                if button["name"]:
+                    data[button["name"]] = button["value"]
+                action = urllib.parse.urljoin(page.url, form["action"] or page.url)
+                answer = session.post(action, data=data, timeout=30)
+                answer.raise_for_status()
+                return session
+    raise RuntimeError(f"no sign-in button for {persona} on {page.url}")
+
+
+# -- measuring -------------------------------------------------------------------------------
+@dataclass
+class Target:
+    name: str
+    persona: str | None  # None: signed out
+    path: str
+    must_contain: tuple[str, ...]  # proof that the answer is this page, not a sign-in page
+
+
+@dataclass
+class Figures:
+    name: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    vs_static: float | None = None
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(q * len(ordered) + 0.999999) - 1))]
+
+
+def measure(
+    target: Target,
+    sessions: list[requests.Session],
+    url: str,
+    per_user: int,
+    seconds: float,
+) -> Figures:
+    """Every user fetches ``url`` in a loop, all at once, until each has done ``per_user``
+    or ``seconds`` passed."""
+    timings: list[list[float]] = [[] for _ in sessions]
+    errors: list[str] = []
+    start_line = threading.Barrier(len(sessions))
+    deadline = 0.0
+
+    def user(index: int) -> None:
+        nonlocal deadline
+        session = sessions[index]
+        start_line.wait()
+        if index == 0:
+            deadline = time.monotonic() + seconds
+        while len(timings[index]) < per_user and not errors:
+            began = time.perf_counter()
+            answer = session.get(url, timeout=30, allow_redirects=False)
+            elapsed = (time.perf_counter() - began) * 1000
+            if answer.status_code != 200 or not all(t in answer.text for t in target.must_contain):
+                errors.append(f"{target.name}: {answer.status_code} {answer.text[:300]!r}")
+                return
+            timings[index].append(elapsed)
+            if deadline and time.monotonic() > deadline:
+                return
+
+    threads = [threading.Thread(target=user, args=(i,)) for i in range(len(sessions))]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    took = time.monotonic() - began
+    if errors:
+        raise RuntimeError(errors[0])
+    flat = [t for ts in timings for t in ts]
+    return Figures(
+        name=target.name,
+        requests=len(flat),
+        seconds=round(took, 2),
+        p50_ms=round(percentile(flat, 0.50), 1),
+        p95_ms=round(percentile(flat, 0.95), 1),
+        p99_ms=round(percentile(flat, 0.99), 1),
+        max_ms=round(max(flat), 1),
+    )
+
+
+# -- the run ---------------------------------------------------------------------------------
+@dataclass
+class Report:
+    machine: dict[str, str]
+    args: dict[str, Any]
+    rounds: list[list[Figures]] = field(default_factory=list)
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "load_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip(),
+        "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def targets(booking_id: str) -> list[Target]:
+    start, end = search_window()
+    query = urllib.parse.urlencode(
+        {
+            "start": start.strftime("%Y-%m-%dT%H:%M"),
+            "end": end.strftime("%Y-%m-%dT%H:%M"),
+            "region": ROTTERDAM,
+            "category": "helicopter",
+            "quantity": 1,
+            "legal_basis": "steunverlening",
+        }
+    )
+    return [
+        Target("static", None, SIGN_IN, (OWNER,)),
+        # priced results: the batch estimate answered (a page without prices is cheaper)
+        Target("search", PLANNER, f"/planner/search?{query}", ("Chinook", "€")),
+        Target("queue", OWNER, "/owner/approvals", ("Benchmark: zoekactie",)),
+        Target("booking", PLANNER, f"/planner/bookings/{booking_id}", ("Benchmark: zoekactie",)),
+    ]
+
+
+def print_round(number: int, figures: list[Figures]) -> None:
+    print(f"\nround {number}")
+    print(f"  {'page':<8} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+          f"{'max ms':>8} {'p95/static':>10}  target p95 <= {TARGET_P95_MS:.0f} ms")  # fmt: skip
+    for f in figures:
+        ratio = "" if f.vs_static is None else f"{f.vs_static:.1f}x"
+        verdict = ""
+        if f.name != "static":
+            verdict = "met" if f.p95_ms <= TARGET_P95_MS else "MISSED"
+        print(f"  {f.name:<8} {f.requests:>8} {f.p50_ms:>8.1f} {f.p95_ms:>8.1f} {f.p99_ms:>8.1f} "
+              f"{f.max_ms:>8.1f} {ratio:>10}  {verdict}", flush=True)  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> Report:
+    report = Report(machine=machine(), args=vars(args))
+    log(f"machine: {report.machine}")
+    tmp = Path(tempfile.mkdtemp(prefix="bench-portal-"))
+    try:
+        log("starting slagkracht run (embedded PostgreSQL, Tansu, APIs, workers, portal) ...")
+        with running_product(tmp) as product:
+            log(f"up: {product.ports}")
+            booking_ids = request_bookings(product, args.pending)
+            log(f"{len(booking_ids)} requests pending at {OWNER}")
+            portal = product.url("portal")
+            sessions = {
+                None: [requests.Session() for _ in range(args.users)],
+                PLANNER: [signed_in(portal, PLANNER) for _ in range(args.users)],
+                OWNER: [signed_in(portal, OWNER) for _ in range(args.users)],
+            }
+            pages = targets(booking_ids[0])
+            for page in pages:  # warm-up: imports, template compilation, connection pools
+                measure(page, sessions[page.persona], portal + page.path, 5, 10)
+            for number in range(1, args.rounds + 1):
+                figures = [
+                    measure(page, sessions[page.persona], portal + page.path, args.requests,
+                            args.seconds)
+                    for page in (pages if number % 2 else list(reversed(pages)))
+                ]  # fmt: skip
+                static = next(f for f in figures if f.name == "static")
+                for f in figures:
+                    f.vs_static = round(f.p95_ms / static.p95_ms, 2) if static.p95_ms else None
+                figures.sort(key=lambda f: [p.name for p in pages].index(f.name))
+                report.rounds.append(figures)
+                print_round(number, figures)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=4, help="concurrent signed-in users")
+    parser.add_argument("--requests", type=int, default=150, help="per user and page, at most")
+    parser.add_argument("--seconds", type=float, default=20, help="per page, at most")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--pending", type=int, default=12, help="requests in the owner's queue")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    report = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(asdict(report), indent=2, default=str))
+    worst = max(f.p95_ms for figures in report.rounds for f in figures if f.name != "static")
+    print(f"\nworst p95 of the portal's pages: {worst:.1f} ms (target <= {TARGET_P95_MS:.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
