@@ -411,6 +411,15 @@ def run(args: argparse.Namespace) -> Report:
                 OWNER: [signed_in(portal, OWNER) for _ in range(args.users)],
             }
             pages = targets(booking_ids[0])
+            search = next(page for page in pages if page.name == "search")
+            planner = sessions[PLANNER][0]
+            wait_until(  # cost-sharing's worker may still be reading catalog's tariffs
+                "the search results show prices",
+                lambda: all(t in planner.get(portal + search.path, timeout=30).text
+                            for t in search.must_contain),
+                120,
+                product,
+            )  # fmt: skip
             for page in pages:  # warm-up: imports, template compilation, connection pools
                 measure(page, sessions[page.persona], portal + page.path, 5, 10)
             for number in range(1, args.rounds + 1):
