@@ -187,6 +187,8 @@ def test_a_recurring_series_lists_the_occurrences_that_conflict(
         week2.strftime("%Y-%m-%dT%H:%M"),
         (week2 + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
     )
+    choose = planner.get("/planner/series")  # from the menu: choose the asset first
+    assert f'<option value="{asset["asset_id"]}"' in choose.text
     form = planner.get("/planner/series", params={"asset_id": asset["asset_id"]})
     assert form.status_code == 200
     result = planner.post(

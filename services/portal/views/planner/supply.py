@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from services.portal.auth import role_required
+from services.portal.cache import shared_cache
 from services.portal.clients import ApiProblem, apis
 from services.portal.forms import FormReader
 from services.portal.labels import LEGAL_BASES, PRIORITIES
@@ -17,6 +19,19 @@ from services.portal.views.planner.common import asset_names, new_idempotency_ke
 from shared.auth import PLANNER
 
 FREQUENCIES = ("daily", "weekly", "monthly")
+
+
+def _bookable_assets() -> list[tuple[str, str]]:
+    """Active assets booked by time, by name, to choose one for a series (catalog's first
+    200 are every asset of the demo; a search by time finds the rest)."""
+    page = shared_cache().get_or_load(
+        "bookable-assets", partial(apis().catalog.assets, status="active", limit=200)
+    )
+    return [
+        (a["id"], f"{a['name']} ({a['owner_org']})")
+        for a in page.get("items", [])
+        if a.get("category") != "procurement_item"
+    ]
 
 
 def _series_page(
@@ -37,6 +52,7 @@ def _series_page(
     return render_template(
         "planner/series.html",
         asset=asset,
+        choices=[] if asset_id else _bookable_assets(),
         values=values,
         errors=errors,
         message=message,
