@@ -169,9 +169,9 @@ def _start_backing_services(stack: Stack, supervisor: Supervisor) -> None:
                 log=stack.log("broker"),
                 ready=partial(port_open, "127.0.0.1", port),
                 after_restart=lambda: _reseed_broker(stack.settings()),
-                # Their consumer groups and producer ids died with the broker: start them afresh
-                # (from the earliest offset; consumers dedupe what they had already applied).
-                restart_also=WORKERS,
+                # Their consumer groups and positions died with the broker: stopped at once and
+                # started afresh (from the earliest offset; consumers dedupe what they applied).
+                clients=WORKERS,
                 backing=True,
             )
         )

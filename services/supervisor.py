@@ -41,8 +41,9 @@ class ChildSpec:
     stop_signal: int = signal.SIGTERM
     # After a restart, once ready: e.g. the memory-only broker gets its topics and events back.
     after_restart: Callable[[], None] | None = None
-    # Children to restart after this one is back (its clients, whose state it lost).
-    restart_also: tuple[str, ...] = ()
+    # Children that hold state of this one (the broker's producers and consumer groups): stopped
+    # as soon as it dies and started afresh once it is back and repaired.
+    clients: tuple[str, ...] = ()
     # Others depend on it (database, broker): stopped only after all the rest have stopped.
     backing: bool = False
 
@@ -63,6 +64,7 @@ class _Child:
     crashes: deque[float] = field(default_factory=deque)
     restart_at: float | None = None
     given_up: bool = False
+    held: bool = False  # stopped on purpose while the child it is a client of is down
 
 
 class Supervisor:
@@ -76,7 +78,7 @@ class Supervisor:
         child = self._children.setdefault(spec.name, _Child(spec))
         child.spec = spec
         child.restart_at = None
-        child.given_up = False
+        child.given_up = child.held = False
         with open(spec.log, "ab") as out:  # the child keeps its own copy of the descriptor
             child.process = subprocess.Popen(
                 list(spec.argv),
@@ -114,7 +116,7 @@ class Supervisor:
         """Notice children that died and restart those whose backoff has passed."""
         now = time.monotonic()
         for child in list(self._children.values()):
-            if child.given_up or child.process is None:
+            if child.given_up or child.held or child.process is None:
                 continue
             if child.restart_at is None and child.process.poll() is not None:
                 self._crashed(child, now)
@@ -139,17 +141,18 @@ class Supervisor:
                 _describe(code),
                 child.spec.log,
             )
-            return
-        delay = self.policy.first_delay_s * 2 ** (len(child.crashes) - 1)
-        child.restart_at = now + delay
-        log.warning(
-            "%s exited (%s); restart %d in %.1f s (log: %s)",
-            child.spec.name,
-            _describe(code),
-            child.restarts + 1,
-            delay,
-            child.spec.log,
-        )
+        else:
+            delay = self.policy.first_delay_s * 2 ** (len(child.crashes) - 1)
+            child.restart_at = now + delay
+            log.warning(
+                "%s exited (%s); restart %d in %.1f s (log: %s)",
+                child.spec.name,
+                _describe(code),
+                child.restarts + 1,
+                delay,
+                child.spec.log,
+            )
+        self._hold(child.spec.clients, because=child.spec.name)
 
     def _restart(self, child: _Child) -> None:
         child.restarts += 1
@@ -168,16 +171,24 @@ class Supervisor:
                 child.spec.after_restart()
             except Exception:  # noqa: BLE001 - the supervisor outlives a failed repair, loudly
                 log.exception("%s: repair after restart failed", child.spec.name)
-        if child.spec.restart_also:
-            log.warning(
-                "restarting %s after %s came back",
-                ", ".join(child.spec.restart_also),
-                child.spec.name,
-            )
-            dependents = [self._children[name] for name in child.spec.restart_also]
-            self._stop_together(dependents, timeout_s=10)
-            for dependent in dependents:
-                self.start(dependent.spec)
+        self._resume(child.spec.clients, after=child.spec.name)
+
+    def _hold(self, names: tuple[str, ...], *, because: str) -> None:
+        """Stop the clients of a dead child until it is back (they would carry its old state,
+        e.g. consumer positions in a log that is gone, into its successor)."""
+        held = [c for n in names if (c := self._children.get(n)) is not None and not c.held]
+        if held:
+            log.warning("stopping %s until %s is back", ", ".join(names), because)
+            self._stop_together(held, timeout_s=5)
+            for client in held:
+                client.held = True
+
+    def _resume(self, names: tuple[str, ...], *, after: str) -> None:
+        resumed = [c for n in names if (c := self._children.get(n)) is not None and c.held]
+        if resumed:
+            log.warning("starting %s again now that %s is back", ", ".join(names), after)
+            for client in resumed:
+                self.start(client.spec)
 
     # -- stopping ---------------------------------------------------------------------------
     def stop_all(self) -> None:

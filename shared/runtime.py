@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,15 @@ class EmbeddedPostgres:
         ]
 
     def accepting(self) -> bool:
-        return unix_socket_open(self.socket_dir / ".s.PGSQL.5432")
+        """Ready for queries: after a crash the socket accepts well before recovery ends."""
+        if not unix_socket_open(self.socket_dir / ".s.PGSQL.5432"):
+            return False
+        try:
+            with psycopg.connect(self.admin_url, connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
 
 
 def prepare_embedded_postgres(pgdata: Path) -> EmbeddedPostgres:
