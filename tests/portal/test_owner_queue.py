@@ -77,6 +77,13 @@ def test_approve_from_the_queue_without_javascript(
     assert f'id="request-{booking["id"]}"' not in done.text
     assert badge_count(done.text) == before - 1 == pending_total(portal_stack)
     assert _booking(portal_stack, "owner-dhc", booking["id"])["state"] == "approved"
+    # The same form again (a second tab, a retry): booking's 409, said on the queue page,
+    # which no longer has a row for it.
+    again = dhc_owner.post(
+        f"/owner/approvals/{booking['id']}/approve", {"csrf_token": csrf_token(queue.text)}
+    )
+    assert again.status_code == 409
+    assert 'id="error-summary"' in again.text and "Traceback" not in again.text
 
 
 def test_approve_with_htmx_swaps_the_row_and_announces_it(

@@ -19,6 +19,8 @@ from services.portal.views.owner.common import attempt
 from services.portal.views.planner.common import asset_names, is_htmx
 from shared.auth import OWNER
 
+Answer = Response | str | tuple[str, int]
+
 
 def _queue_page(
     *, failed: str = "", errors: dict[str, list[str]] | None = None, message: str = ""
@@ -45,7 +47,7 @@ def queue() -> str:
     return _queue_page()
 
 
-def _decided(booking_id: str, action: str, body: dict[str, Any], done: str) -> Any:
+def _decided(booking_id: str, action: str, body: dict[str, Any], done: str) -> Answer:
     """Take the decision; answer with the row (htmx) or the queue (a plain form post)."""
     decided, problem = attempt(lambda: apis().booking.act(booking_id, action, body))
     if problem is not None:
@@ -65,7 +67,7 @@ def _decided(booking_id: str, action: str, body: dict[str, Any], done: str) -> A
     return redirect(url_for("owner.queue"))
 
 
-def _refused(booking_id: str, errors: dict[str, list[str]], problem: ApiProblem | None) -> Any:
+def _refused(booking_id: str, errors: dict[str, list[str]], problem: ApiProblem | None) -> Answer:
     message = problem.message if problem is not None else ""
     status = problem.status if problem is not None else 422
     if is_htmx():
@@ -84,21 +86,17 @@ def _refused(booking_id: str, errors: dict[str, list[str]], problem: ApiProblem 
 
 @bp.post("/approvals/<uuid:booking_id>/approve")
 @role_required(OWNER)
-def approve(booking_id: Any) -> Response | str | tuple[str, int]:
-    result: Response | str | tuple[str, int] = _decided(
-        str(booking_id), "approve", {}, _("The request has been approved.")
-    )
-    return result
+def approve(booking_id: Any) -> Answer:
+    return _decided(str(booking_id), "approve", {}, _("The request has been approved."))
 
 
 @bp.post("/approvals/<uuid:booking_id>/reject")
 @role_required(OWNER)
-def reject(booking_id: Any) -> Response | str | tuple[str, int]:
+def reject(booking_id: Any) -> Answer:
     reader = FormReader(request.form)
     reason = reader.text("reject_reason", min_length=3)
     if reader.errors:
-        result: Response | str | tuple[str, int] = _refused(str(booking_id), reader.errors, None)
-        return result
+        return _refused(str(booking_id), reader.errors, None)
     return _decided(
         str(booking_id), "reject", {"reason": reason}, _("The request has been rejected.")
     )
