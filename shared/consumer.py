@@ -239,9 +239,9 @@ class EventConsumer:
     def _check_producer(self, topic: str, event: dict[str, Any]) -> None:
         """Refuse an envelope its topic's owner did not produce (behind the broker's ACLs)."""
         owner = self.owners.get(topic.removeprefix(self.settings.topic_prefix))
-        if event["producer"] != owner:
+        if event.get("producer") != owner:
             raise EventInvalid(
-                f"producer {event['producer']!r} may not write {topic}; only {owner} does"
+                f"producer {event.get('producer')!r} may not write {topic}; only {owner} does"
             )
 
     def _unit_of_work(

@@ -100,14 +100,13 @@ def validate_event(event: Any) -> dict[str, Any]:
     # bool is an int to Python (and True == 1 to a cache key): "version": true is no version.
     if not isinstance(event_type, str) or not isinstance(version, int) or isinstance(version, bool):
         raise EventInvalid("envelope lacks a string 'type' and an integer 'version'")
+    validate = fast_validator_for(event_type, version)  # EventInvalid if there is no contract
     try:
-        fast_validator_for(event_type, version)(event)
-    except EventInvalid:
-        raise  # no contract for this type and version
+        validate(event)
     except Exception:  # noqa: BLE001 - invalid, or generated code tripping on odd input:
         pass  # either way the reference validator decides, with a precise, stable message
     else:
-        if not _CANONICAL_UUID.fullmatch(event["id"]):
+        if not isinstance(event["id"], str) or not _CANONICAL_UUID.fullmatch(event["id"]):
             raise EventInvalid("schema violation at id: not a lowercase, hyphenated UUID")
         return event
     raise _schema_violation(validator_for(event_type, version), event)
