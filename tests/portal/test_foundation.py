@@ -445,6 +445,13 @@ def test_htmx_gets_only_the_results_to_swap_in(client: FlaskClient, fake_api: Fa
     partial = client.get("/planner/search", query_string=SEARCH, headers={"HX-Request": "true"})
     assert partial.status_code == 200
     assert "<html" not in partial.text and "NH90 eigen regio" in partial.text
+    # Back/forward after htmx's history cache missed: it wants the whole page again.
+    restored = client.get(
+        "/planner/search",
+        query_string=SEARCH,
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in restored.text
 
 
 def test_search_form_errors_are_shown_without_asking_booking(

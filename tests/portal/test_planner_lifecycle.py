@@ -248,6 +248,9 @@ def test_the_calendar_page_gives_the_units_feed(planner: PortalClient) -> None:
     page = planner.get("/planner/calendar")
     assert page.status_code == 200
     assert re.search(r"/api/v1/calendar/politie-rotterdam\.ics\?key=", page.text)
+    assert re.search(
+        r'href="webcal://127\.0\.0\.1:\d+/api/v1/calendar/politie-rotterdam\.ics', page.text
+    )
 
 
 def test_a_request_without_the_csrf_token_writes_nothing(

@@ -14,7 +14,12 @@ from services.portal.labels import CATEGORIES
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx swap asks for the fragment; htmx restoring history after a cache miss asks for
+    the whole page (it replaces the body with the answer)."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def new_idempotency_key() -> str:
