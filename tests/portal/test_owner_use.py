@@ -57,6 +57,7 @@ def test_start_and_complete_a_use_with_the_hours_used(
     assert too_many.status_code == 422
     assert 'id="f-usage_quantity-error"' in too_many.text and "Traceback" not in too_many.text
     assert 'value="99"' in too_many.text  # what the owner typed is kept
+    assert 'href="#f-usage_quantity">Gebruikte uren:' in too_many.text  # the summary links it
     not_a_number = dhc_owner.post(f"{path}/complete", {**actual, "usage_quantity": "twee"})
     assert not_a_number.status_code == 422
     assert "Vul een aantal uren in, bijvoorbeeld 2,5." in not_a_number.text
