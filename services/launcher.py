@@ -104,21 +104,31 @@ def _log_to(path: Path) -> None:
     logging.getLogger("slagkracht").setLevel(logging.INFO)
 
 
+def port_variables() -> dict[str, int]:
+    """Every port variable ``slagkracht run`` reads, with its default (tests and bench/stack.py
+    set each to a free port, so they never collide with a running ``make run``)."""
+    return {
+        "PORTAL_PORT": 8080,
+        **{f"{s.upper()}_PORT": registry.DEFAULT_PORTS[s] for s in registry.SERVICES},
+        "KAFKA_PORT": 9092,
+        "SMTP_PORT": 8025,
+    }
+
+
 def _plan(var: Path, env: dict[str, str]) -> Stack | None:
     """Databases, ports and broker from the environment; None (after saying why) if a port is
     taken."""
-    api_ports = {
-        s: int(env.get(f"{s.upper()}_PORT", registry.DEFAULT_PORTS[s])) for s in registry.SERVICES
-    }
-    broker_port = None if env.get("KAFKA_BOOTSTRAP_SERVERS") else int(env.get("KAFKA_PORT", "9092"))
-    portal_port = int(env.get("PORTAL_PORT", "8080"))
+    ports = {name: int(env.get(name) or default) for name, default in port_variables().items()}
+    api_ports = {s: ports[f"{s.upper()}_PORT"] for s in registry.SERVICES}
+    broker_port = None if env.get("KAFKA_BOOTSTRAP_SERVERS") else ports["KAFKA_PORT"]
+    portal_port = ports["PORTAL_PORT"]
     wanted = {"PORTAL_PORT": portal_port, **{f"{s.upper()}_PORT": p for s, p in api_ports.items()}}
     if broker_port is not None:
         wanted["KAFKA_PORT"] = broker_port
         env["KAFKA_BOOTSTRAP_SERVERS"] = f"127.0.0.1:{broker_port}"
     # Notify mails to a local sink (var/mail/*.eml) unless SMTP_URL names a relay; development
     # lets webhooks call 127.0.0.1.
-    smtp_port = None if env.get("SMTP_URL") else int(env.get("SMTP_PORT", "8025"))
+    smtp_port = None if env.get("SMTP_URL") else ports["SMTP_PORT"]
     if smtp_port is not None:
         wanted["SMTP_PORT"] = smtp_port
         env["SMTP_URL"] = f"smtp://127.0.0.1:{smtp_port}"

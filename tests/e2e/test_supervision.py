@@ -27,7 +27,7 @@ import requests
 from sqlalchemy import text
 
 from services import registry
-from services.launcher import READY_LINE
+from services.launcher import READY_LINE, port_variables
 from shared.runtime import database_url, embedded_admin_url, free_port, port_open
 from shared.settings import DEV_JWT_SECRET
 from tests.integration.booking_support import backdate, engine_for
@@ -70,10 +70,7 @@ def _launcher_env(var: Path) -> dict[str, str]:
         and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PREFIX")
         and k not in ("KAFKA_CONSUMER_GROUP", "JWT_SECRET", "SLAGKRACHT_VAR")
     }
-    for name in (*(f"{s.upper()}_PORT" for s in registry.SERVICES), "KAFKA_PORT"):
-        env[name] = str(free_port())
-    # Processes other sessions add to the launcher read their port the same way.
-    env.update({name: str(free_port()) for name in ("PORTAL_PORT", "SMTP_PORT")})
+    env.update({name: str(free_port()) for name in port_variables()})
     env["JWT_SECRET"] = DEV_JWT_SECRET
     env["SLAGKRACHT_VAR"] = str(var)
     return env
@@ -124,9 +121,8 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
             process.kill()
             raise
     assert code == 0, "".join(output[-40:])
-    for s in registry.SERVICES:  # everything it started has stopped
-        assert not port_open("127.0.0.1", int(env[f"{s.upper()}_PORT"]))
-    assert not port_open("127.0.0.1", int(env["KAFKA_PORT"]))
+    for name in port_variables():  # everything it started has stopped
+        assert not port_open("127.0.0.1", int(env[name])), f"{name} still open"
 
 
 def _call(method: str, url: str, persona: str, body: Any = None) -> requests.Response:
