@@ -5,7 +5,8 @@ Defence's own use, are not published); joint use = hours the police used Defence
 avoided cost = market reference price × usage (in the tariff's unit) − what the police paid;
 procurement savings = (price the unit alone would have reached − joint tier price) ×
 quantity; response = hours from request to decision, and the share of decided requests that
-were fulfilled.
+were fulfilled; for acute (priority 1) requests also minutes from request to decision and how
+many escalated (were not decided within their category's decision time).
 Region grouping uses an asset's first (home) region. A period runs from Dutch midnight to
 Dutch midnight, as statements count it (an allocation falls on the Dutch date of its use).
 """
@@ -63,6 +64,8 @@ def _empty() -> dict[str, Any]:
         "police_paid": Decimal(0),
         "procurement_savings": Decimal(0),
         "decision_hours": [],
+        "acute_decision_minutes": [],
+        "acute_escalated": 0,
         "requests": 0,
         "fulfilled": 0,
     }
@@ -103,7 +106,11 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
             g["requests"] += 1
             g["fulfilled"] += fact.state in FULFILLED
         if fact.decided_at is not None:
-            g["decision_hours"].append((fact.decided_at - fact.requested_at).total_seconds() / 3600)
+            decision_s = (fact.decided_at - fact.requested_at).total_seconds()
+            g["decision_hours"].append(decision_s / 3600)
+            if fact.priority == 1:
+                g["acute_decision_minutes"].append(decision_s / 60)
+        g["acute_escalated"] += fact.escalated_at is not None
     for allocation in session.scalars(
         select(Allocation).where(Allocation.used_on >= first, Allocation.used_on < after)
     ):
@@ -136,7 +143,7 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
     rows = []
     for key in sorted(groups):
         g = groups[key]
-        decisions = g["decision_hours"]
+        decisions, acute = g["decision_hours"], g["acute_decision_minutes"]
         rows.append(
             {
                 group_by: key,
@@ -154,6 +161,9 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
                 "avg_decision_hours": round(sum(decisions) / len(decisions), 2)
                 if decisions
                 else None,
+                "acute_decided": len(acute),
+                "avg_acute_decision_minutes": round(sum(acute) / len(acute), 1) if acute else None,
+                "acute_escalated": g["acute_escalated"],
                 "requests_decided": g["requests"],
                 "fulfilled_share": round(g["fulfilled"] / g["requests"], 4)
                 if g["requests"]

@@ -18,6 +18,10 @@ BOOKING_STATE_EVENTS = (
     "booking.completed",
     "booking.counter_offered",
     "booking.preempted",
+    # The crisis fast path: when an acute request escalated; a confirmed hold is a request
+    # (one that lapsed or was released never was, so those are not kept).
+    "booking.escalated",
+    "booking.hold_confirmed",
 )
 ASSET_EVENTS = (
     "catalog.asset.registered",

@@ -176,3 +176,7 @@ class BookingFacts(Base):
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
+    # The crisis fast path: an acute request is priority 1; escalated_at when it was not
+    # decided in time (both NULL for facts kept before migration 0003).
+    priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -81,4 +81,6 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
         "requested_at": data["requested_at"],
         "decided_at": data.get("decided_at") or None,
         "version": data["version"],
+        "priority": data["priority"],
+        "escalated_at": data.get("escalated_at") or None,
     }
