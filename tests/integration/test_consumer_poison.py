@@ -45,7 +45,13 @@ from tests.integration.booking_support import (
     request_booking,
 )
 from tests.integration.costsharing_support import CostsharingDB, create_agreement, scoped_orgs
-from tests.integration.reliability_support import Lane, clone_asset_event, header, read_topic
+from tests.integration.reliability_support import (
+    Lane,
+    clone_asset_event,
+    header,
+    produce,
+    read_topic,
+)
 from tests.support import eventually, register_bookable_helicopter
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
@@ -399,6 +405,53 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_the_next_booking_takes_effec
             assert record.value == poison and header(record, "dlq_truncated") is None
         assert (consumer.name, 0, valid_at) not in dead
         assert stack.took_effect(service, consumer, valid), f"{consumer.name}: no effect"
+
+
+def test_the_two_poisons_found_do_not_stop_the_running_workers(
+    db_urls: dict[str, str],
+    broker: Broker,
+    start_worker: Callable[..., Any],
+    templates: Templates,
+) -> None:
+    """The issue as found: 100,000 "[" and a 5,000-digit integer on booking.bookings, then a
+    booking; catalog's and cost-sharing's workers (threads, as ``slagkracht worker`` runs them)
+    dead-letter both and bill the booking. A lane of its own: the workers' consumer groups are
+    the same as the stack's."""
+    lane = Lane.open(db_urls, broker)
+    try:
+        for service in ("catalog", "costsharing"):
+            start_worker(service, settings_override=lane.settings[service])
+        booking = templates.booking()
+        values = [b"[" * 100_000 + b"]" * 100_000, b"1" * 5000, encode(booking)]
+        produce(
+            lane.settings["booking"], lane.topic(BOOKINGS), [(b"k", v) for v in values], partition=0
+        )
+
+        billed = "SELECT count(*) FROM allocations WHERE booking_id = :id"
+        eventually(
+            lambda: lane.scalar("costsharing", billed, id=booking["aggregate_id"]),
+            timeout_s=60,
+            what="the booking behind the poison billed",
+        )
+        expected = {
+            (consumer, offset)
+            for consumer in ("catalog.booking-commitments", "costsharing.bookings")
+            for offset in ("0", "1")
+        }
+        dlq = lane.topic(BOOKINGS + ".dlq")
+        eventually(
+            lambda: (
+                expected
+                <= {
+                    (header(r, "dlq_consumer"), header(r, "original_offset"))
+                    for r in read_topic(lane.broker.bootstrap, dlq)
+                }
+            ),
+            timeout_s=30,
+            what="both poisons in the DLQ from both consumers",
+        )
+    finally:
+        lane.close()
 
 
 def test_a_valid_event_beyond_a_database_limit_is_dead_lettered_not_retried_forever(
