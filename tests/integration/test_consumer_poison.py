@@ -44,7 +44,12 @@ from tests.integration.booking_support import (
     put_asset,
     request_booking,
 )
-from tests.integration.costsharing_support import CostsharingDB, create_agreement, scoped_orgs
+from tests.integration.costsharing_support import (
+    CostsharingDB,
+    create_agreement,
+    order_placed,
+    scoped_orgs,
+)
 from tests.integration.reliability_support import (
     Lane,
     clone_asset_event,
@@ -479,6 +484,33 @@ def test_a_valid_event_beyond_a_database_limit_is_dead_lettered_not_retried_fore
     assert stack.effect(billing, huge["aggregate_id"]) == 0
     for service, consumer in stack.consumers[BOOKINGS]:
         assert stack.took_effect(service, consumer, valid), f"{consumer.name}: no effect"
+
+
+def test_a_valid_event_a_consumer_does_not_act_on_is_ignored_not_dead_lettered(
+    stack: Stack, templates: Templates
+) -> None:
+    """An order (booking.order.placed) concerns cost-sharing, not catalog: catalog commits past
+    it without a trace; cost-sharing applies it."""
+    order = order_placed(
+        requester_org=templates.requester_org,
+        owner_org=templates.owner_org,
+        quantity=3,
+        unit_price="95.00",
+        solo_unit_price="120.00",
+        ordered_at=in_hours(-1),
+    )
+    (order_at,) = stack.produce(BOOKINGS, [encode(order)], partition=1)
+
+    stack.drain(BOOKINGS)
+
+    dead = stack.dead_letters(BOOKINGS)
+    readers = {
+        consumer.name: (service, consumer) for service, consumer in stack.consumers[BOOKINGS]
+    }
+    for name, handles in (("catalog.booking-commitments", False), ("costsharing.bookings", True)):
+        service, consumer = readers[name]
+        assert (name, 1, order_at) not in dead
+        assert (order["id"] in stack.applied(service, consumer, BOOKINGS)) is handles
 
 
 # -- 2. only the owner writes its topic -----------------------------------------------------------
