@@ -31,7 +31,7 @@ from tests.support import auth, eventually
 PLANNER = "planner-rotterdam"
 OTHER_PLANNER = "planner-amsterdam"
 OWNER = "owner-dhc"
-JOURNEY_DAYS_AHEAD = 5
+JOURNEY_DAYS_AHEAD = 60  # days no other portal test books (tests/portal use 1-56)
 CATALOGUES = Path(__file__).resolve().parents[2] / "services" / "portal" / "translations"
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
