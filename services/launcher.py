@@ -38,6 +38,7 @@ from shared.settings import DEV_JWT_SECRET, Settings, load_settings
 log = logging.getLogger("slagkracht.launcher")
 
 READY_LINE = "Slagkracht is ready."
+DEAD_LETTER_GRACE_S = 30.0
 WORKERS = tuple(f"{service}-worker" for service in registry.SERVICES)
 
 
@@ -285,19 +286,34 @@ def _gunicorn(app: str, port: int, env: dict[str, str]) -> list[str]:
 def _wait_until_ready(
     stack: Stack, settings: dict[str, Settings], supervisor: Supervisor, stop: threading.Event
 ) -> bool:
-    """Wait (healing crashes meanwhile) until every API answers /readyz with 200 and booking
-    has applied every catalog event it reads that catalog's outbox holds; False if stopped."""
+    """Wait (healing crashes meanwhile) until every child is ready, every API answers /readyz
+    with 200 and booking has applied every catalog event it reads that catalog's outbox holds;
+    False if stopped first. Events booking's consumer has passed but not applied went to its
+    dead-letter queue: after DEAD_LETTER_GRACE_S that is said loudly and the wait ends."""
     from shared.db import make_engine
 
-    engines = {s: make_engine(settings[s].database_url, pool_size=1) for s in settings}
+    engines = {
+        s: make_engine(settings[s].database_url, pool_size=1) for s in ("catalog", "booking")
+    }
     topic = settings["catalog"].topic("catalog.assets")
     next_note = time.monotonic() + 10
+    passed_since: float | None = None  # since when booking is ready yet lacks some events
     try:
         while not stop.wait(0.2):
             supervisor.check()
             missing = _catalog_events_missing_in_booking(engines, topic)
-            not_ready = [s for s, p in stack.api_ports.items() if not _answers_ready(p)]
-            if missing == 0 and not not_ready:
+            not_ready = supervisor.not_ready()
+            not_ready += [s for s, p in stack.api_ports.items() if not _answers_ready(p)]
+            if not not_ready and missing == 0:
+                return True
+            passed_since = (passed_since or time.monotonic()) if not not_ready else None
+            if passed_since is not None and time.monotonic() - passed_since > DEAD_LETTER_GRACE_S:
+                log.error(
+                    "booking's read model lacks %d catalog events its consumer has passed "
+                    "(dead-lettered: see %s.dlq and var/log/booking-worker.log)",
+                    missing,
+                    topic,
+                )
                 return True
             if time.monotonic() > next_note:
                 print(

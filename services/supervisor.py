@@ -107,6 +107,14 @@ class Supervisor:
         if not self.wait_ready(spec.name):
             raise RuntimeError(f"{spec.name} did not become ready; see {spec.log}")
 
+    def not_ready(self) -> list[str]:
+        """The children that are not running and ready now."""
+        return [
+            name
+            for name, child in self._children.items()
+            if child.process is None or child.process.poll() is not None or not child.spec.ready()
+        ]
+
     def pid(self, name: str) -> int | None:
         process = self._children[name].process
         return process.pid if process is not None and process.poll() is None else None

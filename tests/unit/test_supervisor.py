@@ -102,3 +102,13 @@ def test_stop_all_stops_every_child(supervisor: Supervisor, tmp_path: Path) -> N
         assert pid is not None
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_not_ready_names_children_that_are_down_or_not_ready_yet(
+    supervisor: Supervisor, tmp_path: Path
+) -> None:
+    supervisor.start(spec(tmp_path, "up"))
+    supervisor.start(spec(tmp_path, "starting", ready=lambda: False))
+    supervisor.start(spec(tmp_path, "down", [sys.executable, "-c", "pass"]))
+    eventually(lambda: supervisor.pid("down") is None, what="the short-lived child gone")
+    assert supervisor.not_ready() == ["starting", "down"]
