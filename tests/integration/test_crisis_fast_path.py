@@ -30,7 +30,9 @@ from shared.settings import Settings
 from tests.integration.booking_support import (
     BOOKINGS,
     PENDING,
+    SERIES,
     act,
+    booking_body,
     booking_engine,
     booking_row,
     events_of,
@@ -139,6 +141,26 @@ def test_an_acute_request_gets_its_categorys_decision_clock(
     validate_event(event)
     assert event["type"] == "booking.approved"
     assert event["data"]["decision_seconds"] == approved["decision_seconds"]
+
+
+def test_each_acute_occurrence_of_a_series_gets_the_clock(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    asset = put_asset(db_urls)
+    body = {
+        **booking_body(asset, in_hours(24), priority=1, region="VR17"),
+        "frequency": "daily",
+        "count": 2,
+    }
+    response = clients["booking"].post(SERIES, headers=auth("planner-rotterdam"), json=body)
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()["created"]
+    assert len(created) == 2
+    for occurrence in created:
+        assert occurrence["region"] == "VR17"
+        clock = moment(occurrence["created_at"]) + timedelta(minutes=15)
+        assert moment(occurrence["decide_by"]) == clock
+        validate_event(events_of(db_urls, occurrence["id"])[-1])
 
 
 def test_an_administrator_sets_a_categorys_decision_time(
