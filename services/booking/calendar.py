@@ -15,6 +15,8 @@ from shared.db import UnitOfWork
 from shared.errors import NotFound
 
 SHOWN_STATES = [s.value for s in ACTIVE_STATES] + ["completed"]
+# Not (yet) agreed by the owner: a request, and a hold placed for a preempted unit.
+TENTATIVE_STATES = ("requested", "held")
 
 
 def feed_key(secret: str, org: str) -> str:
@@ -71,7 +73,7 @@ def render_ics(org: str, items: Sequence[tuple[Booking, str]], now: datetime) ->
             f"DTEND:{_stamp(booking.planned_end)}",
             f"SUMMARY:{_escape(summary)}",
             f"DESCRIPTION:{_escape(description)}",
-            f"STATUS:{'TENTATIVE' if booking.state == 'requested' else 'CONFIRMED'}",
+            f"STATUS:{'TENTATIVE' if booking.state in TENTATIVE_STATES else 'CONFIRMED'}",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")
