@@ -238,6 +238,9 @@ DUTCH: dict[str, str] = {
     "The request body is nested too deeply.": "De inhoud van het verzoek is te diep genest.",
     "Nested too deeply.": "Te diep genest.",
     "Something went wrong on our side.": "Er ging aan onze kant iets mis.",
+    "The database cannot be reached just now; retry in a moment.": (
+        "De database is nu niet bereikbaar; probeer het zo opnieuw."
+    ),
     "A value cannot be stored; see 'errors'.": (
         "Een waarde kan niet worden opgeslagen; zie 'errors'."
     ),

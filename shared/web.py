@@ -24,7 +24,7 @@ from prometheus_client import (
     multiprocess,
 )
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -277,6 +277,24 @@ def _install_error_handlers(app: Flask) -> None:
             "A value cannot be stored; see 'errors'.",
             errors=errors or {"_body": ["A value is out of range or cannot be stored."]},
         )
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unreachable(exc: DBAPIError) -> Response:
+        # The connection failed or broke (no SQLSTATE, class 08, or 57P: the server is shutting
+        # down or starting, e.g. while `slagkracht run` restarts it): the unit of work rolled
+        # back, nothing was written, and the same request will succeed in a moment.
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        if sqlstate and not sqlstate.startswith(("08", "57P")):
+            return _unexpected(exc)
+        log.warning("database unreachable: %s", exc.orig)
+        response = problem(
+            503,
+            "Service unavailable",
+            "The database cannot be reached just now; retry in a moment.",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
 
 def _install_observability(app: Flask, settings: Settings) -> None:
