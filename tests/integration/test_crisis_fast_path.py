@@ -29,6 +29,7 @@ from shared.events import validate_event
 from shared.settings import Settings
 from tests.integration.booking_support import (
     BOOKINGS,
+    CALENDAR,
     PENDING,
     SERIES,
     act,
@@ -450,6 +451,11 @@ def test_a_preemption_holds_the_best_alternative_and_the_unit_confirms_it(
     # A hold is not a request yet: nothing waits in the owner's queue.
     queue = client.get(PENDING, headers=org_token(owner, OWNER)).get_json()
     assert queue["items"] == []
+    # The owner's calendar shows the slot as tentative.
+    url = client.get(CALENDAR, headers=org_token(owner, OWNER)).get_json()["url"]
+    ics = client.get(url[url.index("/api/") :]).get_data(as_text=True)
+    (event_block,) = [e for e in ics.split("BEGIN:VEVENT")[1:] if f"UID:{hold_id}@" in e]
+    assert "STATUS:TENTATIVE" in event_block
 
     confirmed = act(client, hold_id, "confirm-hold", persona="planner-amsterdam")
     assert confirmed["state"] == "requested" and confirmed["held_for"] == exercise["id"]
