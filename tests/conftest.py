@@ -13,6 +13,8 @@ backend, and asking for containers without an engine fails at start-up.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -39,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_admin_url() -> Iterator[str]:
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
         yield external
@@ -48,10 +50,15 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with backends.postgres_container() as url:
             yield url
         return
-    pgdata = Path(tmp_path_factory.mktemp("pg")) / "data"
-    server, url = start_embedded_postgres(pgdata, cleanup_mode="delete")
-    yield url
-    server.cleanup()
+    # Outside pytest's basetemp: a second pytest run on the machine prunes older basetemps,
+    # which would delete this server's data folder (and socket) under the running suite.
+    folder = Path(tempfile.mkdtemp(prefix="slagkracht-test-pg-"))
+    server, url = start_embedded_postgres(folder / "data", cleanup_mode="delete")
+    try:
+        yield url
+    finally:
+        server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
