@@ -138,6 +138,8 @@ class BatchResult:
     duplicates: int = 0
     ignored: int = 0
     dead_lettered: int = 0
+    # The broker's last answer said more records wait after this batch (a backlog).
+    more_waiting: bool = False
 
     @property
     def records(self) -> int:
@@ -409,6 +411,9 @@ class EventConsumer:
             }
         )
         self._commit_offsets(consumer)
+        result.more_waiting = any(
+            (consumer.highwater(tp) or 0) > batch[-1].offset + 1 for tp, batch in polled.items()
+        )
         EVENTS_CONSUMED.labels(self.name).inc(result.applied)
         EVENTS_DUPLICATE.labels(self.name).inc(result.duplicates)
         return result
@@ -439,9 +444,10 @@ class EventConsumer:
             try:
                 result = self.poll_once()
                 backoff = 0.2
-                if 0 < result.records < max_records:
-                    # A small batch: let the next one grow (one fetch, transaction and offset
-                    # commit for several events) at the price of this much latency per hop.
+                if 0 < result.records < max_records and not result.more_waiting:
+                    # Caught up after a small batch: let the next one grow (one fetch,
+                    # transaction and offset commit for several events) at the price of this
+                    # much latency per hop. A backlog is read without pause.
                     stop.wait(linger_s)
             except (RetryLater, SQLAlchemyError, KafkaError, OSError) as exc:
                 log.warning("consumer %s: %s; retrying in %.1fs", self.name, exc, backoff)

@@ -64,7 +64,7 @@ class Settings:
     # "Backbone"). Then a consumer lingers this long after a small batch, so the next is larger.
     fetch_max_wait_ms: int = 10
     fetch_idle_wait_ms: int = 1000
-    consumer_linger_ms: int = 20
+    consumer_linger_ms: int = 10
     # How long a hold placed for a preempted unit lasts unless the unit confirms it (booking).
     booking_hold_minutes: int = 30
     # How the Kafka clients log in to the broker (production: SCRAM; dev and tests: none).
@@ -228,7 +228,7 @@ def load_settings(
         consumer_group=env.get("KAFKA_CONSUMER_GROUP", ""),
         fetch_max_wait_ms=_int(env, "KAFKA_FETCH_MAX_WAIT_MS", 10, minimum=1),
         fetch_idle_wait_ms=_int(env, "KAFKA_FETCH_IDLE_WAIT_MS", 1000, minimum=1),
-        consumer_linger_ms=_int(env, "KAFKA_CONSUMER_LINGER_MS", 20),
+        consumer_linger_ms=_int(env, "KAFKA_CONSUMER_LINGER_MS", 10),
         booking_hold_minutes=_int(env, "BOOKING_HOLD_MINUTES", 30, minimum=1),
         kafka_security=_kafka_security(env),
     )

@@ -27,7 +27,7 @@ def test_the_waits_and_the_linger_come_from_the_environment() -> None:
     env = {"DATABASE_URL": "postgresql://u@127.0.0.1:5432/booking"}
     defaults = load_settings("booking", env)
     assert (defaults.fetch_max_wait_ms, defaults.fetch_idle_wait_ms) == (10, 1000)
-    assert defaults.consumer_linger_ms == 20
+    assert defaults.consumer_linger_ms == 10
     tuned = load_settings(
         "booking",
         {**env, "KAFKA_FETCH_IDLE_WAIT_MS": "2000", "KAFKA_CONSUMER_LINGER_MS": "0"},
