@@ -5,8 +5,10 @@ the tests drive (with a clock they move forward instead of waiting for backoff).
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -330,3 +332,71 @@ def test_an_organisation_never_sees_anothers_webhooks(dev_notify: FlaskClient) -
     r = dev_notify.delete(f"{WEBHOOKS}/{hook['id']}", headers=token_for(mine, ADMIN))
     assert r.status_code == 204
     assert dev_notify.get(WEBHOOKS, headers=token_for(mine, ADMIN)).get_json() == []
+
+
+def test_a_delivery_failing_for_a_day_is_given_up_and_says_why(
+    dev_notify: FlaskClient, settings: dict[str, Settings], sessions: sessionmaker[Session]
+) -> None:
+    owner, unit = unique_org("defensie"), unique_org("politie")
+    with receiving(status=503) as receiver:
+        hook = register_webhook(dev_notify, owner, receiver.url)
+        event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
+        apply_events(settings["notify"], sessions, [event])
+        clock = Clock()
+        webhooks = sweep(settings, sessions, WEBHOOK, clock)
+        webhooks.run()
+        clock.advance(hours=24, seconds=1)
+        webhooks.run()
+    (delivery,) = deliveries_of(sessions, event)
+    assert (delivery.state, delivery.attempts, delivery.last_error) == ("failed", 2, "HTTP 503")
+    clock.advance(hours=1)
+    webhooks.run()  # given up: never tried again
+    assert deliveries_of(sessions, event)[0].attempts == 2
+    log = dev_notify.get(
+        f"{WEBHOOKS}/{hook['id']}/deliveries", headers=token_for(owner, ADMIN)
+    ).get_json()
+    assert [a["status_code"] for a in log["items"][0]["attempt_log"]] == [503, 503]
+
+
+def test_two_sweeps_at_once_send_each_email_once(
+    clients: dict[str, FlaskClient],
+    settings: dict[str, Settings],
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    """Two workers' sweeps claim with FOR UPDATE SKIP LOCKED: no email goes out twice."""
+    owner = unique_org("defensie")
+    address = f"beheer@{owner}.example"
+    clients["notify"].put(
+        f"/api/v1/mailboxes/{owner}/{OWNER}", headers=auth("admin"), json={"address": address}
+    )
+    events = [
+        booking_event("booking.requested", owner_org=owner, requester_org=unique_org("politie"))
+        for _ in range(40)
+    ]
+    apply_events(settings["notify"], sessions, events)
+    with SmtpSink(tmp_path, port=free_port()) as sink:
+        pair = [
+            DeliverySweep(
+                sessions,
+                load_notify_config(with_notify_env(settings["notify"], SMTP_URL=sink.url)),
+                EMAIL,
+                batch_size=5,
+            )
+            for _ in range(2)
+        ]
+        together = threading.Barrier(2)
+
+        def run(sweep: DeliverySweep) -> int:
+            together.wait(timeout=10)  # both claim from the same moment on
+            return sweep.run(rounds=50)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            tried = list(pool.map(run, pair))
+    mails = mails_to(tmp_path, address)
+    bodies = sorted(m.get_content() for m in mails)
+    assert len(mails) == 40 and len(set(bodies)) == 40
+    assert sum(tried) >= 40 and all(n > 0 for n in tried), tried
+    for event in events:
+        (delivery,) = deliveries_of(sessions, event)
+        assert (delivery.state, delivery.attempts) == ("sent", 1)

@@ -3,6 +3,7 @@ webhook address safety, signatures and the SMTP URL."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import string
@@ -10,10 +11,10 @@ import string
 import pytest
 
 from services.notify import domain, messages
-from services.notify.config import parse_smtp_url
+from services.notify.config import load_notify_config, parse_smtp_url
 from services.notify.domain import Recipient
 from shared.auth import FINANCE, OWNER, PLANNER
-from shared.settings import SettingsError
+from shared.settings import SettingsError, load_settings
 
 BOOKING = {"booking_id": "b1", "owner_org": "defensie-dhc", "requester_org": "politie-rotterdam"}
 ALLOCATION = {
@@ -236,3 +237,19 @@ def test_escalated_alternatives_are_listed_in_rank_order_with_their_readiness() 
     )
     _, body = messages.render(domain.ESCALATED, "nl", {**BOOKING, "alternatives": ranked[:1]})
     assert body.endswith("- 1. AW139 Gilze, defensie-dhc (Gilze-Rijen), inzetbaar in 52 min")
+
+
+def test_notify_settings_refuse_loopback_webhooks_in_production() -> None:
+    settings = load_settings("notify", {"DATABASE_URL": "postgresql://u@127.0.0.1/notify"})
+    config = load_notify_config(settings, {})
+    assert config.smtp is None and not config.allow_loopback_webhooks  # emails wait for a relay
+    assert load_notify_config(settings, {"NOTIFY_ALLOW_LOOPBACK_WEBHOOKS": "true"})
+    production = dataclasses.replace(settings, environment="production")
+    with pytest.raises(SettingsError, match="NOTIFY_ALLOW_LOOPBACK_WEBHOOKS"):
+        load_notify_config(production, {"NOTIFY_ALLOW_LOOPBACK_WEBHOOKS": "true"})
+    with pytest.raises(SettingsError, match="NOTIFY_RETRY_BASE_S"):
+        load_notify_config(settings, {"NOTIFY_RETRY_BASE_S": "soon"})
+    # Settings.extra (how tests set them) wins over the environment.
+    extra = dataclasses.replace(settings, extra={"SMTP_URL": "smtp://127.0.0.1:2525"})
+    smtp = load_notify_config(extra, {"SMTP_URL": "smtp://elsewhere:25"}).smtp
+    assert smtp is not None and (smtp.host, smtp.port) == ("127.0.0.1", 2525)
