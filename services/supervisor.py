@@ -187,7 +187,7 @@ class Supervisor:
         held = [c for n in names if (c := self._children.get(n)) is not None and not c.held]
         if held:
             log.warning("stopping %s until %s is back", ", ".join(names), because)
-            self._stop_together(held, timeout_s=5)
+            self._stop_together(held, timeout_s=2)  # they cannot finish anything without it
             for client in held:
                 client.held = True
 
