@@ -620,6 +620,20 @@ DUTCH: dict[str, str] = {
         "Een periode is een jaar (2026), een kwartaal (2026-Q4) of een maand (2026-11)."
     ),
     "Not a period: {}": "Geen periode: {0}",
+    "Compare quarters (2026-Q4) or months (2026-11).": (
+        "Vergelijk kwartalen (2026-Q4) of maanden (2026-11)."
+    ),
+    "A quarter (2026-Q4) or a month (2026-11), not a year.": (
+        "Een kwartaal (2026-Q4) of een maand (2026-11), geen jaar."
+    ),
+    "The baseline and the period are both quarters or both months.": (
+        "De nulmeting en de periode zijn allebei kwartalen of allebei maanden."
+    ),
+    "Not the same kind of period as {}.": "Niet hetzelfde soort periode als {0}.",
+    "The baseline comes before the period it is compared with.": (
+        "De nulmeting ligt vóór de periode waarmee ze wordt vergeleken."
+    ),
+    "Not before {}.": "Niet vóór {0}.",
     "You may not read the statement of {}.": "U mag het overzicht van {0} niet inzien.",
     "Only finance responsible for {} closes its statements.": (
         "Alleen financiën die verantwoordelijk is voor {0} sluit de overzichten af."

@@ -1,4 +1,5 @@
-"""Cost-sharing HTTP entry points: agreements, estimates, allocations, statements, efficiency."""
+"""Cost-sharing HTTP entry points: agreements, estimates, allocations, statements, efficiency,
+evaluation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ from typing import Any
 from flask import Response, request
 from flask.views import MethodView
 
-from services.costsharing import agreements, allocations, efficiency, estimates, statements
+from services.costsharing import (
+    agreements,
+    allocations,
+    efficiency,
+    estimates,
+    evaluation,
+    statements,
+)
 from services.costsharing.domain import parse_period
 from services.costsharing.schemas import (
     AgreementCreate,
@@ -21,6 +29,7 @@ from services.costsharing.schemas import (
     EstimateBatchRead,
     EstimateIn,
     EstimateRead,
+    EvaluationQuery,
     LedgerEntryRead,
     ResolveIn,
     ReviewIn,
@@ -248,7 +257,7 @@ class Statements(MethodView):
         """
         with request_uow() as uow:
             doc = statements.statement(uow, principal=current_principal(), **query)
-        if request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv":
+        if wants_csv():
             filename = f"slagkracht-{doc['org']}-{doc['period']}.csv"
             return Response(
                 statements.to_csv(doc),
@@ -289,3 +298,40 @@ class Efficiency(MethodView):
         parse_period(query["period"])
         with request_uow() as uow:
             return json_response(efficiency.efficiency(uow.session, **query))
+
+
+def wants_csv() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+
+
+@blp.route("/evaluation")
+class Evaluation(MethodView):
+    @require_roles(FINANCE, ADMIN)
+    @blp.arguments(EvaluationQuery, location="query")
+    @blp.response(200)
+    @blp.alt_response(200, content_type="text/csv", description="Accept: text/csv")
+    def get(self, query: dict[str, Any]) -> Any:
+        """A baseline period and a later one side by side, per safety region; JSON or CSV
+
+        One row per safety region, all 25 (zeros where nothing happened), each with
+        `baseline` and `period` figures: `requests` (made in the period),
+        `requests_decided`, `fulfilled`, `fulfilled_share`, `decision_minutes_median` and
+        `decision_minutes_p90` (request to decision, nearest rank), `joint_use_hours`,
+        `avoided_cost`, `procurement_savings`, `police_paid` (as the efficiency figures) and
+        `barely_involved`: fewer than `barely_involved_below_fulfilled` (3) requests fulfilled.
+        A booking counts in its asset's home (first) region; call-offs, which have no region,
+        are under `unattributed`; `national` is everything. Both periods are quarters or both
+        months, the baseline first (else 422). A national aggregate without purposes: every
+        finance role and the administrators read it. CSV: one line per region, a column per
+        figure and period (`requests_2026-Q1`), then `unattributed` and `national`.
+        """
+        with request_uow() as uow:
+            doc = evaluation.evaluation(uow.session, **query)
+        if wants_csv():
+            filename = f"slagkracht-evaluatie-{doc['baseline']}-{doc['period']}.csv"
+            return Response(
+                evaluation.to_csv(doc),
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        return json_response(doc)

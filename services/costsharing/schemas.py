@@ -227,6 +227,19 @@ class EfficiencyQuery(Schema):
     )
 
 
+class EvaluationQuery(Schema):
+    baseline = fields.String(
+        required=True,
+        validate=validate.Length(max=10),
+        metadata={"description": "the baseline period: a quarter (2026-Q1) or a month (2026-01)"},
+    )
+    period = fields.String(
+        required=True,
+        validate=validate.Length(max=10),
+        metadata={"description": "the later period, of the same kind: 2026-Q4 or 2026-12"},
+    )
+
+
 class EstimateIn(Schema):
     asset_id = fields.UUID(required=True)
     start = fields.AwareDateTime(required=True)
