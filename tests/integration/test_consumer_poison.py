@@ -138,30 +138,24 @@ class Stack:
         return [future.get(timeout=10).offset for future in futures]
 
     def drain(self, topic: str) -> None:
-        """Poll each consumer of ``topic`` until its group has committed every partition's end."""
+        """Poll the consumers of ``topic`` in turn until each group has committed every
+        partition's end (in turn, so their waits for the broker overlap)."""
         name = self.lane.topic(topic)
         partitions = [
             TopicPartition(name, p) for p in sorted(self.probe.partitions_for_topic(name))
         ]
         ends = self.probe.end_offsets(partitions)
-        for _, consumer in self.consumers[topic]:
-            eventually(
-                self._caught_up(consumer, ends),
-                timeout_s=60,
-                every_s=0,
-                what=f"{consumer.name} to commit the end of {name}",
-            )
+        behind = [consumer for _, consumer in self.consumers[topic]]
 
-    def _caught_up(
-        self, consumer: EventConsumer, ends: dict[TopicPartition, int]
-    ) -> Callable[[], bool]:
-        watcher = self.watchers[consumer.name]
+        def caught_up() -> bool:
+            for consumer in list(behind):
+                consumer.poll_once(timeout_ms=100)  # a failure escaping it fails the test
+                watcher = self.watchers[consumer.name]
+                if all((watcher.committed(tp) or 0) >= end for tp, end in ends.items()):
+                    behind.remove(consumer)
+            return not behind
 
-        def probe() -> bool:
-            consumer.poll_once(timeout_ms=100)  # a failure escaping it fails the test
-            return all((watcher.committed(tp) or 0) >= end for tp, end in ends.items())
-
-        return probe
+        eventually(caught_up, timeout_s=60, every_s=0, what=f"the consumers of {name} to commit")
 
     def dead_letters(self, topic: str) -> dict[tuple[str, int, int], ConsumerRecord]:
         """The topic's DLQ by (consumer, original partition, original offset)."""
