@@ -27,6 +27,8 @@ from services.catalog.schemas import (
     OrganisationCreate,
     OrganisationRead,
     OrganisationUpdate,
+    ReferenceChangePage,
+    ReferenceChangeQuery,
     RegionCreate,
     RegionRead,
     RegionUpdate,
@@ -146,6 +148,18 @@ class RegionByCode(MethodView):
             ),
             RegionRead(),
         )
+
+
+@blp.route("/reference-changes")
+class ReferenceChanges(MethodView):
+    @require_roles(ADMIN)
+    @blp.arguments(ReferenceChangeQuery, location="query")
+    @blp.response(200, ReferenceChangePage)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Who added or renamed an organisation or a region, when, and what changed
+        (administrator); newest first, paged by `next_cursor`"""
+        with request_uow() as uow:
+            return service.reference_changes(uow, principal=current_principal(), **query)
 
 
 @blp.route("/categories")

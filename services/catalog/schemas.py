@@ -115,6 +115,39 @@ class RegionUpdate(Schema):
     name = _reference_name(required=True)
 
 
+class ReferenceChangeQuery(Schema):
+    subject = fields.String(validate=validate.OneOf(["organisation", "region"]))
+    subject_id = fields.String(
+        validate=validate.Length(min=1, max=80),
+        metadata={"description": "an organisation's id or a region's code"},
+    )
+    cursor = fields.String(
+        validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a cursor of this list."),
+        metadata={"description": "next_cursor of the previous page"},
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ReferenceChangeRead(Schema):
+    id = fields.Integer()
+    subject = fields.String(metadata={"description": "organisation or region"})
+    subject_id = fields.String()
+    action = fields.String(metadata={"description": "created or updated"})
+    changes = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Raw(allow_none=True)),
+        metadata={"description": "per field: [before, after] (before is null when created)"},
+    )
+    actor = fields.String()
+    trace_id = fields.String(allow_none=True, metadata={"description": "the request id"})
+    changed_at = fields.AwareDateTime()
+
+
+class ReferenceChangePage(Schema):
+    items = fields.List(fields.Nested(ReferenceChangeRead))
+    next_cursor = fields.String(allow_none=True)
+
+
 class CategoryRead(Schema):
     code = fields.String()
     label = fields.String()

@@ -531,6 +531,31 @@ def _record_change(
     )
 
 
+def reference_changes(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    subject: str | None = None,
+    subject_id: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """The administrators' edits to organisations and regions, newest first; a page ends
+    with ``next_cursor`` (the last id shown) when older changes follow."""
+    _require_admin(principal, "reference data")
+    query = select(ReferenceChange)
+    if subject:
+        query = query.where(ReferenceChange.subject == subject)
+    if subject_id:
+        query = query.where(ReferenceChange.subject_id == subject_id)
+    if cursor:
+        query = query.where(ReferenceChange.id < int(cursor))
+    rows = uow.session.scalars(query.order_by(ReferenceChange.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": str(rows[-1].id) if more else None}
+
+
 def create_organisation(
     uow: UnitOfWork, *, principal: Principal, organisation_in: dict[str, Any]
 ) -> Organisation:

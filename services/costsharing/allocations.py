@@ -18,6 +18,7 @@ from services.costsharing.domain import (
     Split,
     cancellation_split,
     ledger_lines,
+    parse_period,
     procurement_split,
     reversal,
     split_cost,
@@ -419,15 +420,28 @@ def list_allocations(
     *,
     principal: Principal,
     booking_id: uuid.UUID | None = None,
-    state: str | None = None,
+    state: Sequence[str] = (),
+    org: str | None = None,
+    category: str | None = None,
+    period: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Sequence[Allocation]:
+    """The allocations the caller may see, oldest first; ``state`` may name several (finance's
+    review queue asks for everything still awaiting review), ``org`` matches either party and
+    ``period`` (2026, 2026-Q4, 2026-11) the Dutch date of the use, as statements count it."""
     query = select(Allocation).where(visible(principal))
     if booking_id is not None:
         query = query.where(Allocation.booking_id == booking_id)
-    if state is not None:
-        query = query.where(Allocation.state == state)
+    if state:
+        query = query.where(Allocation.state.in_(state))
+    if org is not None:
+        query = query.where(or_(Allocation.requester_org == org, Allocation.owner_org == org))
+    if category is not None:
+        query = query.where(Allocation.category == category)
+    if period is not None:
+        first, after = parse_period(period)
+        query = query.where(Allocation.used_on >= first, Allocation.used_on < after)
     query = query.order_by(Allocation.created_at, Allocation.id).limit(limit).offset(offset)
     return uow.session.scalars(query).all()
 

@@ -180,3 +180,6 @@ class BookingFacts(Base):
     # decided in time (both NULL for facts kept before migration 0003).
     priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Which agreements may price it (NULL for facts kept before migration 0004 without an
+    # allocation): an agreement's preview lists the coming bookings it would cover.
+    legal_basis: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -83,4 +83,5 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
         "version": data["version"],
         "priority": data["priority"],
         "escalated_at": data.get("escalated_at") or None,
+        "legal_basis": data["legal_basis"],
     }
