@@ -4,6 +4,10 @@ The portal must work on an isolated network, so nothing is loaded from another h
 time. This installs the pinned npm packages into a temporary folder, copies the built files
 we use into ``static/vendor/`` with each package's licence text, and rewrites MANIFEST.json
 (package, version, licence, files). Bump a version here, run ``make vendor``, commit.
+
+A file may also be derived from a package rather than copied: the country outline of the
+map is the Netherlands' European polygons taken out of world-atlas's Natural Earth
+TopoJSON (``netherlands_outline``), written as GeoJSON.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 
@@ -26,6 +32,61 @@ class VendoredPackage:
     files: dict[str, str]  # path inside the package -> file name under static/vendor/
     licence_file: str
     note: str = ""
+    # file name under static/vendor/ -> (what it is made from, how: the package's folder -> text)
+    derived: tuple[tuple[str, str, Callable[[Path], str]], ...] = ()
+
+
+Point = tuple[float, float]
+# The European Netherlands (the Caribbean islands lie far outside): lon, lat.
+EUROPEAN_NL = (3.0, 50.5, 7.5, 53.8)
+
+
+def topojson_rings(topology: dict[str, Any], geometry: dict[str, Any]) -> list[list[Point]]:
+    """The outer rings (lon, lat) of a TopoJSON (Multi)Polygon: its arcs delta-decoded and
+    transformed (the TopoJSON specification, quantized form), reversed where the index is
+    negative (~i), joined without repeating the shared point."""
+    scale_x, scale_y = topology["transform"]["scale"]
+    move_x, move_y = topology["transform"]["translate"]
+
+    def arc(index: int) -> list[Point]:
+        x = y = 0
+        points = []
+        for dx, dy in topology["arcs"][index if index >= 0 else ~index]:
+            x, y = x + dx, y + dy
+            points.append((x * scale_x + move_x, y * scale_y + move_y))
+        return points if index >= 0 else points[::-1]
+
+    polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry["arcs"]]
+    rings = []
+    for polygon in polygons:
+        ring: list[Point] = []
+        for index in polygon[0]:
+            points = arc(index)
+            ring.extend(points if not ring else points[1:])
+        rings.append(ring)
+    return rings
+
+
+def netherlands_outline(root: Path) -> str:
+    """GeoJSON of the European Netherlands from Natural Earth 1:10m (world-atlas), its
+    coordinates to 4 decimals (about 10 m)."""
+    topology = json.loads((root / "countries-10m.json").read_text())
+    (country,) = (g for g in topology["objects"]["countries"]["geometries"] if g.get("id") == "528")
+    west, south, east, north = EUROPEAN_NL
+    rings = [
+        ring
+        for ring in topojson_rings(topology, country)
+        if all(west <= lon <= east and south <= lat <= north for lon, lat in ring)
+    ]
+    geojson = {
+        "type": "Feature",
+        "properties": {"name": "Nederland", "source": "Natural Earth 1:10m via world-atlas"},
+        "geometry": {
+            "type": "MultiPolygon",
+            "coordinates": [[[[round(lon, 4), round(lat, 4)] for lon, lat in r]] for r in rings],
+        },
+    }
+    return json.dumps(geojson, separators=(",", ":")) + "\n"
 
 
 PACKAGES = (
@@ -51,6 +112,29 @@ PACKAGES = (
         {"dist/htmx.min.js": "htmx.min.js"},
         "LICENSE",
         "Partial page updates; every essential flow also works without it.",
+    ),
+    VendoredPackage(
+        "chart.js",
+        "4.5.1",
+        {"dist/chart.umd.min.js": "chart.umd.min.js"},
+        "LICENSE.md",
+        "Charts on the efficiency dashboard, drawn by static/charts.js from each chart's table "
+        "(the table stays the content without JavaScript and for screen readers).",
+    ),
+    VendoredPackage(
+        "world-atlas",
+        "2.0.2",
+        {},
+        "LICENSE",
+        "Natural Earth 1:10m country shapes (public domain) as TopoJSON; only the European "
+        "Netherlands is kept, as GeoJSON, for the map of the safety regions.",
+        derived=(
+            (
+                "nl-outline.geojson",
+                "countries-10m.json: the Netherlands (id 528), European polygons",
+                netherlands_outline,
+            ),
+        ),
     ),
 )
 
@@ -80,6 +164,8 @@ def refresh(vendor_dir: Path = VENDOR_DIR) -> list[dict[str, object]]:
             meta = json.loads((root / "package.json").read_text())
             for source, target in package.files.items():
                 shutil.copyfile(root / source, vendor_dir / target)
+            for target, _made_from, make in package.derived:
+                (vendor_dir / target).write_text(make(root))
             licence_copy = f"licences/{package.name.replace('/', '__').lstrip('@')}.txt"
             shutil.copyfile(root / package.licence_file, vendor_dir / licence_copy)
             manifest.append(
@@ -88,7 +174,10 @@ def refresh(vendor_dir: Path = VENDOR_DIR) -> list[dict[str, object]]:
                     "version": meta["version"],
                     "licence": _licence_name(meta),
                     "licence_text": licence_copy,
-                    "files": {target: source for source, target in package.files.items()},
+                    "files": {
+                        **{target: source for source, target in package.files.items()},
+                        **{target: made_from for target, made_from, _make in package.derived},
+                    },
                     "note": package.note,
                 }
             )
