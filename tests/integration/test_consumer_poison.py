@@ -59,7 +59,8 @@ from tests.integration.reliability_support import (
 )
 from tests.support import eventually, register_bookable_helicopter
 
-pytestmark = [pytest.mark.db, pytest.mark.broker]
+# slow: the main pass runs it; the external-database pass has nothing to learn from it.
+pytestmark = [pytest.mark.slow, pytest.mark.db, pytest.mark.broker]
 
 BOOKINGS = "booking.bookings"
 ASSETS = "catalog.assets"
