@@ -230,6 +230,7 @@ class DeliverySweep:
         *,
         batch_size: int = 50,
         lease_s: float = 120.0,
+        budget_s: float = 2.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.session_factory = session_factory
@@ -237,12 +238,17 @@ class DeliverySweep:
         self.channel = channel
         self.batch_size = batch_size
         self.lease_s = lease_s
+        self.budget_s = budget_s
         self.clock = clock
 
     def run(self, *, rounds: int = 20) -> int:
-        """Send what is due, in batches, up to ``rounds`` of them; returns how many were tried."""
+        """Send what is due, in batches, up to ``rounds`` of them and no new batch after
+        ``budget_s`` (the worker notices a stop between runs); returns how many were tried."""
         tried = 0
+        until = time.monotonic() + self.budget_s
         for _ in range(rounds):
+            if time.monotonic() > until:
+                break
             now = self.clock()
             claimed = self._claim(now)
             if not claimed:
