@@ -382,7 +382,8 @@ def targets(booking_id: str) -> list[Target]:
 
 
 def print_round(number: int, figures: list[Figures]) -> None:
-    print(f"\nround {number}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\nround {number} (load average at its end: {load})")
     print(f"  {'page':<8} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
           f"{'max ms':>8} {'p95/static':>10}  target p95 <= {TARGET_P95_MS:.0f} ms")  # fmt: skip
     for f in figures:
