@@ -521,6 +521,31 @@ def test_a_released_hold_frees_the_slot(
     act(client, hold_id, "confirm-hold", persona="planner-amsterdam", expect=409)
 
 
+def test_a_preemption_without_a_free_alternative_holds_nothing(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    client = clients["booking"]
+    start, _, window = far_window()
+    only = put_asset(db_urls, availability=window)
+    exercise = request_booking(
+        client, only, start, persona="planner-amsterdam", priority=3, legal_basis="joint_exercise"
+    )
+    act(client, exercise["id"], "approve")
+    acute = request_booking(client, only, start, priority=1)
+    displaced = act(
+        client, exercise["id"], "preempt", by_booking_id=acute["id"], reason="Acute zoekactie"
+    )
+    assert displaced["state"] == "preempted" and displaced["alternatives"] == []
+    preempted = events_of(db_urls, exercise["id"])[-1]
+    validate_event(preempted)
+    assert preempted["data"]["hold_booking_id"] is None
+    with booking_engine(db_urls).connect() as conn:
+        holds = conn.execute(
+            text("SELECT count(*) FROM bookings WHERE held_for = :b"), {"b": exercise["id"]}
+        ).scalar_one()
+    assert holds == 0
+
+
 def test_a_confirmation_after_the_hold_lapsed_unswept_is_refused(
     clients: dict[str, FlaskClient], db_urls: dict[str, str]
 ) -> None:
