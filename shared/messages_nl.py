@@ -586,6 +586,10 @@ DUTCH: dict[str, str] = {
     ),
     "The share is a percentage from 0 to 100.": "Het aandeel is een percentage van 0 tot 100.",
     "An agreement must end after it starts.": "Een afspraak moet eindigen na haar begin.",
+    "Only an administrator (beheerder-functioneel) previews agreements.": (
+        "Alleen een functioneel beheerder (beheerder-functioneel) bekijkt afspraken vooraf."
+    ),
+    "Required for a new agreement.": "Verplicht voor een nieuwe afspraak.",
     "Allocation {} does not exist.": "Kostentoedeling {0} bestaat niet.",
     "Only finance (financien) reviews allocations.": (
         "Alleen financiën (financien) beoordeelt kostentoedelingen."
