@@ -44,6 +44,7 @@ from _common import ROOT, call, embedded_postgres, log, start_gunicorn
 from services.booking.readmodel import apply_asset_snapshot
 from services.notify import preferences, webhooks
 from services.notify.config import load_notify_config
+from services.notify.domain import signature
 from services.notify.sink import MailFolder, SmtpSink
 from shared.auth import ADMIN, OWNER, Principal
 from shared.db import UnitOfWork, make_engine, make_session_factory
@@ -95,9 +96,9 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 stamp = self.headers.get("X-Slagkracht-Timestamp", "")
-                mac = hmac.new(receiver.secret.encode(), stamp.encode() + b"." + body, "sha256")
+                expected = signature(receiver.secret, stamp, body)
                 if not hmac.compare_digest(
-                    self.headers.get("X-Slagkracht-Signature", ""), f"sha256={mac.hexdigest()}"
+                    self.headers.get("X-Slagkracht-Signature", ""), expected
                 ):
                     receiver.bad_signatures += 1
                 receiver.arrived.setdefault(json.loads(body)["subject_id"], time.monotonic())
