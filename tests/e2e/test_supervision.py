@@ -1,8 +1,9 @@
-"""`slagkracht run` heals itself: the real launcher (a subprocess with a var/ folder of its own
-and free ports) is killed a child at a time — an API, a worker, the broker, the database — each
-during a burst of booking completions. The APIs answer again, and every completed booking ends
-with exactly one allocation. The recovery commands then work against the same stack with no
-database URL or broker address given."""
+"""`slagkracht run` says ready only when booking holds the catalog, and heals itself: the real
+launcher (a subprocess with a var/ folder of its own and free ports) has a child at a time
+SIGKILLed — an API, a worker, the broker, the database — each during a burst of booking
+completions. The APIs answer again, and every completed booking ends with exactly one
+allocation. The recovery commands then work against the same stack with no database URL or
+broker address given."""
 
 from __future__ import annotations
 
@@ -253,6 +254,27 @@ def _booking_knows(stack: Launched, asset_id: str) -> bool:
         "planner-rotterdam",
     )
     return found.status_code == 200 and asset_id in {a["asset_id"] for a in found.json()}
+
+
+def _ids(db_url: str, query: str) -> set[str]:
+    with engine_for(db_url).connect() as conn:
+        return {str(row) for row in conn.execute(text(query)).scalars()}
+
+
+def test_ready_means_booking_holds_the_catalog(launched: Launched) -> None:
+    """Checked at once after the ready line (this test runs first): a planner's first search
+    finds the demo assets, and every catalog asset is in booking's read model."""
+    catalog = _ids(launched.db_urls["catalog"], "SELECT id FROM assets")
+    assert catalog, "the demo data has assets"
+    assert catalog <= _ids(launched.db_urls["booking"], "SELECT asset_id FROM asset_view")
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    found = _call(
+        "GET",
+        f"{launched.urls['booking']}/api/v1/availability?category=helicopter&"
+        + urlencode({"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}),
+        "planner-rotterdam",
+    )
+    assert found.status_code == 200 and found.json(), found.text
 
 
 # Which child to kill, found by its command line, and how the launcher names it.
