@@ -778,14 +778,21 @@ def test_an_acute_request_preempts_an_approved_exercise(
     alternatives = displaced["alternatives"]
     assert alternatives and all(a["asset_id"] != asset["asset_id"] for a in alternatives)
     assert all(a["category"] == "helicopter" for a in alternatives)
-    assert alternative["asset_id"] in found(
-        search(client, start, start + timedelta(hours=3)), alternative
-    )
     now_acute = client.get(f"{BOOKINGS}/{acute['id']}", headers=auth("planner-rotterdam"))
     assert now_acute.get_json()["state"] == "approved"
     assert now_acute.get_json()["needs_preemption"] is False
     event = events_of(db_urls, exercise["id"])[-1]
     assert event["type"] == "booking.preempted"
+    # The best alternative is held for the displaced unit; one not held stays free to book.
+    hold = client.get(
+        f"{BOOKINGS}/{event['data']['hold_booking_id']}", headers=auth("planner-amsterdam")
+    ).get_json()
+    assert hold["state"] == "held" and hold["held_for"] == exercise["id"]
+    assert hold["asset_id"] in {a["asset_id"] for a in alternatives}
+    free = found(search(client, start, start + timedelta(hours=3)), alternative)
+    assert free == (
+        [] if hold["asset_id"] == alternative["asset_id"] else [alternative["asset_id"]]
+    )
     assert event["data"]["preempted_by"] == acute["id"]
     assert event["data"]["charge_displaced"] is False
     assert event["data"]["reason"] == "Acute zoekactie, levensgevaar"

@@ -268,14 +268,12 @@ def test_an_undecided_acute_request_escalates_once_with_ranked_alternatives(
     assert data["decide_by"] == acute["decide_by"]
     assert moment(data["escalated_at"]) == decide_by + timedelta(seconds=1)
     assert escalated[0]["actor"] == "system"
-    ranked = data["alternatives"]
-    assert [a["asset_id"] for a in ranked] == [
-        gilze["asset_id"],
-        kooy["asset_id"],
-        leeuwarden["asset_id"],
-        unknown_base["asset_id"],
-    ]
-    assert [a["rank"] for a in ranked] == [1, 2, 3, 4]
+    mine = [gilze, kooy, leeuwarden, unknown_base]
+    # Other tests' helicopters with always-open default availability may be offered too: judge
+    # this test's own, whose order and travel figures are known.
+    ranked = [a for a in data["alternatives"] if a["asset_id"] in {m["asset_id"] for m in mine}]
+    assert [a["asset_id"] for a in ranked] == [m["asset_id"] for m in mine]
+    assert [a["rank"] for a in ranked] == sorted({a["rank"] for a in ranked})
     assert [(a["notice_minutes"], a["travel_minutes"], a["ready_in_minutes"]) for a in ranked] == [
         (30, 13, 43),  # 50.5 km
         (20, 28, 48),  # 113.0 km
