@@ -395,7 +395,8 @@ def backlog(stack: Stack) -> tuple[int, int]:
             unpublished += waiting
             published[topic] += sent
     admin = KafkaAdminClient(
-        bootstrap_servers=f"127.0.0.1:{stack.ports['KAFKA_PORT']}", client_id="bench-stack"
+        bootstrap_servers=f"127.0.0.1:{stack.ports['KAFKA_PORT']}",
+        client_id="bench-stack",
     )
     try:
         consumed: dict[tuple[str, str], int] = defaultdict(int)
@@ -493,7 +494,10 @@ def machine() -> dict[str, str]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"],
@@ -687,9 +691,13 @@ def probe_fetch(args: argparse.Namespace) -> int:
                 f"{broker_pct:.2f} | {percentile(latencies, 0.5):.0f} | "
                 f"{max(latencies, default=math.nan):.0f} |"
             )
+        costs = _request_costs(broker.bootstrap, broker.process.pid, admin)
         admin.close()
     finally:
         broker.stop()
+    print("\nCPU per request, kafka-python client / Tansu (ms):")
+    for what, (client_ms, broker_ms) in costs.items():
+        print(f"  {what:<44} {client_ms:6.3f} / {broker_ms:6.3f}")
     print(
         f"\nTansu (memory), one group consumer of a 3-partition topic, fetch_min_bytes=1, "
         f"heartbeat 2 s; idle {args.probe_idle_seconds:.0f} s, then {args.probe_records} "
@@ -702,6 +710,64 @@ def probe_fetch(args: argparse.Namespace) -> int:
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print("\n".join(rows))
     return 0
+
+
+def _request_costs(bootstrap: str, broker_pid: int, admin: Any) -> dict[str, tuple[float, float]]:
+    """What one produce (as the relay sends), one offset commit and one fetch that brings a
+    record cost the client and the broker, each repeated REQUESTS times."""
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.admin import NewTopic
+    from kafka.structs import OffsetAndMetadata
+
+    requests, topic, payload = 300, f"probe-costs-{uuid.uuid4().hex[:6]}", b"x" * 900
+    admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+    )
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"probe-{topic}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=10,
+    )
+    deadline = time.monotonic() + 30
+    while not consumer.assignment() and time.monotonic() < deadline:
+        consumer.poll(timeout_ms=100)
+    costs = {}
+
+    def measure(what: str, one: Any) -> None:
+        client, broker = self_cpu(), _pid_cpu(broker_pid)
+        for i in range(requests):
+            one(i)
+        costs[what] = (
+            1000 * (self_cpu() - client) / requests,
+            1000 * (_pid_cpu(broker_pid) - broker) / requests,
+        )
+
+    def produce(i: int) -> None:
+        producer.send(topic, key=str(i).encode(), value=payload)
+        producer.flush()
+
+    def commit(i: int) -> None:
+        consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(i + 1, "", -1)})
+
+    def produce_and_fetch(i: int) -> None:
+        produce(i)
+        until = time.monotonic() + 10
+        while not consumer.poll(timeout_ms=100) and time.monotonic() < until:
+            pass
+
+    measure("produce + flush, one record", produce)
+    until = time.monotonic() + 30
+    while consumer.poll(timeout_ms=200) and time.monotonic() < until:
+        pass  # read what the produce run wrote
+    measure("offset commit", commit)
+    measure("produce one record, then a fetch brings it", produce_and_fetch)
+    producer.close()
+    consumer.close()
+    return costs
 
 
 def _count_fetches(consumer: Any) -> list[float]:
@@ -740,10 +806,16 @@ def main(argv: list[str] | None = None) -> int:
         "--max-bookings", type=int, default=20_000, help="bound on the bookings made"
     )
     parser.add_argument(
-        "--expected-rate", type=float, default=500.0, help="windows searched per second of load"
+        "--expected-rate",
+        type=float,
+        default=500.0,
+        help="windows searched per second of load",
     )
     parser.add_argument(
-        "--events", type=int, default=0, help="then push this many events (RSS; 0: none)"
+        "--events",
+        type=int,
+        default=0,
+        help="then push this many events (RSS; 0: none)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--probe-fetch", action="store_true", help="only probe Tansu's fetch")
