@@ -600,6 +600,11 @@ DUTCH: dict[str, str] = {
         "{0} heeft deze kostentoedeling betwist; de gezamenlijke controller of financiën van de "
         "andere kant lost haar op (vier ogen)."
     ),
+    "This resolution lowers your own side's share from {} to {}: only the joint controller "
+    "may resolve it so (four eyes).": (
+        "Deze oplossing verlaagt het aandeel van uw eigen kant van {0} naar {1}: alleen de "
+        "gezamenlijke controller mag haar zo oplossen (vier ogen)."
+    ),
     "Unknown agreement.": "Onbekende afspraak.",
     "No such agreement.": "Deze afspraak bestaat niet.",
     "That agreement does not cover this use (legal basis or scope).": (

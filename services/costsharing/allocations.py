@@ -499,7 +499,7 @@ def review(
     if action in ("dispute", "resolve") and not reason:
         raise Invalid(f"To {action} needs a reason.", errors={"reason": ["Required."]})
     if action == "resolve":
-        _resolve(uow, allocation, agreement_id, requester_amount, total)
+        _resolve(uow, allocation, principal, agreement_id, requester_amount, total)
     allocation.state = target
     allocation.version += 1
     uow.session.add(
@@ -548,9 +548,47 @@ def side_of(org: str) -> str:
     return org.split("-", 1)[0]
 
 
+OWN_SHARE_RULE = "own-share-needs-joint-controller"
+
+
+def _own_side_share(
+    allocation: Allocation, side: str, requester_amount: Decimal, owner_amount: Decimal
+) -> Decimal:
+    """What ``side`` (politie, defensie) bears of an allocation split this way."""
+    share = Decimal(0)
+    if side_of(allocation.requester_org) == side:
+        share += requester_amount
+    if side_of(allocation.owner_org) == side:
+        share += owner_amount
+    return share
+
+
+def _four_eyes_by_side(allocation: Allocation, principal: Principal, split: Split) -> None:
+    """A resolution that lowers the resolver's own side's share is the joint controller's:
+    otherwise the side that pays settles the other side's objection in its own favour (for
+    instance police finance setting the police share of a disputed bill to 0.00)."""
+    if principal.is_joint or allocation.total is None:
+        return  # nothing was booked yet (needs_agreement): no share to lower
+    side = side_of(principal.org)
+    before = _own_side_share(
+        allocation,
+        side,
+        allocation.requester_amount or Decimal(0),
+        allocation.owner_amount or Decimal(0),
+    )
+    after = _own_side_share(allocation, side, split.requester_amount, split.owner_amount)
+    if after < before:
+        raise Forbidden(
+            f"This resolution lowers your own side's share from {before} to {after}: only the "
+            "joint controller may resolve it so (four eyes).",
+            rule=OWN_SHARE_RULE,
+        )
+
+
 def _resolve(
     uow: UnitOfWork,
     allocation: Allocation,
+    principal: Principal,
     agreement_id: uuid.UUID | None,
     requester_amount: Decimal | None,
     total_in: Decimal | None = None,
@@ -609,6 +647,7 @@ def _resolve(
             "Resolve with an agreement_id to reprice, or a corrected requester_amount.",
             errors={"agreement_id": ["Or requester_amount."]},
         )
+    _four_eyes_by_side(allocation, principal, split)
     if allocation.total is not None:
         old = Split(
             total=allocation.total,

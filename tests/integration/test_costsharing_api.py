@@ -990,7 +990,7 @@ def test_a_dispute_needs_a_reason_and_is_resolved_by_reversal_and_correction(
             cs,
             allocation["id"],
             "resolve",
-            persona="finance-politie",
+            persona="controller",  # it lowers the police share: the joint controller's call
             reason="Helft mobilisatie, uren volledig",
             requester_amount="5000.00",
         )

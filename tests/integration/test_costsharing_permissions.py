@@ -152,13 +152,16 @@ def estimate(w: World, persona: str) -> Send:
 
 
 def review_request(action: str) -> Callable[[World, str], Send]:
-    body = {"reason": "Steekproef financiën"}
-    if action == "resolve":
-        body["requester_amount"] = "1000.00"
-
     def prepare(w: World, persona: str) -> Send:
         allocation_id = w.fresh_allocation(disputed=action == "resolve")
         url = f"/api/v1/allocations/{allocation_id}/{action}"
+        body = {"reason": "Steekproef financiën"}
+        if action == "resolve":
+            # The split as it stands: a resolution that lowers the resolver's own side's
+            # share is the joint controller's alone (test_four_eyes_own_side), and this
+            # table is about roles.
+            current = w.cs.get(url.removesuffix(f"/{action}"), headers=auth("controller"))
+            body["requester_amount"] = current.get_json()["requester_amount"]
         return lambda: w.cs.post(url, headers=auth(persona), json=body)
 
     return prepare
