@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from services.portal.auth import User, current_user
 from services.portal.clients import ApiProblem, ApiUnavailable, apis
-from shared.auth import OWNER, PLANNER
+from shared.auth import ADMIN, FINANCE, OWNER, PLANNER
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,12 @@ class NavItem:
     label: Any  # a lazy translation
     badge: str = ""  # name of a count shown next to the label ("pending")
 
+
+# The national picture: finance and the administrators both read it.
+NATIONAL = (
+    NavItem("national.efficiency", _l("Efficiency")),
+    NavItem("national.evaluation", _l("Evaluation and map")),
+)
 
 NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
     PLANNER: (
@@ -36,6 +42,8 @@ NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
         NavItem("owner.assets", _l("My assets")),
         NavItem("owner.bookings", _l("Bookings of my assets")),
     ),
+    FINANCE: NATIONAL,
+    ADMIN: NATIONAL,
 }
 
 
@@ -45,7 +53,11 @@ def nav_for(user: User | None) -> list[NavItem]:
     items: list[NavItem] = []
     for role, entries in NAV_ITEMS.items():
         if role in user.roles:
-            items.extend(e for e in entries if e.endpoint in current_app.view_functions)
+            items.extend(
+                e
+                for e in entries
+                if e.endpoint in current_app.view_functions and e not in items  # two roles
+            )
     return items
 
 

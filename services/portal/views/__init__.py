@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from services.portal.views import common, owner, planner
+    from services.portal.views import common, national, owner, planner
 
     app.register_blueprint(common.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(owner.bp)
+    app.register_blueprint(national.bp)

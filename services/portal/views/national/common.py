@@ -1,0 +1,106 @@
+"""Pieces the national pages share: periods, the names of groups, figures as the user reads
+them, and CSV answers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Response
+from flask_babel import format_decimal, format_percent
+from flask_babel import lazy_gettext as _l
+
+from services.portal.cache import shared_cache
+from services.portal.clients import apis
+from services.portal.i18n import AMSTERDAM, money_filter
+from services.portal.labels import CATEGORIES
+from services.portal.views.national import bp
+from shared.auth import ADMIN, FINANCE
+
+# Who reads the national figures: as the cost-sharing API allows them.
+NATIONAL_ROLES = (FINANCE, ADMIN)
+QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+NO_REGION = _l("No region (call-offs)")
+
+
+def current_quarter() -> str:
+    today = datetime.now(AMSTERDAM).date()
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def quarters_of_year(period: str) -> list[str]:
+    """The four quarters of the year a period (2026-Q4, 2026-11) lies in."""
+    year = period[:4]
+    return [f"{year}-Q{q}" for q in range(1, 5)]
+
+
+def is_period(value: str) -> bool:
+    return bool(QUARTER.fullmatch(value) or MONTH.fullmatch(value))
+
+
+def region_names() -> dict[str, str]:
+    return {
+        r["code"]: r["name"] for r in shared_cache().get_or_load("regions", apis().catalog.regions)
+    }
+
+
+def organisation_names() -> dict[str, str]:
+    return {
+        o["id"]: o["name"]
+        for o in shared_cache().get_or_load("organisations", apis().catalog.organisations)
+    }
+
+
+def group_label(group_by: str, key: str) -> str:
+    """A group's name in the user's language (a code without a name is shown as it is)."""
+    if group_by == "quarter":
+        return key
+    if group_by == "category":
+        return str(CATEGORIES.get(key, key))
+    if group_by == "region":
+        return str(NO_REGION) if key == "unknown" else region_names().get(key, key)
+    return organisation_names().get(key, key)
+
+
+# How each figure reads: a share as a percentage, money in euros, the rest as numbers.
+SHARES = ("utilisation", "fulfilled_share")
+MONEY = ("avoided_cost", "procurement_savings", "police_paid")
+
+
+def figure_text(figure: str, value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if figure in SHARES:
+        return str(format_percent(Decimal(str(value)), "#,##0.0%"))
+    if figure in MONEY:
+        return money_filter(value)
+    return str(format_decimal(Decimal(str(value)), "#,##0.##"))
+
+
+@bp.app_template_filter("national_figure")
+def national_figure(value: Any, figure: str) -> str:
+    return figure_text(figure, value)
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """Dutch spreadsheet conventions, as cost-sharing's CSVs: ';' between fields, ',' in
+    decimals, a UTF-8 BOM so Excel reads the accents."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else str(v).replace(".", ",") for v in row])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
