@@ -81,7 +81,9 @@ def _jwt_claims(token: str, settings: Settings) -> tuple[dict[str, Any], int]:
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The token has expired.") from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized(f"The token is not valid: {exc}") from exc
+        # PyJWT's reason can quote the token's bytes ("Invalid header string: 'utf-8' codec
+        # can't decode byte..."): the caller is told only what matters to them.
+        raise Unauthorized("The token is invalid or expired.") from exc
     return claims, int(claims["exp"])  # jwt.decode has checked that exp is an integer
 
 

@@ -9,7 +9,7 @@ class ProblemError(Exception):
     """Base: an outcome that is the caller's to fix, with an HTTP status and a clear detail."""
 
     status = 400
-    title = "Bad request"
+    title = "Bad Request"
 
     def __init__(self, detail: str, *, errors: dict[str, Any] | None = None, **extra: Any):
         super().__init__(detail)
@@ -19,7 +19,7 @@ class ProblemError(Exception):
 
 
 class Invalid(ProblemError):
-    status, title = 422, "Unprocessable content"
+    status, title = 422, "Unprocessable Content"
 
 
 class Unauthorized(ProblemError):
@@ -31,7 +31,7 @@ class Forbidden(ProblemError):
 
 
 class NotFound(ProblemError):
-    status, title = 404, "Not found"
+    status, title = 404, "Not Found"
 
 
 class Conflict(ProblemError):
@@ -39,17 +39,17 @@ class Conflict(ProblemError):
 
 
 class PreconditionFailed(ProblemError):
-    status, title = 412, "Precondition failed"
+    status, title = 412, "Precondition Failed"
 
 
 class PreconditionRequired(ProblemError):
-    status, title = 428, "Precondition required"
+    status, title = 428, "Precondition Required"
 
 
 class Unavailable(ProblemError):
     """A part we depend on (e.g. the identity provider) cannot answer now; retry later."""
 
-    status, title = 503, "Service unavailable"
+    status, title = 503, "Service Unavailable"
 
 
 def dotted_field_errors(messages: Any, prefix: str = "") -> dict[str, Any]:

@@ -11,16 +11,10 @@ from __future__ import annotations
 
 DUTCH: dict[str, str] = {
     # -- titles: ours, and werkzeug's names of the HTTP errors --------------------------------
-    "Bad request": "Ongeldig verzoek",
-    "Unprocessable content": "Onverwerkbare inhoud",
+    "Unprocessable Content": "Onverwerkbare inhoud",
     "Unauthorized": "Niet aangemeld",
     "Forbidden": "Geen toegang",
-    "Not found": "Niet gevonden",
     "Conflict": "Conflict",
-    "Precondition failed": "Voorwaarde niet vervuld",
-    "Precondition required": "Voorwaarde vereist",
-    "Service unavailable": "Dienst niet beschikbaar",
-    "Internal server error": "Interne serverfout",
     "Bad Request": "Ongeldig verzoek",
     "Not Found": "Niet gevonden",
     "Gone": "Verdwenen",
@@ -235,8 +229,10 @@ DUTCH: dict[str, str] = {
     "The request body is larger than {} bytes.": (
         "De inhoud van het verzoek is groter dan {0} bytes."
     ),
-    "The request body is nested too deeply.": "De inhoud van het verzoek is te diep genest.",
-    "Nested too deeply.": "Te diep genest.",
+    "Arrays and objects may be nested at most {} levels deep.": (
+        "Arrays en objecten mogen hoogstens {0} niveaus diep genest zijn."
+    ),
+    "An integer may have at most {} digits.": "Een geheel getal mag hoogstens {0} cijfers hebben.",
     "Something went wrong on our side.": "Er ging aan onze kant iets mis.",
     "The database cannot be reached just now; retry in a moment.": (
         "De database is nu niet bereikbaar; probeer het zo opnieuw."
@@ -267,7 +263,7 @@ DUTCH: dict[str, str] = {
     ),
     "Send 'Authorization: Bearer <token>'.": "Stuur 'Authorization: Bearer <token>' mee.",
     "The token has expired.": "Het token is verlopen.",
-    "The token is not valid: {}": "Het token is niet geldig: {0}",
+    "The token is invalid or expired.": "Het token is ongeldig of verlopen.",
     "The token is not valid: the identity provider does not know it (expired, revoked or "
     "never issued).": (
         "Het token is niet geldig: de identiteitsprovider kent het niet (verlopen, ingetrokken "

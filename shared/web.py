@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import http
+import json
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal, cast, overload
 
 import flask_smorest
-from flask import Flask, Response, current_app, g, jsonify, request
+import marshmallow as ma
+from apispec import APISpec
+from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_smorest import Api
 from marshmallow import ValidationError
 from prometheus_client import (
@@ -26,21 +33,33 @@ from prometheus_client import (
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from webargs.flaskparser import FlaskParser
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from shared.auth import current_principal
 from shared.db import UnitOfWork, make_engine, make_session_factory
-from shared.errors import PreconditionFailed, PreconditionRequired, ProblemError, problem_members
+from shared.errors import (
+    Invalid,
+    PreconditionFailed,
+    PreconditionRequired,
+    ProblemError,
+    problem_members,
+)
 from shared.kafka import broker_reachable
 from shared.language import localize_problem, negotiate
-from shared.logs import configure_logging
+from shared.logs import access_log, configure_logging
 from shared.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-MAX_BODY_BYTES = 1024 * 1024
+# The stated limits of every API (README, "Limits"); past each, a problem+json, never a 500.
+MAX_BODY_BYTES = 1024 * 1024  # 413
+MAX_JSON_DEPTH = 32  # arrays and objects inside each other, the body itself level 1: 422
+MAX_INTEGER_DIGITS = sys.get_int_max_str_digits() or 4300  # Python's own int() limit: 422
+SWAGGER_UI_ASSETS = Path(__file__).parent / "static" / "swagger-ui"  # vendored, see MANIFEST.json
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["service", "method", "status"])
 LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["service"])
@@ -141,8 +160,30 @@ def with_content_language(response: Response) -> Response:
     return response
 
 
+def _our_titles() -> dict[int, str]:
+    found: dict[int, str] = {}
+    pending: list[type[ProblemError]] = [ProblemError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.status, cls.title)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+# One title per status wherever a problem is made (ours, werkzeug's, the OpenAPI documents):
+# our error classes' titles (RFC 9110's reason phrases, e.g. "Unprocessable Content"), else
+# werkzeug's name of the status.
+TITLES = {**HTTP_STATUS_CODES, **_our_titles()}
+
+
+def problem_title(status: int) -> str:
+    return TITLES.get(status, f"HTTP {status}")
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
-    """A problem+json response, its title, detail and field messages in the caller's language."""
+    """A problem+json response, its title, detail and field messages in the caller's language.
+    A status with a standard title (TITLES) gets that title, whatever the caller named it."""
+    title = TITLES.get(status, title)
     body = problem_members(status, title, detail, instance=request.path, **extra)
     if g.get("request_id"):
         body["request_id"] = g.request_id
@@ -190,9 +231,82 @@ def _has_lone_surrogate(value: Any) -> bool:
     return _any_text(value, _unencodable)
 
 
+class _TooLongInteger:
+    """Stands in for an integer literal past MAX_INTEGER_DIGITS while a body is parsed (int()
+    would raise a ValueError json does not expect: a 500), so its field can be named."""
+
+
+def _bounded_int(digits: str) -> int | _TooLongInteger:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        return _TooLongInteger()
+    return int(digits)
+
+
+def _outsized(value: Any, depth: int) -> tuple[bool, bool]:
+    """Whether a parsed JSON value at nesting level ``depth`` nests past MAX_JSON_DEPTH, and
+    whether it holds a too-long integer; iterative, so a deep value cannot exhaust the stack."""
+    too_deep = too_long = False
+    stack: list[tuple[Any, int]] = [(value, depth)]
+    while stack and not (too_deep and too_long):
+        item, level = stack.pop()
+        if isinstance(item, _TooLongInteger):
+            too_long = True
+        elif isinstance(item, dict | list):
+            if level > MAX_JSON_DEPTH:
+                too_deep = True
+                continue
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return too_deep, too_long
+
+
+def load_json_body(data: bytes | str) -> Any:
+    """A request's JSON body within the stated limits (MAX_JSON_DEPTH, MAX_INTEGER_DIGITS), or
+    Invalid (422) naming each top-level field past them (``_body`` for a body that is not an
+    object, or one too deep to parse at all); text that is not JSON raises JSONDecodeError."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # As webargs does: its parser answers a JSONDecodeError with a 400.
+            raise json.JSONDecodeError(
+                f"Bytes decoding error: {exc.reason}", str(exc.object), exc.start
+            ) from exc
+    try:
+        body = json.loads(data, parse_int=_bounded_int)
+    except RecursionError:  # deeper than Python's parser goes at all (about 1,000 levels)
+        body, fields = None, {"_body": (True, False)}
+    else:
+        # The body is level 1, so each field's value starts at level 2.
+        values = body.items() if isinstance(body, dict) else [("_body", body)]
+        start = 2 if isinstance(body, dict) else 1
+        fields = {str(name): _outsized(value, start) for name, value in values}
+    too_deep = [name for name, (deep, _) in fields.items() if deep]
+    if too_deep:
+        message = f"Arrays and objects may be nested at most {MAX_JSON_DEPTH} levels deep."
+        raise Invalid(
+            "The request has invalid fields; see 'errors'.",
+            errors={name: [message] for name in too_deep},
+        )
+    too_long = [name for name, (_, long) in fields.items() if long]
+    if too_long:
+        message = f"An integer may have at most {MAX_INTEGER_DIGITS} digits."
+        raise Invalid(
+            "The request has invalid fields; see 'errors'.",
+            errors={name: [message] for name in too_long},
+        )
+    return body
+
+
 class TextSafeParser(FlaskParser):
-    """webargs' parser, refusing a JSON body with text no UTF-8 store can keep, as a 422 that
-    names each top-level field holding it (``_body`` when the body is not an object)."""
+    """webargs' parser, reading a JSON body within the stated limits (``load_json_body``) and
+    refusing one with text no UTF-8 store can keep, as a 422 that names each top-level field
+    holding it (``_body`` when the body is not an object)."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return webargs_core.missing
+        return load_json_body(req.get_data(cache=True))
 
     def load_json(self, req: Any, schema: Any) -> Any:
         data = super().load_json(req, schema)
@@ -245,19 +359,7 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
-        return problem(500, "Internal server error", "Something went wrong on our side.")
-
-    @app.errorhandler(RecursionError)
-    def _too_deep(exc: RecursionError) -> Response:
-        # json.loads recurses once per nesting level: a body nested that deep is the caller's.
-        if "JSON" not in str(exc):
-            return _unexpected(exc)
-        return problem(
-            400,
-            "Bad Request",
-            "The request body is nested too deeply.",
-            errors={"_body": ["Nested too deeply."]},
-        )
+        return problem(500, "Internal Server Error", "Something went wrong on our side.")
 
     @app.errorhandler(DataError)
     def _unstorable(exc: DataError) -> Response:
@@ -273,7 +375,7 @@ def _install_error_handlers(app: Flask) -> None:
         errors = {k: ["Text cannot contain NUL (\\u0000) characters."] for k in fields}
         return problem(
             422,
-            "Unprocessable content",
+            "Unprocessable Content",
             "A value cannot be stored; see 'errors'.",
             errors=errors or {"_body": ["A value is out of range or cannot be stored."]},
         )
@@ -290,11 +392,145 @@ def _install_error_handlers(app: Flask) -> None:
         log.warning("database unreachable: %s", exc.orig)
         response = problem(
             503,
-            "Service unavailable",
+            "Service Unavailable",
             "The database cannot be reached just now; retry in a moment.",
         )
         response.headers["Retry-After"] = "1"
         return response
+
+
+# -- the OpenAPI documents: what the APIs really send -------------------------------------------
+class ProblemSchema(ma.Schema):
+    """Every error answer (RFC 9457), as ``problem`` makes it; extension members (e.g. a 409's
+    ``conflicting_booking``) may come on top."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: extensions are allowed
+
+    type = ma.fields.String(metadata={"description": "about:blank: the status says it all"})
+    title = ma.fields.String(required=True, metadata={"description": "the status's title"})
+    status = ma.fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    detail = ma.fields.String(metadata={"description": "what went wrong, for a person"})
+    instance = ma.fields.String(metadata={"description": "the path that was asked for"})
+    request_id = ma.fields.String(
+        metadata={"description": "the request's id (X-Request-ID), on every log line of it"}
+    )
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"description": "messages per field (dotted path); _body: the whole body"},
+    )
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "default")
+
+
+def _as_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _decimal_bounds_as_numbers(
+    self: Any, field: ma.fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """apispec writes a Decimal field's bounds and default as the field dumps them: strings
+    for ``as_string`` money ("maximum": "9999999999.99"), an invalid schema for a number.
+    Written as numbers instead."""
+    if not isinstance(field, ma.fields.Decimal):
+        return {}
+    return {
+        key: _as_number(Decimal(str(ret[key])))
+        for key in NUMERIC_KEYWORDS
+        if isinstance(ret.get(key), str | Decimal)
+    }
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, documenting errors as the problem+json they are (not its own
+    ``Error`` body, which no answer has) and numeric bounds as numbers."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(_decimal_bounds_as_numbers)
+
+    def _register_responses(self) -> None:
+        self.spec.components.schema("Problem", schema=ProblemSchema)
+        for status in http.HTTPStatus:
+            if status >= 400:
+                response = _problem_response(problem_title(status))
+                self.spec.components.response(status.name, response, lazy=True)
+        other = _problem_response("Any other error, e.g. Internal Server Error (500)")
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, other, lazy=True)
+
+
+MUTATING = ("post", "put", "patch", "delete")
+
+
+def _problem_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer with, from what it takes: a body can be
+    malformed (400), too large (413) or invalid (422); query parameters invalid (422); a
+    secured operation refuses a missing or bad token (401) and a caller without the right
+    (403); a path names something that may not exist (404); a change may conflict with the
+    state (409); If-Match may be missing (428) or stale (412); and any may meet the database
+    restarting (503)."""
+    parameters = [p for p in operation.get("parameters", []) if isinstance(p, dict)]
+    statuses = {503}
+    if "requestBody" in operation:
+        statuses |= {400, 413, 422}
+    if any(p.get("in") == "query" for p in parameters):
+        statuses.add(422)
+    if operation.get("security") != []:
+        statuses |= {401, 403}
+    if "{" in path:
+        statuses.add(404)
+    if method in MUTATING:
+        statuses.add(409)
+    if any(p.get("in") == "header" and p.get("name") == "If-Match" for p in parameters):
+        statuses |= {412, 428}
+    return statuses
+
+
+def document_problems(spec: APISpec) -> None:
+    """Give every operation a problem+json response for each status it can answer with."""
+    for path, operations in spec._paths.items():  # noqa: SLF001 - apispec keeps them only here
+        for method, operation in operations.items():
+            if method not in MUTATING + ("get", "head", "options"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in sorted(_problem_statuses(path, method, operation)):
+                name = http.HTTPStatus(status).name
+                responses.setdefault(str(status), spec.components.get_ref("response", name))
+
+
+def _install_docs(app: Flask, settings: Settings) -> None:
+    """Swagger UI from the vendored copy (no CDN: the docs work on an isolated network) and
+    an index at /api/v1 that links the docs, the OpenAPI document and the health checks."""
+
+    @app.get("/docs/assets/<path:filename>")
+    def swagger_ui_asset(filename: str) -> Response:
+        return send_from_directory(SWAGGER_UI_ASSETS, filename, max_age=24 * 3600)
+
+    @app.get("/api/v1")
+    def index() -> Response:
+        return jsonify(
+            service=settings.service,
+            title=app.config["API_TITLE"],
+            version=app.config["API_VERSION"],
+            links={
+                "docs": "/docs",
+                "openapi": "/openapi.json",
+                "health": "/healthz",
+                "ready": "/readyz",
+                "metrics": "/metrics",
+            },
+        )
 
 
 def _install_observability(app: Flask, settings: Settings) -> None:
@@ -310,8 +546,17 @@ def _install_observability(app: Flask, settings: Settings) -> None:
     def _finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         REQUESTS.labels(service, request.method, str(response.status_code)).inc()
-        if "started" in g:
-            LATENCY.labels(service).observe(time.perf_counter() - g.started)
+        elapsed = time.perf_counter() - g.started if "started" in g else 0.0
+        LATENCY.labels(service).observe(elapsed)
+        principal = g.get("principal")  # set once the caller's token was verified
+        access_log(
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            duration_ms=elapsed * 1000,
+            subject=principal.sub if principal else None,
+            organisation=principal.org if principal else None,
+        )
         return response
 
     @app.get("/healthz")
@@ -364,7 +609,7 @@ def create_service_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
             "info": {"description": description},
             "security": [{"bearerAuth": []}],
@@ -383,9 +628,10 @@ def create_service_app(
     app.extensions["slagkracht"] = ServiceContext(
         settings=settings, engine=engine, session_factory=make_session_factory(engine)
     )
-    api = Api(app)
+    api = ProblemApi(app)
     _install_error_handlers(app)
     _install_observability(app, settings)
+    _install_docs(app, settings)
     return app, api
 
 
@@ -410,6 +656,7 @@ def build_service_app(
     app.config["SLAGKRACHT_READINESS"] = dict(readiness or {})
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
+    document_problems(api.spec)
     if bench_blueprint is not None and os.environ.get("SLAGKRACHT_BENCH_ENDPOINTS") == "1":
         app.register_blueprint(bench_blueprint())
     return app

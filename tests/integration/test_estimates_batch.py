@@ -112,7 +112,7 @@ def test_items_come_back_in_order_each_as_the_single_estimate_would(
     for index, field in ((2, "asset_id"), (3, "end")):
         problem = results[index]["problem"]
         assert results[index]["estimate"] is None
-        assert problem["status"] == 422 and problem["title"] == "Unprocessable content"
+        assert problem["status"] == 422 and problem["title"] == "Unprocessable Content"
         assert field in problem["errors"]
     assert results[2]["problem"]["detail"] == "Unknown asset."
 
