@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from services.booking import calendar, crisis, orders, series, service
+from services.booking import calendar, crisis, orders, public, series, service
 from services.booking.domain import Action, check_search_window
 from services.booking.schemas import (
     AvailabilitySearch,
@@ -28,6 +28,8 @@ from services.booking.schemas import (
     OrderRead,
     PendingRead,
     PreemptIn,
+    PublicDeploymentPage,
+    PublicDeploymentQuery,
     SeriesCreate,
     SeriesRead,
     TransitionIn,
@@ -324,3 +326,22 @@ class CalendarIcs(MethodView):
         with service_context().uow() as uow:
             body = calendar.render_ics(org, calendar.bookings_for_feed(uow, org, now), now)
         return Response(body, mimetype="text/calendar")
+
+
+@blp.route("/public/drone-deployments")
+class PublicDroneDeployments(MethodView):
+    # Public on purpose: no require_roles, and no Authorization header is read (a token sent
+    # along is ignored, so the answer is the same for everyone and may be cached). It says only
+    # what services/booking/public.py selects; a page is at most 100 uses.
+    @blp.arguments(PublicDeploymentQuery, location="query")
+    @blp.response(200, PublicDeploymentPage)
+    @blp.doc(security=[])
+    def get(self, query: dict[str, Any]) -> Any:
+        """The public register of drone deployments: every completed use of a Defence drone
+        for the police, once it has ended (date, safety region, purpose class, legal basis,
+        operator); no token, newest first, cursor paging"""
+        with service_context().uow() as uow:
+            page = public.drone_deployments(uow.session, **query)
+        response = json_response(PublicDeploymentPage().dump(page))
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response

@@ -204,6 +204,7 @@ def _try_hold(
         priority=displaced.priority,
         legal_basis=displaced.legal_basis,
         purpose=displaced.purpose,
+        purpose_class=displaced.purpose_class,
         contact=displaced.contact,
         state=State.HELD.value,
         tariff=tariff_at(asset.tariffs, start),

@@ -127,6 +127,16 @@ class LegalBasis(StrEnum):
     JOINT_PROCUREMENT = "joint_procurement"
 
 
+class PurposeClass(StrEnum):
+    """What a use was for, in a class the public may read (the public drone register); the
+    free-text purpose stays between the unit and the owner. Older bookings are ``other``."""
+
+    SEARCH = "search"
+    EVENT_SURVEILLANCE = "event_surveillance"
+    INVESTIGATION = "investigation"
+    OTHER = "other"
+
+
 def next_state(current: State, action: Action) -> State:
     """The state after ``action``; an illegal move is a conflict naming the current state."""
     try:

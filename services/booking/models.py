@@ -78,6 +78,8 @@ class Booking(Base):
     priority: Mapped[int] = mapped_column(Integer)
     legal_basis: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(Text)
+    # A PurposeClass value: what the public register may say the use was for (migration 0009).
+    purpose_class: Mapped[str] = mapped_column(Text, default="other", server_default="other")
     contact: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(Text)
     tariff: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)

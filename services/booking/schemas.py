@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from services.booking.domain import LegalBasis, State, decision_seconds
+from services.booking.domain import LegalBasis, PurposeClass, State, decision_seconds
 
 
 class BookingCreate(Schema):
@@ -17,6 +17,15 @@ class BookingCreate(Schema):
     priority = fields.Integer(required=True, strict=True, validate=validate.OneOf([1, 2, 3]))
     legal_basis = fields.Enum(LegalBasis, by_value=True, required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+    purpose_class = fields.Enum(
+        PurposeClass,
+        by_value=True,
+        load_default=PurposeClass.OTHER,
+        metadata={
+            "description": "What the use is for, as the public may read it (the public drone "
+            "register publishes it, never the purpose text). Default: other."
+        },
+    )
     contact = fields.String(required=True, validate=validate.Length(min=3, max=200))
     region = fields.String(
         load_default=None,
@@ -46,6 +55,7 @@ class BookingRead(Schema):
     priority = fields.Integer()
     legal_basis = fields.String()
     purpose = fields.String(allow_none=True)
+    purpose_class = fields.String()
     contact = fields.String(allow_none=True)
     expires_at = fields.AwareDateTime()
     actual_start = fields.AwareDateTime(allow_none=True)
@@ -267,3 +277,36 @@ class DecisionTimeIn(Schema):
     decision_minutes = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=1440)
     )
+
+
+class PublicDeploymentQuery(Schema):
+    day_from = fields.Date(data_key="from", load_default=None)
+    day_to = fields.Date(data_key="to", load_default=None)
+    region = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^VR[0-9]{2}\Z", error="A region code is VR and two digits."),
+    )
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+class PublicDeploymentRead(Schema):
+    id = fields.UUID()
+    date = fields.Date(metadata={"description": "The day the use started (Europe/Amsterdam)"})
+    category = fields.String()
+    region = fields.String(allow_none=True, metadata={"description": "Safety region (VRnn)"})
+    region_source = fields.String(
+        validate=validate.OneOf(["request", "asset"]),
+        metadata={
+            "description": "request: the region the request named; asset: none was named, "
+            "so the drone's first home region"
+        },
+    )
+    purpose_class = fields.String(validate=validate.OneOf([p.value for p in PurposeClass]))
+    legal_basis = fields.String(validate=validate.OneOf([b.value for b in LegalBasis]))
+    operator_org = fields.String(metadata={"description": "The Defence organisation operating it"})
+
+
+class PublicDeploymentPage(Schema):
+    items = fields.List(fields.Nested(PublicDeploymentRead))
+    next_cursor = fields.String(allow_none=True)

@@ -25,6 +25,7 @@ from services.booking.domain import (
     LegalBasis,
     Party,
     Priority,
+    PurposeClass,
     State,
     check_preemption,
     check_window,
@@ -76,6 +77,7 @@ def booking_data(booking: Booking, **extra: Any) -> dict[str, Any]:
         "priority": booking.priority,
         "legal_basis": booking.legal_basis,
         "purpose": booking.purpose,
+        "purpose_class": booking.purpose_class,
         "quantity": booking.quantity,
         "planned_start": booking.planned_start.isoformat(),
         "planned_end": booking.planned_end.isoformat(),
@@ -285,6 +287,7 @@ def create_request(
         priority=int(priority),
         legal_basis=LegalBasis(booking_in["legal_basis"]).value,
         purpose=booking_in["purpose"],
+        purpose_class=PurposeClass(booking_in.get("purpose_class", PurposeClass.OTHER)).value,
         contact=booking_in["contact"],
         state=State.REQUESTED.value,
         tariff=tariff_at(asset.tariffs, start),
@@ -346,11 +349,12 @@ _INSERT_REQUEST = """
     WITH booking AS (
         INSERT INTO bookings (id, asset_id, owner_org, requester_org, requested_by, category,
                               holds_slot, needs_preemption, planned_start, planned_end,
-                              quantity, priority, legal_basis, purpose, contact, state, tariff,
-                              expires_at, created_at, version, region, decide_by)
+                              quantity, priority, legal_basis, purpose, purpose_class, contact,
+                              state, tariff, expires_at, created_at, version, region, decide_by)
         VALUES (%(id)s, %(asset_id)s, %(owner_org)s, %(requester_org)s, %(requested_by)s,
                 %(category)s, %(holds_slot)s, %(needs_preemption)s, %(start)s, %(end)s,
-                %(quantity)s, %(priority)s, %(legal_basis)s, %(purpose)s, %(contact)s,
+                %(quantity)s, %(priority)s, %(legal_basis)s, %(purpose)s, %(purpose_class)s,
+                %(contact)s,
                 'requested', CAST(%(tariff)s AS jsonb), %(expires_at)s, %(created_at)s, 1,
                 %(region)s, %(decide_by)s)
         RETURNING id
@@ -528,6 +532,7 @@ def _request_once(
         "priority": int(priority),
         "legal_basis": LegalBasis(booking_in["legal_basis"]).value,
         "purpose": booking_in["purpose"],
+        "purpose_class": PurposeClass(booking_in.get("purpose_class", PurposeClass.OTHER)).value,
         "contact": booking_in["contact"],
     }
     body = {  # what BookingRead dumps for this booking (tests/integration compare them)
@@ -591,6 +596,7 @@ def _request_once(
             "priority": int(priority),
             "legal_basis": row["legal_basis"],
             "purpose": row["purpose"],
+            "purpose_class": row["purpose_class"],
             "contact": row["contact"],
             "tariff": json.dumps(tariff),
             "expires_at": expires_at,
@@ -638,6 +644,7 @@ _EVENT_FIELDS = (
     "priority",
     "legal_basis",
     "purpose",
+    "purpose_class",
     "quantity",
     "planned_start",
     "planned_end",
