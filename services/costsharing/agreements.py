@@ -266,9 +266,8 @@ def preview_agreement(
     principal: Principal,
     terms_in: dict[str, Any],
     agreement_id: uuid.UUID | None,
-    today: date,
 ) -> dict[str, Any]:
-    """Which past uses (allocations) and coming bookings the terms would cover, and where a
+    """Which uses already allocated and coming bookings the terms would cover, and where a
     more specific agreement would win instead. Writes nothing. ``agreement_id`` previews a new
     version of that agreement (its current version does not compete with itself)."""
     if not principal.has_role(ADMIN):
@@ -309,7 +308,7 @@ def preview_agreement(
             Allocation.used_on,
             Allocation.state,
         )
-        .where(*_in_scope(candidate, Allocation), Allocation.used_on < today)
+        .where(*_in_scope(candidate, Allocation))
         .order_by(Allocation.used_on.desc(), Allocation.id)
         .limit(PREVIEW_SCAN + 1)
     ).all()

@@ -4,7 +4,6 @@ evaluation."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, request
@@ -44,7 +43,6 @@ from services.costsharing.schemas import (
 from shared.auth import ADMIN, FINANCE, current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import run_idempotent
-from shared.tariffs import tariff_day
 from shared.web import (
     Blueprint,
     if_match_version,
@@ -90,14 +88,14 @@ class AgreementPreview(MethodView):
     def post(self, terms_in: dict[str, Any]) -> Any:
         """What an agreement would cover, before it is saved (administrator); writes nothing
 
-        The past uses (allocations) and coming bookings (requested, counter-offered, approved
-        or in use) in the agreement's legal basis, scope and dates; for each, whether these
-        terms would price it or a more specific agreement would win (`won_by`), and which
-        agreement prices it now (`current`). Counts cover up to 2,000 uses per side
-        (`truncated` says when there are more); up to 50 are listed. `ties` names the
-        agreements these terms tie with: saving them would be refused (409). With
-        `agreement_id`, the terms are a new version of that agreement: its scope and start
-        stay, and it does not compete with itself.
+        The uses already allocated (past uses, late cancellations, call-offs) and the coming
+        bookings (requested, counter-offered, approved or in use, not yet ended) in the
+        agreement's legal basis, scope and dates; for each, whether these terms would price it
+        or a more specific agreement would win (`won_by`), and which agreement prices it now
+        (`current`). Counts cover up to 2,000 uses per side (`truncated` says when there are
+        more); up to 50 are listed. `ties` names the agreements these terms tie with: saving
+        them would be refused (409). With `agreement_id`, the terms are a new version of that
+        agreement: its scope and start stay, and it does not compete with itself.
         """
         agreement_id = terms_in.pop("agreement_id", None)
         with request_uow() as uow:
@@ -108,7 +106,6 @@ class AgreementPreview(MethodView):
                         principal=current_principal(),
                         terms_in=terms_in,
                         agreement_id=agreement_id,
-                        today=tariff_day(datetime.now(UTC)),
                     )
                 )
             )
