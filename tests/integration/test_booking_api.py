@@ -1123,7 +1123,8 @@ def test_the_calendar_feed_lists_the_organisations_bookings_behind_a_secret_url(
     assert ics.count("BEGIN:VEVENT") == 1
     assert f"UID:{mine.get_json()['id']}@slagkracht" in ics
     assert theirs["id"] not in ics
-    assert "DTSTART:" + start.strftime("%Y%m%dT%H%M%SZ") in ics
+    local_start = start.astimezone(ZoneInfo("Europe/Amsterdam")).strftime("%Y%m%dT%H%M%S")
+    assert "DTSTART;TZID=Europe/Amsterdam:" + local_start in ics
     assert "Feed\\; met komma\\, en puntkomma" in ics
     # The owner's feed shows the request without the unit's purpose.
     owner_url = client.get(CALENDAR, headers=auth("owner-dhc")).get_json()["url"]
