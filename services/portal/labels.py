@@ -73,6 +73,14 @@ UNITS: dict[str, Any] = {
     "unit": _l("per unit"),
 }
 
+# What a use was for, as the public register may say it (booking's PurposeClass).
+PURPOSE_CLASSES: dict[str, Any] = {
+    "search": _l("Search operation"),
+    "event_surveillance": _l("Surveillance of an event"),
+    "investigation": _l("Criminal investigation"),
+    "other": _l("Other"),
+}
+
 PRICE_BASES: dict[str, Any] = {
     "full_cost": _l("full cost"),
     "marginal_cost": _l("marginal cost"),
@@ -93,6 +101,7 @@ def init_labels(app: Flask) -> None:
         "category": CATEGORIES,
         "unit": UNITS,
         "price_basis": PRICE_BASES,
+        "purpose_class": PURPOSE_CLASSES,
     }
     for name, table in tables.items():
         app.jinja_env.filters[f"{name}_label"] = lambda code, _t=table: label(_t, code)

@@ -46,3 +46,8 @@ class BookingClient(ApiClient):
 
     def calendar(self) -> Any:
         return self.get("/calendar")
+
+    def public_drone_deployments(self, **params: Any) -> Any:
+        """The public drone register (booking asks for no token: call it with an anonymous
+        context, see views/public)."""
+        return self.get("/public/drone-deployments", **params)
