@@ -9,10 +9,12 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from services.booking import calendar, crisis, orders, public, series, service
+from services.booking import board, calendar, crisis, orders, public, series, service
 from services.booking.domain import Action, check_search_window
 from services.booking.schemas import (
     AvailabilitySearch,
+    BoardQuery,
+    BoardRead,
     BookingCreate,
     BookingQuery,
     BookingRead,
@@ -83,6 +85,19 @@ class Availability(MethodView):
         check_search_window(query["start"], query["end"])
         with request_uow() as uow:
             return json_response(FreeAssetRead(many=True).dump(find_free(uow.session, **query)))
+
+
+@blp.route("/board")
+class CapacityBoard(MethodView):
+    @require_roles()
+    @blp.arguments(BoardQuery, location="query")
+    @blp.response(200, BoardRead)
+    def get(self, query: dict[str, Any]) -> Any:
+        """The national capacity board (any signed-in role): per safety region and category,
+        assets free now and in the next 24 hours, bookings requested and in use — counts only"""
+        at = query["at"] or datetime.now(UTC)
+        with request_uow() as uow:
+            return json_response(BoardRead().dump(board.capacity_board(uow.session, at=at)))
 
 
 @blp.route("/bookings")

@@ -310,3 +310,26 @@ class PublicDeploymentRead(Schema):
 class PublicDeploymentPage(Schema):
     items = fields.List(fields.Nested(PublicDeploymentRead))
     next_cursor = fields.String(allow_none=True)
+
+
+class BoardQuery(Schema):
+    at = fields.AwareDateTime(
+        load_default=None, metadata={"description": "The moment the board is for; default now"}
+    )
+
+
+class BoardRowRead(Schema):
+    region = fields.String()
+    category = fields.String()
+    free_now = fields.Integer(metadata={"description": "Assets free at `at`"})
+    free_next_24h = fields.Integer(
+        metadata={"description": "Assets free for some part of the 24 hours from `at`"}
+    )
+    requested = fields.Integer(metadata={"description": "Requests and counter-offers awaiting"})
+    in_use = fields.Integer()
+
+
+class BoardRead(Schema):
+    at = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    rows = fields.List(fields.Nested(BoardRowRead))

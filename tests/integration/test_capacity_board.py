@@ -1,0 +1,94 @@
+"""The national capacity board (GET /api/v1/board): its counts on assets and bookings made for
+the test, read as differences from the board before them (the database is shared)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.integration.booking_support import act, in_hours, one_off, put_asset, request_booking
+from tests.support import auth
+
+pytestmark = pytest.mark.db
+
+BOARD = "/api/v1/board"
+COUNTS = ("free_now", "free_next_24h", "requested", "in_use")
+
+
+def board(client: FlaskClient, at: datetime, persona: str = "finance-politie") -> dict[str, Any]:
+    response = client.get(BOARD, query_string={"at": at.isoformat()}, headers=auth(persona))
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    return {(r["region"], r["category"]): {k: r[k] for k in COUNTS} for r in body["rows"]}
+
+
+def delta(before: dict[str, Any], after: dict[str, Any], region: str) -> dict[str, int]:
+    key = (region, "drone")
+    return {k: after[key][k] - before[key][k] for k in COUNTS}
+
+
+def test_the_board_counts_free_assets_and_bookings_per_region_and_category(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    client = clients["booking"]
+    now, later = in_hours(0), in_hours(4)  # later: inside the booking made below
+    before_now, before_later = board(client, now), board(client, later)
+    assert len(before_now) == 25 * 5  # every region and category, zeros included
+
+    drone: dict[str, Any] = {"category": "drone", "readiness_notice": "PT1H"}
+    always = put_asset(db_urls, regions=["VR03", "VR04"], **drone)  # published for 40 days
+    put_asset(
+        db_urls, regions=["VR03"], availability=[one_off(in_hours(30), in_hours(40))], **drone
+    )
+    evening = put_asset(
+        db_urls, regions=["VR03"], availability=[one_off(in_hours(10), in_hours(12))], **drone
+    )
+
+    after = board(client, now)
+    # Free now: only the one published now; in 24 h also the one published this evening; the
+    # one published from tomorrow on in neither. A two-region asset counts in both.
+    assert delta(before_now, after, "VR03") == {
+        "free_now": 1,
+        "free_next_24h": 2,
+        "requested": 0,
+        "in_use": 0,
+    }
+    assert delta(before_now, after, "VR04")["free_now"] == 1
+
+    # A request for the whole evening window takes that asset out of the next 24 h; a request
+    # that names no region counts in its asset's first region, one that names one in that.
+    request_booking(client, evening, in_hours(10), hours=2)
+    used = request_booking(client, always, in_hours(3), hours=2)
+    request_booking(client, always, in_hours(20), hours=1, region="VR04")
+    after = board(client, now)
+    assert delta(before_now, after, "VR03") == {
+        "free_now": 1,
+        "free_next_24h": 1,
+        "requested": 2,
+        "in_use": 0,
+    }
+    assert delta(before_now, after, "VR04")["requested"] == 1
+
+    act(client, used["id"], "approve")
+    act(client, used["id"], "start")
+    after = board(client, now)
+    assert delta(before_now, after, "VR03")["requested"] == 1
+    assert delta(before_now, after, "VR03")["in_use"] == 1
+    # At a moment inside its booking the asset is not free (its only unit is booked).
+    assert delta(before_later, board(client, later), "VR03")["free_now"] == 0
+
+
+def test_any_signed_in_role_reads_the_board_and_nobody_else(
+    clients: dict[str, FlaskClient],
+) -> None:
+    client = clients["booking"]
+    for persona in ("planner-rotterdam", "owner-dhc", "finance-politie", "admin"):
+        assert client.get(BOARD, headers=auth(persona)).status_code == 200
+    assert client.get(BOARD).status_code == 401
+    bad = client.get(BOARD, query_string={"at": "tomorrow"}, headers=auth("admin"))
+    assert bad.status_code == 422 and "at" in bad.get_json()["errors"]
+    row = client.get(BOARD, headers=auth("admin")).get_json()["rows"][0]
+    assert set(row) == {"region", "category", *COUNTS}  # counts only: no names, no purposes
