@@ -18,14 +18,17 @@ BOARD = "/api/v1/board"
 COUNTS = ("free_now", "free_next_24h", "requested", "in_use")
 
 
-def board(client: FlaskClient, at: datetime, persona: str = "finance-politie") -> dict[str, Any]:
+Board = dict[tuple[str, str], dict[str, int]]
+
+
+def board(client: FlaskClient, at: datetime, persona: str = "finance-politie") -> Board:
     response = client.get(BOARD, query_string={"at": at.isoformat()}, headers=auth(persona))
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     return {(r["region"], r["category"]): {k: r[k] for k in COUNTS} for r in body["rows"]}
 
 
-def delta(before: dict[str, Any], after: dict[str, Any], region: str) -> dict[str, int]:
+def delta(before: Board, after: Board, region: str) -> dict[str, int]:
     key = (region, "drone")
     return {k: after[key][k] - before[key][k] for k in COUNTS}
 
