@@ -180,6 +180,7 @@ class EventConsumer:
         batch: BatchHandler | None = None,
         consumer_overrides: Mapping[str, Any] | None = None,
         pacer: FetchPacer | None = None,
+        commit_interval_s: float = OFFSET_COMMIT_INTERVAL_S,
     ) -> None:
         if (handlers is None) == (batch is None):
             raise ValueError("give a consumer either per-event handlers or one batch handler")
@@ -199,6 +200,7 @@ class EventConsumer:
         self._fetch_wait_ms = settings.fetch_max_wait_ms
         self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}
         self._committed_at = -math.inf
+        self.commit_interval_s = commit_interval_s
 
     # -- one batch ---------------------------------------------------------------------
     def apply_batch(
@@ -421,15 +423,21 @@ class EventConsumer:
     def _commit_offsets(
         self, consumer: KafkaConsumer, *, now: bool = False, timeout_ms: int | None = None
     ) -> None:
-        """Commit the offsets of applied batches, at most once every OFFSET_COMMIT_INTERVAL_S
-        (each commit is a broker request: ~0.5 ms of CPU). The database transaction, not the
-        offset, makes an event count: a crash or rebalance before the commit re-delivers up
-        to that much, and the dedupe table skips it."""
-        due = time.monotonic() - self._committed_at >= OFFSET_COMMIT_INTERVAL_S
+        """Commit the offsets of applied batches, at most once every ``commit_interval_s``
+        (each commit is a broker request: ~0.5 ms of CPU), and what is left on close. The
+        database transaction, not the offset, makes an event count: a crash or rebalance before
+        the commit re-delivers up to that much, and the dedupe table skips it."""
+        due = time.monotonic() - self._committed_at >= self.commit_interval_s
         if not self._uncommitted or not (now or due):
             return
-        offsets, self._uncommitted = self._uncommitted, {}
+        # Only partitions still ours: after a rebalance the new owner commits its own, and an
+        # older offset of ours must not overwrite it.
+        assigned = consumer.assignment()
+        offsets = {tp: o for tp, o in self._uncommitted.items() if tp in assigned}
+        self._uncommitted = {}
         self._committed_at = time.monotonic()
+        if not offsets:
+            return
         try:
             consumer.commit(offsets, timeout_ms=timeout_ms)
         except CommitFailedError as exc:

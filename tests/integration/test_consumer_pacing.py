@@ -95,3 +95,66 @@ def test_an_idle_consumer_asks_for_long_fetches_and_still_applies_the_next_event
         producer.close(timeout=5)
         consumer.close()
         engine.dispose()
+
+
+def test_offsets_left_uncommitted_between_commits_are_committed_on_close(
+    settings: dict[str, Settings],
+) -> None:
+    """Offsets are committed at most once per interval; what is pending when the consumer
+    closes is committed then, so the next member of the group re-reads nothing."""
+    booking = settings["booking"]
+    engine = make_engine(booking.database_url)
+    applied: list[str] = []
+
+    def consumer_in(group: str) -> EventConsumer:
+        return EventConsumer(
+            name=f"test-commits-{uuid.uuid4().hex[:6]}",
+            settings=booking,
+            session_factory=make_session_factory(engine),
+            topics=["catalog.assets"],
+            handlers={"catalog.contract.published": lambda _uow, e: applied.append(e["id"])},
+            consumer_overrides={"group_id": group},
+            # Only the first batch is committed while polling: the rest waits for close().
+            commit_interval_s=3600,
+        )
+
+    group = f"test-commits-{uuid.uuid4().hex[:8]}"
+    first = consumer_in(group)
+    producer = make_producer(booking, client_id="commits-test")
+
+    def send_and_apply(event: dict[str, Any]) -> None:
+        producer.send(booking.topic("catalog.assets"), json.dumps(event).encode()).get(timeout=10)
+
+        def polled_and_applied() -> bool:
+            first.poll_once(timeout_ms=200)
+            return event["id"] in applied
+
+        eventually(polled_and_applied, timeout_s=60, every_s=0, what="the event to be applied")
+
+    try:
+        # The first batch is committed at once (and with it whatever the topic held); the
+        # second event's offset then waits for the interval, which close() cuts short.
+        send_and_apply(contract_event())
+        event = contract_event()
+        send_and_apply(event)
+    finally:
+        producer.close(timeout=5)
+        first.close()
+
+    second = consumer_in(group)
+    reread = 0
+
+    def joined() -> bool:
+        nonlocal reread
+        if second._open().assignment():  # noqa: SLF001 - the client under test
+            return True
+        reread += second.poll_once(timeout_ms=200).records
+        return False
+
+    try:
+        eventually(joined, timeout_s=60, every_s=0, what="the second consumer to join the group")
+        reread += sum(second.poll_once(timeout_ms=300).records for _ in range(5))
+        assert reread == 0 and applied.count(event["id"]) == 1
+    finally:
+        second.close()
+        engine.dispose()
