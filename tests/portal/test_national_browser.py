@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.portal.browser_support import axe_check, new_context, sign_in, snapshot
+from tests.portal.national_support import SEEDED_BASELINE, SEEDED_PERIOD
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
 
@@ -24,13 +25,13 @@ def controller_page(browser: Browser, portal_stack: dict[str, str]) -> Iterator[
 
 
 def test_the_dashboard_draws_a_chart_per_table(
-    controller_page: Page, portal_stack: dict[str, str]
+    controller_page: Page, portal_stack: dict[str, str], national_seeded: None
 ) -> None:
     page = controller_page
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: refused.append(str(error)))
-    page.goto(f"{portal_stack['portal']}/national/efficiency")
+    page.goto(f"{portal_stack['portal']}/national/efficiency?period={SEEDED_PERIOD}")
     page.wait_for_selector(".portal-chart__canvas canvas")
     # A chart for every table with rows (a grouping with nothing in the period has none).
     assert page.locator("table[data-chart=bar]").count() == 5
@@ -45,14 +46,18 @@ def test_the_dashboard_draws_a_chart_per_table(
 
 
 def test_the_evaluation_page_maps_every_region_and_prints(
-    controller_page: Page, portal_stack: dict[str, str]
+    controller_page: Page, portal_stack: dict[str, str], national_seeded: None
 ) -> None:
     page = controller_page
-    page.goto(f"{portal_stack['portal']}/national/evaluation?figure=fulfilled")
+    page.goto(
+        f"{portal_stack['portal']}/national/evaluation"
+        f"?baseline={SEEDED_BASELINE}&period={SEEDED_PERIOD}&figure=fulfilled"
+    )
     regions = page.locator("svg.portal-map__svg path[data-region]")
     assert regions.count() == 25
     codes = {regions.nth(i).get_attribute("data-region") for i in range(25)}
     assert codes == {f"VR{n:02d}" for n in range(1, 26)}
+    assert page.locator("svg.portal-map__svg path[data-class=c4]").count() == 1  # Zuid-Limburg
     box = page.locator("svg.portal-map__svg").bounding_box()
     assert box and box["width"] > 200 and box["height"] > 200
     snapshot(page, "evaluation-map")

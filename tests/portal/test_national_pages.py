@@ -6,8 +6,6 @@ answer CSV, and a planner or an owner is refused."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import timedelta
 from html import unescape
 from typing import Any
 
@@ -16,16 +14,8 @@ import requests
 
 from services.portal.views.national.common import current_quarter
 from services.portal.views.national.evaluation import default_periods
-from shared.settings import load_settings
-from tests.integration.costsharing_support import (
-    CostsharingDB,
-    agreement_body,
-    asset_facts,
-    at,
-    completed,
-    scoped_orgs,
-)
 from tests.portal.client import PortalClient
+from tests.portal.national_support import SEEDED_BASELINE, SEEDED_PERIOD, SEEDED_USES
 from tests.support import auth
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
@@ -40,49 +30,6 @@ DASHBOARD_FIGURES = (
     "police_paid",
     "fulfilled_share",
 )
-
-
-# A year no other portal test books in: the seeded uses below are all it holds.
-SEEDED_BASELINE, SEEDED_PERIOD = "2045-Q1", "2045-Q4"
-# Completed uses per region in SEEDED_PERIOD (classes of 4 equal steps up to 8: 2, 4, 6, 8).
-SEEDED_USES = {"VR24": 8, "VR01": 4, "VR09": 2, "VR17": 1}
-
-
-@pytest.fixture(scope="module")
-def seeded(portal_stack: dict[str, str], portal_db_urls: dict[str, str]) -> Iterator[None]:
-    """Completed helicopter uses in four regions, applied to the stack's cost-sharing
-    database through the consumer's handlers (as its worker applies booking events)."""
-    unit, owner = scoped_orgs()
-    agreement = requests.post(
-        f"{portal_stack['costsharing']}/api/v1/agreements",
-        json=agreement_body(owner_org=owner, valid_from="2045-01-01", valid_to="2046-01-01"),
-        headers={**auth("admin"), "Idempotency-Key": f"national-{owner}"},
-        timeout=30,
-    )
-    assert agreement.status_code == 201, agreement.text
-    db = CostsharingDB(
-        load_settings("costsharing", {"DATABASE_URL": portal_db_urls["costsharing"]})
-    )
-    events = []
-    for region, uses in SEEDED_USES.items():
-        asset = asset_facts(owner_org=owner, regions=[region])
-        db.put_asset(asset)
-        for n in range(uses):
-            asked = at("2045-10-06T08:00") + timedelta(days=n)
-            events.append(
-                completed(
-                    requester_org=unit,
-                    owner_org=owner,
-                    asset_id=asset["asset_id"],
-                    start=asked + timedelta(days=3),
-                    usage="1.50",
-                    requested_at=asked,
-                    decided_at=asked + timedelta(minutes=20 + n),
-                )
-            )
-    db.apply(*events)
-    yield
-    db.dispose()
 
 
 @pytest.fixture
@@ -125,7 +72,7 @@ def as_cell(value: Any) -> str:
 
 @pytest.mark.parametrize("period", [SEEDED_PERIOD, current_quarter()])
 def test_dashboard_tables_hold_the_efficiency_apis_figures(
-    controller: PortalClient, portal_stack: dict[str, str], seeded: None, period: str
+    controller: PortalClient, portal_stack: dict[str, str], national_seeded: None, period: str
 ) -> None:
     page = controller.get("/national/efficiency", params={"period": period})
     assert page.status_code == 200, page.text
@@ -208,7 +155,7 @@ def test_evaluation_page_shows_every_region_in_tables_and_on_the_map(
 
 
 def test_the_map_classes_the_regions_by_the_chosen_figure(
-    controller: PortalClient, seeded: None
+    controller: PortalClient, national_seeded: None
 ) -> None:
     page = controller.get(
         "/national/evaluation",
