@@ -42,8 +42,17 @@ NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
         NavItem("owner.assets", _l("My assets")),
         NavItem("owner.bookings", _l("Bookings of my assets")),
     ),
-    FINANCE: NATIONAL,
-    ADMIN: NATIONAL,
+    FINANCE: (
+        NavItem("finance.queue", _l("Review allocations")),
+        NavItem("finance.statements", _l("Statements")),
+        *NATIONAL,
+    ),
+    ADMIN: (
+        NavItem("admin.agreements", _l("Agreements")),
+        NavItem("admin.organisations", _l("Organisations")),
+        NavItem("admin.regions", _l("Safety regions")),
+        *NATIONAL,
+    ),
 }
 
 

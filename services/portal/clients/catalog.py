@@ -69,3 +69,22 @@ class CatalogClient(ApiClient):
 
     def remove_blackout(self, asset_id: str, blackout_id: str) -> None:
         self.call("DELETE", f"/assets/{asset_id}/blackouts/{blackout_id}")
+
+    # -- administrators: organisations and safety regions -----------------------------------
+    def add_organisation(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return dict(self.post("/organisations", body, headers={"Idempotency-Key": idempotency_key}))
+
+    def rename_organisation(self, organisation_id: str, name: str) -> dict[str, Any]:
+        return dict(
+            self.call("PATCH", f"/organisations/{organisation_id}", json={"name": name}).json()
+        )
+
+    def add_region(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return dict(self.post("/regions", body, headers={"Idempotency-Key": idempotency_key}))
+
+    def rename_region(self, code: str, name: str) -> dict[str, Any]:
+        return dict(self.call("PATCH", f"/regions/{code}", json={"name": name}).json())
+
+    def reference_changes(self, **params: Any) -> dict[str, Any]:
+        """Newest first: ``items`` and ``next_cursor`` (subject, subject_id, cursor, limit)."""
+        return dict(self.get("/reference-changes", **params))

@@ -1,4 +1,5 @@
-"""The cost-sharing API: what a booking would cost whom."""
+"""The cost-sharing API: what a booking would cost whom; finance's allocations, reviews and
+statements; administrators' agreements."""
 
 from __future__ import annotations
 
@@ -17,6 +18,63 @@ class CostsharingClient(ApiClient):
 
     def estimates_batch(self, items: list[dict[str, Any]]) -> Any:
         return self.post("/estimates/batch", {"items": items})
+
+    # -- finance: allocations and their review ---------------------------------------------
+    def allocations(self, **params: Any) -> list[dict[str, Any]]:
+        """Filters: state (one or a list), org, category, period, booking_id, limit, offset."""
+        return list(self.get("/allocations", **params))
+
+    def allocation(self, allocation_id: str) -> dict[str, Any]:
+        return dict(self.get(f"/allocations/{allocation_id}"))
+
+    def ledger(self, allocation_id: str) -> list[dict[str, Any]]:
+        return list(self.get(f"/allocations/{allocation_id}/ledger"))
+
+    def reviews(self, allocation_id: str) -> list[dict[str, Any]]:
+        return list(self.get(f"/allocations/{allocation_id}/reviews"))
+
+    def review(self, allocation_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """approve, dispute or resolve (the API enforces the four-eyes rule)."""
+        return dict(self.post(f"/allocations/{allocation_id}/{action}", body))
+
+    # -- finance: statements ---------------------------------------------------------------
+    def statement(self, org: str, period: str) -> dict[str, Any]:
+        return dict(self.get("/statements", org=org, period=period))
+
+    def statement_csv(self, org: str, period: str) -> requests.Response:
+        """The API's own CSV (and its Content-Disposition), to pass on as it came."""
+        return self.call(
+            "GET",
+            "/statements",
+            params={"org": org, "period": period},
+            headers={"Accept": "text/csv"},
+        )
+
+    def close_statement(self, org: str, period: str) -> dict[str, Any]:
+        return dict(self.post("/statements/close", {"org": org, "period": period}))
+
+    # -- administrators: agreements ----------------------------------------------------------
+    def agreements(self) -> list[dict[str, Any]]:
+        return list(self.get("/agreements"))
+
+    def agreement_with_etag(self, agreement_id: str) -> tuple[dict[str, Any], str]:
+        response = self.call("GET", f"/agreements/{agreement_id}")
+        return dict(response.json()), response.headers.get("ETag", "")
+
+    def preview_agreement(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.post("/agreements/preview", body))
+
+    def create_agreement(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        return dict(self.post("/agreements", body, headers={"Idempotency-Key": idempotency_key}))
+
+    def new_agreement_version(
+        self, agreement_id: str, changes: dict[str, Any], etag: str
+    ) -> dict[str, Any]:
+        """PATCH with If-Match: a version made meanwhile by someone else is a 412."""
+        response = self.call(
+            "PATCH", f"/agreements/{agreement_id}", json=changes, headers={"If-Match": etag}
+        )
+        return dict(response.json())
 
     # -- the national picture: efficiency figures and the evaluation report ----------------
     def efficiency(self, period: str, group_by: str) -> dict[str, Any]:

@@ -6,11 +6,20 @@ from flask import Flask
 
 
 def register_views(app: Flask) -> None:
-    from services.portal.views import common, national, owner, planner
-    from services.portal.views import public  # no sign-in: the public register
+    from services.portal.views import (
+        admin,
+        common,
+        finance,
+        national,
+        owner,
+        planner,
+        public,  # no sign-in: the public register
+    )
 
     app.register_blueprint(common.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(owner.bp)
     app.register_blueprint(national.bp)
+    app.register_blueprint(finance.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(public.bp)

@@ -7,11 +7,17 @@ from werkzeug.wrappers import Response
 
 from services.portal.auth import current_user, login_required, safe_next
 from services.portal.i18n import LANGUAGE_COOKIE, LANGUAGES
+from shared.auth import ADMIN, FINANCE, OWNER, PLANNER
 
 bp = Blueprint("common", __name__)
 
-# Where each role starts; the first endpoint the portal has wins.
-START_PAGES = ("owner.queue", "planner.search")
+# Where each role starts; the first endpoint the portal has, for a role the user holds, wins.
+START_PAGES = (
+    ("owner.queue", OWNER),
+    ("planner.search", PLANNER),
+    ("finance.queue", FINANCE),
+    ("admin.agreements", ADMIN),
+)
 
 
 @bp.get("/")
@@ -19,12 +25,8 @@ START_PAGES = ("owner.queue", "planner.search")
 def home() -> Response | str:
     user = current_user()
     assert user is not None  # login_required
-    for endpoint in START_PAGES:
-        role_page = endpoint.split(".")[0]
-        wanted = (role_page == "owner" and user.is_owner) or (
-            role_page == "planner" and user.is_planner
-        )
-        if wanted and endpoint in current_app.view_functions:
+    for endpoint, role in START_PAGES:
+        if user.has_role(role) and endpoint in current_app.view_functions:
             return redirect(url_for(endpoint))
     return render_template("home.html")
 
