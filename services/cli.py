@@ -106,6 +106,41 @@ def _cmd_smtp_sink(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ledger_export(args: argparse.Namespace) -> int:
+    from services.costsharing.ledger_export import export_lines
+    from shared.db import make_engine, make_session_factory
+    from shared.errors import ProblemError
+
+    engine = make_engine(_settings("costsharing").database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            lines = list(export_lines(session, period=args.period))
+    except ProblemError as exc:  # a period that is none
+        print(exc.detail, file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        out.writelines(line + "\n" for line in lines)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _cmd_ledger_verify(args: argparse.Namespace) -> int:
+    from services.costsharing.ledger_chain import verify
+
+    with open(args.file, encoding="utf-8") as export:
+        finding = verify(export)
+    if finding is not None:
+        print(f"{args.file}: {finding}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: the chain is intact")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from services.launcher import run_dev_stack
 
@@ -153,6 +188,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8025)
     p.add_argument("--dir", default=str(Path(VAR_DEFAULT) / "mail"))
     p.set_defaults(func=_cmd_smtp_sink)
+
+    p = sub.add_parser("ledger", help="export cost-sharing's ledger, or check an export offline")
+    ledger = p.add_subparsers(dest="ledger_command", required=True)
+    q = ledger.add_parser("export", help="the ledger's hash chain as JSON lines")
+    q.add_argument("--period", help="2026, 2026-Q4 or 2026-11 (Dutch dates); all if absent")
+    q.add_argument("--output", "-o", help="a file (default: standard output)")
+    q.set_defaults(func=_cmd_ledger_export)
+    q = ledger.add_parser("verify", help="check an export's chain; exit 1 naming the first break")
+    q.add_argument("file")
+    q.set_defaults(func=_cmd_ledger_verify)
 
     args = parser.parse_args(argv)
     return int(args.func(args))

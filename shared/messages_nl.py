@@ -601,6 +601,9 @@ DUTCH: dict[str, str] = {
         "Deze oplossing verlaagt het aandeel van uw eigen kant van {0} naar {1}: alleen de "
         "gezamenlijke controller mag haar zo oplossen (vier ogen)."
     ),
+    "Only the joint controller exports the ledger.": (
+        "Alleen de gezamenlijke controller exporteert het grootboek."
+    ),
     "Unknown agreement.": "Onbekende afspraak.",
     "No such agreement.": "Deze afspraak bestaat niet.",
     "That agreement does not cover this use (legal basis or scope).": (

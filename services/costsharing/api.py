@@ -18,6 +18,7 @@ from services.costsharing import (
     statements,
 )
 from services.costsharing.domain import parse_period
+from services.costsharing.ledger_export import export_lines
 from services.costsharing.schemas import (
     AgreementCreate,
     AgreementPreviewIn,
@@ -33,6 +34,7 @@ from services.costsharing.schemas import (
     EstimateRead,
     EvaluationQuery,
     LedgerEntryRead,
+    LedgerExportQuery,
     ResolveIn,
     ReviewIn,
     ReviewRead,
@@ -42,6 +44,7 @@ from services.costsharing.schemas import (
 )
 from shared.auth import ADMIN, FINANCE, current_principal, require_roles
 from shared.db import UnitOfWork
+from shared.errors import Forbidden
 from shared.idempotency import run_idempotent
 from shared.web import (
     Blueprint,
@@ -319,6 +322,37 @@ class CloseStatement(MethodView):
             uow.commit()
         with request_uow() as uow:
             return json_response(statements.statement(uow, principal=principal, **body), 201)
+
+
+@blp.route("/ledger/export")
+class LedgerExport(MethodView):
+    @require_roles(FINANCE)
+    @blp.arguments(LedgerExportQuery, location="query")
+    @blp.response(
+        200,
+        {"type": "string", "description": "JSON lines: a header, then the ledger lines"},
+        content_type="application/x-ndjson",
+    )
+    def get(self, query: dict[str, Any]) -> Any:
+        """The ledger's hash chain as JSON lines, for an offline check (joint controller)
+
+        A header line (`ledger_export`, `period`, `entries`, `first_seq`, `last_seq`,
+        `head_hash`), then one ledger line per line in chain order, each with `chain_seq`,
+        `prev_hash` and `hash`. Without `period` the whole ledger; with one (2026, 2026-Q4,
+        2026-11) the unbroken run of the chain from the first to the last line written in
+        it. `slagkracht ledger verify FILE` checks it and names the first line that was
+        changed, removed or reordered.
+        """
+        if current_principal().org != "joint":
+            raise Forbidden("Only the joint controller exports the ledger.")
+        with request_uow() as uow:
+            lines = list(export_lines(uow.session, period=query["period"]))
+        name = f"slagkracht-ledger-{query['period'] or 'all'}.jsonl"
+        return Response(
+            "".join(f"{line}\n" for line in lines),
+            mimetype="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
 
 @blp.route("/efficiency")

@@ -10,10 +10,13 @@ from typing import Any
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     Text,
@@ -105,9 +108,11 @@ class AllocationReview(Base):
 
 
 class LedgerEntry(Base):
-    """Append-only: the database refuses UPDATE and DELETE (corrections are reversing entries)."""
+    """Append-only: the database refuses UPDATE and DELETE (corrections are reversing entries),
+    and links each line into a hash chain as it is inserted (ledger_chain.py)."""
 
     __tablename__ = "ledger_entries"
+    __table_args__ = (Index("uq_ledger_entries_chain_seq", "chain_seq", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     allocation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("allocations.id"), index=True)
     org: Mapped[str] = mapped_column(Text, index=True)
@@ -117,6 +122,10 @@ class LedgerEntry(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     source_event_id: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The hash chain (migration 0005): the database sets all three as it inserts the line.
+    chain_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    prev_hash: Mapped[str] = mapped_column(Text, server_default=FetchedValue())
+    hash: Mapped[str] = mapped_column(Text, server_default=FetchedValue())
 
 
 class Statement(Base):

@@ -246,6 +246,10 @@ class StatementQuery(Schema):
     period = fields.String(required=True, validate=validate.Length(max=10))
 
 
+class LedgerExportQuery(Schema):
+    period = fields.String(load_default=None, validate=validate.Length(max=10))
+
+
 class StatementClose(Schema):
     org = fields.String(required=True, validate=validate.Length(min=3, max=80))
     period = fields.String(required=True, validate=validate.Length(max=10))
