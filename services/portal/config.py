@@ -13,6 +13,7 @@ DEFAULT_API_URLS = {
     "catalog": "http://127.0.0.1:8081",
     "booking": "http://127.0.0.1:8082",
     "costsharing": "http://127.0.0.1:8083",
+    "notify": "http://127.0.0.1:8084",
 }
 
 

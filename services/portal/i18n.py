@@ -10,8 +10,9 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_timedelta
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_babel import Babel, format_currency, format_date, format_time, get_locale
+from werkzeug.wrappers import Response
 
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
@@ -23,6 +24,20 @@ _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 def select_language() -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def remember_language(response: Response, code: str) -> Response:
+    """The language cookie set on ``response``: remembered for a year, past a sign-out."""
+    if code in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            code,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.extensions["portal_config"].production,
+        )
+    return response
 
 
 def parse_instant(value: str | datetime | None) -> datetime | None:

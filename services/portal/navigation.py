@@ -1,4 +1,5 @@
-"""The navigation per role and the owner's pending-approvals badge, for the base layout.
+"""The navigation per role, the owner's pending-approvals badge and everyone's unread
+notifications badge, for the base layout.
 
 Each role's pages add their entries here (endpoint, label). An entry whose endpoint is not
 registered (yet) is left out, so a half-built role never breaks a page."""
@@ -86,6 +87,20 @@ def pending_approvals_count() -> int | None:
     return count
 
 
+def unread_notifications_count() -> int | None:
+    """How many of the user's notifications are unread (one notify call per page); None when
+    notify cannot tell now (the badge is left out rather than the page failing)."""
+    if current_user() is None:
+        return None
+    if "unread_count" not in g:
+        try:
+            g.unread_count = apis().notify.unread_count()
+        except (ApiUnavailable, ApiProblem):
+            g.unread_count = None
+    count: int | None = g.unread_count
+    return count
+
+
 def init_navigation(app: Flask) -> None:
     @app.context_processor
     def _navigation() -> dict[str, Any]:
@@ -94,4 +109,5 @@ def init_navigation(app: Flask) -> None:
             "nav_items": nav_for(user),
             "nav_active": request.endpoint or "",
             "pending_approvals_count": pending_approvals_count,
+            "unread_notifications_count": unread_notifications_count,
         }

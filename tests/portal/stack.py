@@ -5,7 +5,7 @@ session's embedded PostgreSQL and Tansu, with the demo data loaded.
 The stack gets databases of its own on the session's server (and its own topic prefix), so
 the demo data never meets the other tests' rows. Use the fixtures::
 
-    def test_x(portal_stack: dict[str, str]) -> None:   # {portal, catalog, booking, costsharing}
+    def test_x(portal_stack: dict[str, str]) -> None:  # {portal, catalog, ..., notify}
         requests.get(f"{portal_stack['portal']}/sign-in")
 
 ``portal_db_urls`` names the stack's databases (e.g. to move a booking into the past).
@@ -107,7 +107,7 @@ def portal_db_urls(pg_admin_url: str) -> Iterator[dict[str, str]]:
 def portal_stack(
     portal_db_urls: dict[str, str], broker: Broker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, str]]:
-    """URLs of the running portal and APIs: ``{portal, catalog, booking, costsharing}``."""
+    """URLs of the running portal and APIs: ``{portal, catalog, booking, costsharing, notify}``."""
     prefix = f"p{uuid.uuid4().hex[:6]}."
     settings = {
         s: load_settings(
@@ -134,6 +134,8 @@ def portal_stack(
                 "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
                 "KAFKA_TOPIC_PREFIX": prefix,
                 "KAFKA_CONSUMER_GROUP": f"{prefix}{service}",
+                # notify: the tests' webhook receivers listen on 127.0.0.1 (as in `make run`).
+                "NOTIFY_ALLOW_LOOPBACK_WEBHOOKS": "true",
             }
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             stack.urls[service] = f"http://127.0.0.1:{ports[service]}"

@@ -16,6 +16,7 @@ from services.portal.clients.base import ApiProblem, ApiUnavailable, CallContext
 from services.portal.clients.booking import BookingClient
 from services.portal.clients.catalog import CatalogClient
 from services.portal.clients.costsharing import CostsharingClient
+from services.portal.clients.notify import NotifyClient
 from services.portal.config import PortalConfig
 
 __all__ = ["ApiProblem", "ApiUnavailable", "Apis", "apis", "new_http_session"]
@@ -26,6 +27,7 @@ class Apis:
     catalog: CatalogClient
     booking: BookingClient
     costsharing: CostsharingClient
+    notify: NotifyClient
 
 
 def new_http_session(pool_size: int = 16) -> requests.Session:
@@ -56,6 +58,7 @@ def apis() -> Apis:
             catalog=CatalogClient(http, urls["catalog"], context),
             booking=BookingClient(http, urls["booking"], context),
             costsharing=CostsharingClient(http, urls["costsharing"], context),
+            notify=NotifyClient(http, urls["notify"], context),
         )
     result: Apis = g.portal_apis
     return result

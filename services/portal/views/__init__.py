@@ -10,6 +10,7 @@ def register_views(app: Flask) -> None:
         admin,
         common,
         finance,
+        inbox,
         national,
         owner,
         planner,
@@ -22,4 +23,5 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(national.bp)
     app.register_blueprint(finance.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(inbox.bp)
     app.register_blueprint(public.bp)

@@ -6,7 +6,8 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from werkzeug.wrappers import Response
 
 from services.portal.auth import current_user, login_required, safe_next
-from services.portal.i18n import LANGUAGE_COOKIE, LANGUAGES
+from services.portal.i18n import LANGUAGES, remember_language
+from services.portal.views.inbox.common import sync_notify_language
 from shared.auth import ADMIN, FINANCE, OWNER, PLANNER
 
 bp = Blueprint("common", __name__)
@@ -33,19 +34,11 @@ def home() -> Response | str:
 
 @bp.get("/language/<code>")
 def switch_language(code: str) -> Response:
-    """The visible NL/EN switch: a plain link, remembered for a year in a cookie."""
-    response = redirect(safe_next(request.args.get("next")))
+    """The visible NL/EN switch: a plain link, remembered for a year in a cookie, and as the
+    signed-in user's notify language (notify writes their inbox and email in it)."""
     if code in LANGUAGES:
-        production = current_app.extensions["portal_config"].production
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            code,
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="Lax",
-            secure=production,
-        )
-    return response
+        sync_notify_language(code)
+    return remember_language(redirect(safe_next(request.args.get("next"))), code)
 
 
 @bp.get("/healthz")
