@@ -272,7 +272,8 @@ def test_without_a_token_it_is_401(cs: FlaskClient) -> None:
 
 def test_the_region_codes_match_catalogs_seed() -> None:
     """Cost-sharing carries the 25 codes itself: they are catalog's (its migration 0001)."""
-    path = Path("services/catalog/migrations/versions/0001_initial.py")
+    root = Path(__file__).resolve().parents[2]
+    path = root / "services/catalog/migrations/versions/0001_initial.py"
     spec = importlib.util.spec_from_file_location("catalog_0001", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

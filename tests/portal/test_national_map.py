@@ -26,7 +26,8 @@ SQUARE = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
 
 def region_seats() -> list[tuple[str, str, float, float]]:
     """The 25 seats as catalog's migration 0007 records them (code, town, lat, lon)."""
-    path = Path("services/catalog/migrations/versions/0007_coordinates.py")
+    root = Path(__file__).resolve().parents[2]
+    path = root / "services/catalog/migrations/versions/0007_coordinates.py"
     spec = importlib.util.spec_from_file_location("catalog_0007", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
