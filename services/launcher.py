@@ -266,7 +266,11 @@ def _app_specs(stack: Stack) -> list[ChildSpec]:
     specs.append(
         ChildSpec(
             name="portal",
-            argv=_gunicorn("services.portal.app:create_app()", stack.portal_port, stack.env),
+            # Threads (gthread): a live capacity board's event stream holds one for up to 25 s.
+            argv=[
+                *_gunicorn("services.portal.app:create_app()", stack.portal_port, stack.env),
+                *("--threads", "8"),
+            ],
             env={**stack.env, **api_urls},
             log=stack.log("portal"),
             ready=partial(port_open, "127.0.0.1", stack.portal_port),

@@ -30,6 +30,9 @@ NATIONAL = (
     NavItem("national.evaluation", _l("Evaluation and map")),
 )
 
+# The live national capacity board: every role reads it (counts only).
+BOARD = NavItem("board.page", _l("Capacity board"))
+
 NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
     PLANNER: (
         NavItem("planner.search", _l("Search")),
@@ -37,22 +40,26 @@ NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
         NavItem("planner.series", _l("Recurring requests")),
         NavItem("planner.contracts", _l("Call-offs")),
         NavItem("planner.calendar", _l("Calendar")),
+        BOARD,
     ),
     OWNER: (
         NavItem("owner.queue", _l("Approvals"), badge="pending"),
         NavItem("owner.assets", _l("My assets")),
         NavItem("owner.bookings", _l("Bookings of my assets")),
+        BOARD,
     ),
     FINANCE: (
         NavItem("finance.queue", _l("Review allocations")),
         NavItem("finance.statements", _l("Statements")),
         *NATIONAL,
+        BOARD,
     ),
     ADMIN: (
         NavItem("admin.agreements", _l("Agreements")),
         NavItem("admin.organisations", _l("Organisations")),
         NavItem("admin.regions", _l("Safety regions")),
         *NATIONAL,
+        BOARD,
     ),
 }
 

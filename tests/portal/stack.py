@@ -150,10 +150,16 @@ def portal_stack(
         portal_env = {
             **os.environ,
             **{f"{s.upper()}_URL": stack.urls[s] for s in registry.SERVICES},
+            # The live capacity board follows booking's and catalog's topics.
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+            "KAFKA_TOPIC_PREFIX": prefix,
         }
         stack.urls["portal"] = f"http://127.0.0.1:{ports['portal']}"
         stack.start(
-            "portal", gunicorn("services.portal.app:create_app()", ports["portal"]), portal_env
+            "portal",
+            # Threads, as `slagkracht run` starts it: a live board's event stream holds one.
+            [*gunicorn("services.portal.app:create_app()", ports["portal"]), "--threads", "8"],
+            portal_env,
         )
         for port in ports.values():
             wait_for_port("127.0.0.1", port, timeout_s=START_TIMEOUT_S)

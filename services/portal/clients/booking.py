@@ -51,3 +51,7 @@ class BookingClient(ApiClient):
         """The public drone register (booking asks for no token: call it with an anonymous
         context, see views/public)."""
         return self.get("/public/drone-deployments", **params)
+
+    def board(self, **params: Any) -> dict[str, Any]:
+        """The national capacity board: counts per safety region and category."""
+        return dict(self.get("/board", **params))

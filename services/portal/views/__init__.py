@@ -8,6 +8,7 @@ from flask import Flask
 def register_views(app: Flask) -> None:
     from services.portal.views import (
         admin,
+        board,  # the live capacity board
         common,
         finance,
         inbox,
@@ -25,3 +26,4 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(board.bp)

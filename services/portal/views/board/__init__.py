@@ -1,0 +1,114 @@
+"""The live national capacity board: per safety region, for a chosen category, how many
+assets are free now and in the next 24 hours and how many bookings are requested or in use.
+
+Every signed-in role may read it (the figures are counts: no units, names or purposes). The
+figures come from booking's ``/board`` with the reader's token, for every render. The page
+updates itself without reload: ``/board/events`` is a server-sent event stream that says
+"changed" when the portal's change feed (services/portal/live.py) sees a booking or catalog
+event, and static/board.js then fetches ``/board/table`` again. A stream lasts at most
+STREAM_S seconds (a portal thread is held meanwhile) and the browser reconnects; a process
+serves at most MAX_STREAMS at once and answers 503 beyond that (the page then says
+"offline" and tries again later). Without JavaScript the page is a plain page with a
+refresh link."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from services.portal.auth import login_required
+from services.portal.clients import apis
+from services.portal.labels import CATEGORIES
+from services.portal.live import change_feed
+from services.portal.views.planner.common import regions
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+BOARD_CATEGORIES = ("helicopter", "drone", "dive_team", "search_team", "terrain")
+STREAM_S = 25.0  # then the browser reconnects (EventSource does so by itself)
+HEARTBEAT_S = 10.0  # a comment line now and then keeps proxies from closing a quiet stream
+RECONNECT_MS = 2000
+MAX_STREAMS = 4  # per process: streams hold a thread each (gunicorn gthread, 8 per worker)
+_streams = threading.BoundedSemaphore(MAX_STREAMS)
+
+
+def _category() -> str:
+    chosen = request.args.get("category", "")
+    return chosen if chosen in BOARD_CATEGORIES else BOARD_CATEGORIES[0]
+
+
+def _table_context(category: str) -> dict[str, Any]:
+    board = apis().booking.board()
+    names = dict(regions())
+    rows = [
+        {**row, "name": names.get(row["region"], row["region"])}
+        for row in board["rows"]
+        if row["category"] == category
+    ]
+    return {"rows": rows, "at": board["at"], "category": category}
+
+
+@bp.get("")
+@login_required
+def page() -> str:
+    category = _category()
+    return render_template(
+        "board/board.html",
+        categories=[(code, CATEGORIES[code]) for code in BOARD_CATEGORIES],
+        **_table_context(category),
+    )
+
+
+@bp.get("/table")
+@login_required
+def table() -> str:
+    """The table alone, for static/board.js to swap in."""
+    return render_template("board/_table.html", **_table_context(_category()))
+
+
+def _event(name: str, data: str) -> str:
+    return f"event: {name}\ndata: {data}\n\n"
+
+
+def _stream(deadline: float) -> Iterator[str]:
+    feed = change_feed()
+    yield f"retry: {RECONNECT_MS}\n\n"
+    seen, live = feed.version, False
+    while (left := deadline - time.monotonic()) > 0:
+        if live != feed.ready:
+            live, seen = feed.ready, feed.version  # the client refreshes on "live" itself
+            yield _event("live", "following") if live else _event("offline", "not following")
+        # Until the feed follows, look again every second; then wake on a change or to send
+        # a heartbeat.
+        current = feed.wait_for_change(seen, min(left, HEARTBEAT_S if live else 1.0))
+        if current != seen:
+            seen = current
+            yield _event("changed", str(current))
+        else:
+            yield ": keep-alive\n\n"
+
+
+@bp.get("/events")
+@login_required
+def events() -> Response:
+    """Server-sent events: ``live`` once the portal follows the event stream, ``changed``
+    whenever a booking or an asset changed; closes after STREAM_S seconds."""
+    if not _streams.acquire(blocking=False):
+        return Response(
+            "Too many live boards on this server; try again shortly.",
+            status=503,
+            mimetype="text/plain",
+            headers={"Retry-After": "10"},
+        )
+    change_feed().ensure_started()
+    response = Response(
+        _stream(time.monotonic() + STREAM_S),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+    response.call_on_close(_streams.release)  # however the stream ends, even unread
+    return response
