@@ -160,35 +160,43 @@ def search_window() -> tuple[datetime, datetime]:
     return start, start + timedelta(hours=4)
 
 
+def free_helicopters(booking: str, start: datetime, end: datetime) -> list[str]:
+    """The Helicopter Command's aircraft free for the window in Rotterdam-Rijnmond."""
+    found = requests.get(
+        f"{booking}/api/v1/availability",
+        params={"start": start.isoformat(), "end": end.isoformat(), "region": ROTTERDAM,
+                "category": "helicopter"},
+        headers=bearer(PLANNER), timeout=30,
+    )  # fmt: skip
+    found.raise_for_status()
+    return [row["asset_id"] for row in found.json() if row.get("owner_org") == "defensie-dhc"]
+
+
 def request_bookings(product: Product, count: int) -> list[str]:
     """``count`` requests by the planner for the Helicopter Command's aircraft, found free
     through booking's availability search, a week after the searched window (which they must
     not fill) and one day after another once a day's helicopters are taken."""
     booking = product.url("booking")
-    created: list[str] = []
     searched, _ = search_window()
     first = searched + timedelta(days=7)
+    wait_until(  # booking's read model fills from catalog's events after the start
+        "booking's search finds the demo helicopters",
+        lambda: bool(free_helicopters(booking, first, first + timedelta(hours=3))),
+        180,
+        product,
+    )
+    created: list[str] = []
     deadline = time.monotonic() + 120
-    day = 0
-    while len(created) < count and day < 60 and time.monotonic() < deadline:
+    for day in range(60):
+        if len(created) >= count or time.monotonic() > deadline:
+            break
         start = first + timedelta(days=day)
         end = start + timedelta(hours=3)
-        found = requests.get(
-            f"{booking}/api/v1/availability",
-            params={"start": start.isoformat(), "end": end.isoformat(), "region": ROTTERDAM,
-                    "category": "helicopter"},
-            headers=bearer(PLANNER), timeout=30,
-        )  # fmt: skip
-        found.raise_for_status()
-        for row in found.json():
-            if len(created) >= count:
-                break
-            if row.get("owner_org") != "defensie-dhc":
-                continue
+        for asset_id in free_helicopters(booking, start, end)[: count - len(created)]:
             response = requests.post(
                 f"{booking}/api/v1/bookings",
                 json={
-                    "asset_id": row["asset_id"],
+                    "asset_id": asset_id,
                     "start": start.isoformat(),
                     "end": end.isoformat(),
                     "priority": 2,
@@ -201,7 +209,6 @@ def request_bookings(product: Product, count: int) -> list[str]:
             )
             if response.status_code == 201:
                 created.append(response.json()["id"])
-        day += 1
     if len(created) < count:
         raise RuntimeError(f"only {len(created)} of {count} bookings could be requested")
     return created
