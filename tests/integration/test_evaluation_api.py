@@ -287,3 +287,17 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0
     assert percentile([float(n) for n in range(1, 11)], 0.9) == 9.0
     assert percentile([float(n) for n in range(1, 12)], 0.9) == 10.0
+
+
+def test_months_compare_as_quarters_do(cs: FlaskClient, report_data: None) -> None:
+    response = cs.get(
+        "/api/v1/evaluation?baseline=2046-01&period=2046-10", headers=auth("controller")
+    )
+    assert response.status_code == 200, response.get_json()
+    twente = by_region(response.get_json())["VR05"]
+    # January: the 2 h flight only (the rejection was asked in February).
+    assert (twente["baseline"]["requests"], twente["baseline"]["joint_use_hours"]) == (1, "2.00")
+    # October: the flights asked on the 5th and the 12th, decided in 10 and 60 minutes.
+    assert twente["period"]["requests"] == 2
+    assert twente["period"]["decision_minutes_median"] == 10.0
+    assert twente["period"]["decision_minutes_p90"] == 60.0
