@@ -47,6 +47,7 @@ def _app(fake_api: FakeApi, **env: str) -> Flask:
             "CATALOG_URL": fake_api.url,
             "BOOKING_URL": fake_api.url,
             "COSTSHARING_URL": fake_api.url,
+            "NOTIFY_URL": fake_api.url,  # never a running `make run`'s notify on 8084
             "PORTAL_READ_TIMEOUT_S": "0.5",
             **env,
         }

@@ -397,7 +397,10 @@ def test_the_portal_serves_production_sign_in_and_calls_the_api_containers(
     assert args.bind == ["0.0.0.0:8080"] and host_ports(portal) == [(8080, 8080)]
     assert "127.0.0.1:8080/healthz" in " ".join(as_list(portal["healthcheck"]["test"]))
     env = container_env(portal)
-    # Every API it calls is a container of this file, started healthy before it.
+    # Every API it calls (notify's inbox and badge too) is a container of this file, started
+    # healthy before it.
+    assert set(DEFAULT_API_URLS) == set(registry.SERVICES)
+    assert env["NOTIFY_URL"] == "http://notify-api:8084"
     for api in DEFAULT_API_URLS:
         host, _, port = env[f"{api.upper()}_URL"].removeprefix("http://").partition(":")
         assert host == f"{api}-api" and host in services_, api
