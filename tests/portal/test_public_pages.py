@@ -14,7 +14,7 @@ import requests
 from shared.auth import OWNER, mint_token
 from shared.settings import DEV_JWT_SECRET
 from tests.integration.booking_support import backdate
-from tests.portal.client import PortalClient
+from tests.portal.client import PortalClient, csrf_token, hidden_value
 from tests.portal.finance_support import completed_use as completed_helicopter_use
 from tests.portal.finance_support import new_unit
 from tests.portal.journeys import instant, window
@@ -167,3 +167,47 @@ def test_the_atom_feed_is_well_formed_and_holds_only_what_is_public(
         assert entry.findtext(f"{ATOM}title") and entry.findtext(f"{ATOM}updated")
     text = response.content.decode()
     assert PURPOSE not in text and CONTACT not in text and "planner-rotterdam" not in text
+
+
+def test_the_planner_names_the_kind_of_purpose_in_the_request_form(
+    portal_stack: dict[str, str],
+) -> None:
+    planner = PortalClient(portal_stack["portal"])
+    planner.sign_in("planner-rotterdam")
+    start, end = window(next_weekday(14), 10, hours=2)
+    found = requests.get(
+        f"{portal_stack['booking']}/api/v1/availability",
+        params={"start": instant(start), "end": instant(end), "category": "drone"},
+        headers=auth("planner-rotterdam"),
+        timeout=TIMEOUT_S,
+    ).json()
+    form = planner.get(
+        "/planner/request", params={"asset_id": found[0]["asset_id"], "start": start, "end": end}
+    )
+    assert form.status_code == 200
+    assert 'name="purpose_class"' in form.text and "Toezicht bij een evenement" in form.text
+    sent = planner.post(
+        "/planner/request",
+        {
+            "csrf_token": csrf_token(form.text),
+            "asset_id": hidden_value(form.text, "asset_id"),
+            "idempotency_key": hidden_value(form.text, "idempotency_key"),
+            "start": start,
+            "end": end,
+            "legal_basis": "bijstand_politiewet",
+            "priority": "2",
+            "purpose": PURPOSE,
+            "purpose_class": "event_surveillance",
+            "contact": CONTACT,
+            "quantity": "1",
+        },
+        allow_redirects=False,
+    )
+    assert sent.status_code == 302, sent.text
+    booking_id = sent.headers["Location"].rsplit("/", 1)[1]
+    booking = requests.get(
+        f"{portal_stack['booking']}/api/v1/bookings/{booking_id}",
+        headers=auth("planner-rotterdam"),
+        timeout=TIMEOUT_S,
+    ).json()
+    assert booking["purpose_class"] == "event_surveillance"

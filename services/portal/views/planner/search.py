@@ -13,7 +13,7 @@ from services.portal.auth import role_required
 from services.portal.clients import ApiProblem, apis
 from services.portal.forms import FormReader
 from services.portal.i18n import AMSTERDAM, local_input_value
-from services.portal.labels import LEGAL_BASES, PRIORITIES
+from services.portal.labels import LEGAL_BASES, PRIORITIES, PURPOSE_CLASSES
 from services.portal.views.planner import bp
 from services.portal.views.planner.common import (
     bookable_categories,
@@ -136,13 +136,19 @@ def _request_form(values: dict[str, Any], errors: dict[str, list[str]], message:
         message=message,
         legal_bases=list(LEGAL_BASES.items()),
         priorities=list(PRIORITIES.items()),
+        purpose_classes=list(PURPOSE_CLASSES.items()),
     )
 
 
 @bp.get("/request")
 @role_required(PLANNER)
 def request_form() -> str:
-    values: dict[str, Any] = {"quantity": "1", "priority": "2", "legal_basis": "steunverlening"}
+    values: dict[str, Any] = {
+        "quantity": "1",
+        "priority": "2",
+        "legal_basis": "steunverlening",
+        "purpose_class": "other",
+    }
     values.update({k: v for k, v in request.args.items() if v})
     values["idempotency_key"] = new_idempotency_key()
     return _request_form(values, {})
@@ -159,6 +165,8 @@ def submit_request() -> Response | tuple[str, int]:
         "legal_basis": reader.choice("legal_basis", LEGAL_BASES),
         "priority": reader.integer("priority", minimum=1, maximum=3),
         "purpose": reader.text("purpose", min_length=3),
+        # What the public drone register may say the use was for (booking's default: other).
+        "purpose_class": reader.choice("purpose_class", PURPOSE_CLASSES, required=False) or "other",
         "contact": reader.text("contact", min_length=3),
         "quantity": reader.integer("quantity", minimum=1, maximum=100),
     }
