@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -139,8 +139,8 @@ def new_agreement() -> str:
 def _preview_or_save(
     terms: dict[str, Any],
     preview_body: dict[str, Any],
-    save: Any,
-    render: Any,
+    save: Callable[[], dict[str, Any]],
+    render: Callable[..., str],
     done: str,
 ) -> Answer:
     """Preview the terms, or save them when exactly these terms were previewed."""

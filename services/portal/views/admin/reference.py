@@ -5,6 +5,7 @@ pages' cached copies (names in menus and filters) follow within the cache's minu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +84,7 @@ def regions() -> str:
     return _page(REGIONS)
 
 
-def _change(subject: Subject, call: Any, done: str, failed: str = "") -> Answer:
+def _change(subject: Subject, call: Callable[[], Any], done: str, failed: str = "") -> Answer:
     """One change; a refusal is shown on the page next to the form it came from."""
     _result, problem = attempt(call)
     if problem is not None:

@@ -12,7 +12,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from services.portal.auth import current_user, role_required, safe_next
+from services.portal.auth import role_required, safe_next
 from services.portal.clients import ApiProblem, apis
 from services.portal.forms import FormReader
 from services.portal.labels import CATEGORIES
@@ -26,6 +26,7 @@ from services.portal.views.finance.common import (
     may_resolve,
     refusal,
     side_of,
+    signed_in_user,
 )
 from services.portal.views.owner.common import renamed
 from services.portal.views.planner.common import asset_names, is_htmx
@@ -63,12 +64,6 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
     return chosen, errors
 
 
-def _user() -> Any:
-    user = current_user()
-    assert user is not None  # role_required
-    return user
-
-
 def _query(chosen: dict[str, Any]) -> dict[str, Any]:
     states = {"review": list(AWAITING_REVIEW), "all": None}.get(chosen["state"], chosen["state"])
     return {
@@ -101,7 +96,7 @@ def queue() -> str:
         "chosen": chosen,
         "errors": errors,
         "states": [("review", _("Awaiting review")), *ALLOCATION_STATES.items(), ("all", _("All"))],
-        "orgs": finance_orgs(_user(), chosen["org"]),
+        "orgs": finance_orgs(signed_in_user(), chosen["org"]),
         "categories": list(CATEGORIES.items()),
         "page_args": {k: v for k, v in chosen.items() if v and k != "page"},
     }
@@ -143,7 +138,7 @@ def _allocation_page(
     reviews = costsharing.reviews(allocation_id)
     booking = _booking_of(allocation)
     dispute = dispute_of(reviews)
-    user = _user()
+    user = signed_in_user()
     submitted = request.form if request.method == "POST" else {}
     return render_template(
         "finance/allocation.html",

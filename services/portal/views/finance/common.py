@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 
-from services.portal.auth import User
+from services.portal.auth import User, current_user
 from services.portal.cache import shared_cache
 from services.portal.clients import ApiProblem, apis
 from services.portal.labels import label
@@ -68,6 +68,12 @@ def refusal(call: Callable[[], T]) -> tuple[T | None, ApiProblem | None]:
         if exc.status != 403:
             raise
         return None, exc
+
+
+def signed_in_user() -> User:
+    user = current_user()
+    assert user is not None  # role_required
+    return user
 
 
 def side_of(org: str) -> str:

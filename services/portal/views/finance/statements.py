@@ -9,18 +9,17 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from services.portal.auth import current_user, role_required
+from services.portal.auth import role_required
 from services.portal.clients import ApiProblem, apis
 from services.portal.forms import FormReader
 from services.portal.views.finance import bp
-from services.portal.views.finance.common import current_quarter, finance_orgs, refusal
+from services.portal.views.finance.common import (
+    current_quarter,
+    finance_orgs,
+    refusal,
+    signed_in_user,
+)
 from shared.auth import FINANCE
-
-
-def _orgs(chosen: str = "") -> list[tuple[str, str]]:
-    user = current_user()
-    assert user is not None  # role_required
-    return finance_orgs(user, chosen)
 
 
 def _statement_page(
@@ -38,7 +37,7 @@ def _statement_page(
             errors = exc.errors or {"period": [exc.message]}
     return render_template(
         "finance/statements.html",
-        orgs=_orgs(org),
+        orgs=finance_orgs(signed_in_user(), org),
         org=org,
         period=period or current_quarter(),
         statement=statement,
