@@ -155,12 +155,6 @@ def _write_lines(
         )
 
 
-def _apply_split(allocation: Allocation, split: Split | None) -> None:
-    allocation.total = split.total if split else None
-    allocation.requester_amount = split.requester_amount if split else None
-    allocation.owner_amount = split.owner_amount if split else None
-
-
 @dataclass(frozen=True)
 class PricedAllocation:
     """An allocation worked out from one event, not yet written (see ``record_allocations``)."""
@@ -679,4 +673,7 @@ def _resolve(
         "correction",
         allocation.source_event_id,
     )
-    _apply_split(allocation, split)
+    # The amounts stay as priced (the database refuses to change them); the current ones
+    # add the lines just written: read them again.
+    session.flush()
+    session.expire(allocation, ["total", "requester_amount", "owner_amount"])

@@ -21,10 +21,12 @@ from sqlalchemy import (
     Numeric,
     Text,
     UniqueConstraint,
+    case,
     func,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 Money = Numeric(14, 2)
 
@@ -64,6 +66,48 @@ class AgreementVersion(Base):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class LedgerEntry(Base):
+    """Append-only: the database refuses UPDATE and DELETE (corrections are reversing entries),
+    and links each line into a hash chain as it is inserted (ledger_chain.py)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("uq_ledger_entries_chain_seq", "chain_seq", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    allocation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("allocations.id"), index=True)
+    org: Mapped[str] = mapped_column(Text, index=True)
+    side: Mapped[str] = mapped_column(Text)  # debit | credit
+    kind: Mapped[str] = mapped_column(Text)  # requester_share | owner_borne | provision
+    entry: Mapped[str] = mapped_column(Text)  # original | reversal | correction
+    amount: Mapped[Decimal] = mapped_column(Money)
+    source_event_id: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The hash chain (migration 0005): the database sets all three as it inserts the line.
+    chain_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    prev_hash: Mapped[str] = mapped_column(Text, server_default=FetchedValue())
+    hash: Mapped[str] = mapped_column(Text, server_default=FetchedValue())
+
+
+def _current(priced: Any, allocation_id: Any, kind: str, adds: str) -> Any:
+    """An allocation's current amount of one kind: what it was priced at plus what its
+    reversal and correction lines changed (a line on the ``adds`` side adds, the other side
+    takes away); NULL while neither exists."""
+    corrected = (
+        select(
+            func.sum(
+                case((LedgerEntry.side == adds, LedgerEntry.amount), else_=-LedgerEntry.amount)
+            )
+        )
+        .where(
+            LedgerEntry.allocation_id == allocation_id,
+            LedgerEntry.kind == kind,
+            LedgerEntry.entry != "original",
+        )
+        .correlate_except(LedgerEntry)
+        .scalar_subquery()
+    )
+    return func.coalesce(priced + corrected, priced, corrected)
+
+
 class Allocation(Base):
     __tablename__ = "allocations"
     __table_args__ = (UniqueConstraint("booking_id", "kind", name="uq_allocation_booking_kind"),)
@@ -81,9 +125,25 @@ class Allocation(Base):
     category: Mapped[str] = mapped_column(Text)
     legal_basis: Mapped[str] = mapped_column(Text)
     usage_quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    total: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
-    requester_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
-    owner_amount: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    # What it was priced at when recorded (NULL: nothing priced it). Fixed: the database
+    # refuses to change them (migration 0006); a resolution writes reversal and correction
+    # ledger lines instead, and the current amounts below add those up.
+    priced_total: Mapped[Decimal | None] = mapped_column("total", Money, nullable=True)
+    priced_requester_amount: Mapped[Decimal | None] = mapped_column(
+        "requester_amount", Money, nullable=True
+    )
+    priced_owner_amount: Mapped[Decimal | None] = mapped_column(
+        "owner_amount", Money, nullable=True
+    )
+    total: Mapped[Decimal | None] = column_property(
+        _current(priced_total, id, "provision", "credit")
+    )
+    requester_amount: Mapped[Decimal | None] = column_property(
+        _current(priced_requester_amount, id, "requester_share", "debit")
+    )
+    owner_amount: Mapped[Decimal | None] = column_property(
+        _current(priced_owner_amount, id, "owner_borne", "debit")
+    )
     basis: Mapped[dict[str, Any]] = mapped_column(JSONB)
     used_on: Mapped[date] = mapped_column(Date)
     statement_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), nullable=True)
@@ -105,27 +165,6 @@ class AllocationReview(Base):
     actor_org: Mapped[str] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-
-
-class LedgerEntry(Base):
-    """Append-only: the database refuses UPDATE and DELETE (corrections are reversing entries),
-    and links each line into a hash chain as it is inserted (ledger_chain.py)."""
-
-    __tablename__ = "ledger_entries"
-    __table_args__ = (Index("uq_ledger_entries_chain_seq", "chain_seq", unique=True),)
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    allocation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("allocations.id"), index=True)
-    org: Mapped[str] = mapped_column(Text, index=True)
-    side: Mapped[str] = mapped_column(Text)  # debit | credit
-    kind: Mapped[str] = mapped_column(Text)  # requester_share | owner_borne | provision
-    entry: Mapped[str] = mapped_column(Text)  # original | reversal | correction
-    amount: Mapped[Decimal] = mapped_column(Money)
-    source_event_id: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    # The hash chain (migration 0005): the database sets all three as it inserts the line.
-    chain_seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
-    prev_hash: Mapped[str] = mapped_column(Text, server_default=FetchedValue())
-    hash: Mapped[str] = mapped_column(Text, server_default=FetchedValue())
 
 
 class Statement(Base):
