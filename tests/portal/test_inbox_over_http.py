@@ -52,6 +52,29 @@ def notification_about(stack: dict[str, str], persona: str, booking_id: str) -> 
     return eventually(find, timeout_s=WORKER_DEADLINE_S, every_s=0.2, what="the notification")
 
 
+def unread_ids(stack: dict[str, str], persona: str) -> set[str]:
+    """The ids of the persona's unread notifications (every page of them)."""
+    ids: set[str] = set()
+    cursor = None
+    for _page in range(20):
+        params = {"unread": "true", "limit": 100, **({"cursor": cursor} if cursor else {})}
+        page = notify_get(stack, persona, "/notifications", **params)
+        ids.update(item["id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            return ids
+    raise AssertionError("more unread notifications than the test reads")
+
+
+def lowered_by_one(stack: dict[str, str], before: set[str], marked: str) -> range:
+    """The badge counts one fewer than ``before`` once ``marked`` is read, plus whatever
+    notify's worker added meanwhile (other tests' events may still arrive)."""
+    after = unread_ids(stack, "owner-dhc")
+    assert marked in before and marked not in after
+    arrived = len(after - before)
+    return range(len(before) - 1, len(before) + arrived)
+
+
 def settled_badge(client: PortalClient, stack: dict[str, str], persona: str, path: str) -> int:
     """The badge on ``path`` once it equals notify's unread count read before and after the
     page (so a notification arriving meanwhile cannot make the comparison wrong)."""
@@ -140,19 +163,20 @@ def test_mark_read_and_read_all_lower_the_badge(
 ) -> None:
     first = notification_about(portal_stack, "owner-dhc", _requested(portal_stack, 62)["id"])
     second = notification_about(portal_stack, "owner-dhc", _requested(portal_stack, 63)["id"])
-    before = settled_badge(owner, portal_stack, "owner-dhc", "/notifications")
-    assert before >= 2
-    # Without JavaScript: the form posts, the inbox comes back with one fewer.
+    assert settled_badge(owner, portal_stack, "owner-dhc", "/notifications") >= 2
     inbox = owner.get("/notifications")
+    # Without JavaScript: the form posts, the inbox comes back with one fewer.
+    before = unread_ids(portal_stack, "owner-dhc")
     done = owner.post(
         f"/notifications/{first['id']}/read",
-        {"csrf_token": csrf_token(inbox.text), "next": "/notifications"},
+        {"csrf_token": csrf_token(inbox.text)},
     )
     assert done.status_code == 200 and done.url.endswith("/notifications")
     assert "Gelezen" in _row(done.text, first["id"])
-    assert badge(done.text) == before - 1 == unread(portal_stack, "owner-dhc")
+    assert badge(done.text) in lowered_by_one(portal_stack, before, first["id"])
     assert notify_get(portal_stack, "owner-dhc", f"/notifications/{first['id']}")["read"]
     # With htmx: the list, the announcement and the badge come back in one answer.
+    before = unread_ids(portal_stack, "owner-dhc")
     swapped = owner.post(
         f"/notifications/{second['id']}/read",
         {"csrf_token": csrf_token(inbox.text)},
@@ -161,18 +185,23 @@ def test_mark_read_and_read_all_lower_the_badge(
     assert swapped.status_code == 200 and "<html" not in swapped.text
     assert '<div id="inbox-status" hx-swap-oob="innerHTML">Als gelezen gemarkeerd:' in swapped.text
     assert 'id="inbox-link" href="/notifications" hx-swap-oob="true"' in swapped.text
-    assert badge(swapped.text) == before - 2
+    assert badge(swapped.text) in lowered_by_one(portal_stack, before, second["id"])
     # The unread filter leaves out what was read.
     unread_page = owner.get("/notifications", params={"unread": "1"}).text
     assert f'id="notification-{first["id"]}"' not in unread_page
-    # Read all: no badge, nothing unread.
+    assert f'id="notification-{second["id"]}"' not in unread_page
+    # Read all: no badge, nothing unread (but what arrived meanwhile).
+    before = unread_ids(portal_stack, "owner-dhc")
     cleared = owner.post(
         "/notifications/read-all", {"csrf_token": csrf_token(inbox.text), "unread": "1"}
     )
     assert cleared.status_code == 200
-    assert "meldingen als gelezen gemarkeerd" in cleared.text or "1 melding" in cleared.text
-    assert badge(cleared.text) == 0 == unread(portal_stack, "owner-dhc")
-    assert "U heeft geen ongelezen meldingen." in owner.get("/notifications?unread=1").text
+    assert f"{len(before)} melding" in cleared.text  # "N meldingen als gelezen gemarkeerd."
+    arrived = unread_ids(portal_stack, "owner-dhc")
+    assert not arrived & before
+    assert badge(cleared.text) <= len(arrived)
+    if not arrived:
+        assert "U heeft geen ongelezen meldingen." in cleared.text
 
 
 def test_another_organisation_sees_none_of_it(

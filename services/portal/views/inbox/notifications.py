@@ -11,7 +11,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from services.portal.auth import login_required, safe_next
+from services.portal.auth import login_required
 from services.portal.clients import apis
 from services.portal.views.inbox import bp
 from services.portal.views.inbox.common import sync_notify_language
@@ -38,6 +38,7 @@ def _inbox(unread_only: bool, cursor: str | None) -> dict[str, Any]:
 
 
 def _here(unread_only: bool, cursor: str | None) -> str:
+    """The inbox as it was shown: where a form posted from it without JavaScript returns."""
     return url_for("inbox.index", unread="1" if unread_only else None, cursor=cursor)
 
 
@@ -50,7 +51,6 @@ def index() -> str:
         page=_inbox(unread_only, cursor),
         unread_only=unread_only,
         cursor=cursor,
-        here=_here(unread_only, cursor),
     )
 
 
@@ -62,11 +62,10 @@ def _answer(outcome: str, unread_only: bool, cursor: str | None) -> Response | s
             page=_inbox(unread_only, cursor),
             unread_only=unread_only,
             cursor=cursor,
-            here=_here(unread_only, cursor),
             outcome=outcome,
         )
     flash(outcome, "ok")
-    return redirect(safe_next(request.form.get("next"), url_for("inbox.index")))
+    return redirect(_here(unread_only, cursor))
 
 
 @bp.post("/<uuid:notification_id>/read")
