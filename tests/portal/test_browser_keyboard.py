@@ -59,9 +59,9 @@ def test_a_planner_requests_an_asset_with_the_keyboard_only(
         press_on(page, re.compile(r" aanvragen$"))
         expect(page.get_by_role("heading", level=1)).to_contain_text("aanvragen")
         axe_check(page)
-        tab_to(page, "Doel")
+        tab_to(page, re.compile("^Doel$"))
         page.keyboard.type("Zoekactie met alleen het toetsenbord")
-        tab_to(page, "Contactpersoon")
+        tab_to(page, re.compile("^Contactpersoon$"))
         page.keyboard.type("OvD Rotterdam 010-0000000")
         press_on(page, "Aanvraag versturen")
 
