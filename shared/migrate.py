@@ -57,6 +57,73 @@ def drop_database(database_url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
 
 
+# Least privilege: the services run as APP_ROLE, which reads and writes rows and nothing more.
+# It owns no table, so it cannot ALTER (nor DISABLE TRIGGER), DROP or TRUNCATE one, and in
+# PostgreSQL 15+ creates nothing in the public schema; where a table is append-only it cannot
+# UPDATE or DELETE a row either, whatever the trigger. Migrations run as the owner.
+APP_ROLE = "slagkracht_app"
+APPEND_ONLY_TABLES = ("ledger_entries",)
+
+
+def ensure_app_role(database_url: str, role: str = APP_ROLE, password: str | None = None) -> None:
+    """Create the login role the services connect as, if the server does not have it; with a
+    ``password``, the role's password is that one afterwards."""
+    from psycopg import sql
+
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE").format(
+                    sql.Identifier(role)
+                )
+            )
+            log.info("created role %s", role)
+        if password is not None:
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(role), sql.Literal(password)
+                )
+            )
+
+
+def grant_app_role(database_url: str, role: str = APP_ROLE) -> None:
+    """Give ``role`` what a service needs at run time in this (migrated) database: rows in
+    every table, its sequences and functions; append-only tables only SELECT and INSERT.
+    Idempotent; run after every migration, since new tables come with new revisions."""
+    from psycopg import sql
+
+    ident = sql.Identifier(role)
+    with psycopg.connect(_libpq(database_url), autocommit=True) as conn:
+        name = conn.execute("SELECT current_database()").fetchone()
+        assert name is not None
+        for statement in (
+            "GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}",
+            "GRANT USAGE ON SCHEMA public TO {role}",
+            "REVOKE CREATE ON SCHEMA public FROM {role}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}",
+            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
+        ):
+            conn.execute(sql.SQL(statement).format(db=sql.Identifier(name[0]), role=ident))
+        for table in APPEND_ONLY_TABLES:
+            if conn.execute("SELECT to_regclass(%s)", (f"public.{table}",)).fetchone() != (None,):
+                conn.execute(
+                    sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+                        sql.Identifier(table), ident
+                    )
+                )
+
+
+def app_database_url(database_url: str, role: str = APP_ROLE, password: str | None = None) -> str:
+    """``database_url`` with ``role`` (and its password) in place of the owner."""
+    url = make_url(database_url).set(username=role, password=password)
+    return url.render_as_string(hide_password=False)
+
+
+def _libpq(database_url: str) -> str:
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 # The kit tables as every service's 0001 creates them: literal DDL, frozen from what
 # ``shared.db.kit_metadata`` declared, so a later change to those Table objects cannot alter
 # what an old revision builds (tests/integration/test_migrations.py reports any drift).
