@@ -524,7 +524,8 @@ def test_a_preemption_without_a_free_alternative_holds_nothing(
 ) -> None:
     client = clients["booking"]
     start, _, window = far_window()
-    only = put_asset(db_urls, availability=window)
+    # A category of its own: other tests' assets of the usual ones may be free on any day.
+    only = put_asset(db_urls, availability=window, category=f"cat{uuid.uuid4().hex[:8]}")
     exercise = request_booking(
         client, only, start, persona="planner-amsterdam", priority=3, legal_basis="joint_exercise"
     )
