@@ -52,13 +52,17 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from shared.migrate import ensure_database, upgrade
+    from shared.migrate import APP_ROLE, ensure_app_role, ensure_database, grant_app_role, upgrade
 
     for service in args.services or registry.SERVICES:
         settings = _settings(registry.check(service))
         ensure_database(settings.database_url)
         upgrade(service, settings.database_url)
-        print(f"{service}: migrated")
+        # The role the services connect as (APP_DATABASE_PASSWORD: its password, if the
+        # server asks for one): rows only, never the schema (shared.migrate).
+        ensure_app_role(settings.database_url, password=os.environ.get("APP_DATABASE_PASSWORD"))
+        grant_app_role(settings.database_url)
+        print(f"{service}: migrated; {APP_ROLE} may read and write its rows")
     return 0
 
 

@@ -191,11 +191,23 @@ def _start_backing_services(stack: Stack, supervisor: Supervisor) -> None:
 def _prepare_data(stack: Stack, settings: dict[str, Settings]) -> None:
     from services.demo import load_demo_data
     from shared.kafka import create_topics
-    from shared.migrate import ensure_database, upgrade
+    from shared.migrate import (
+        app_database_url,
+        ensure_app_role,
+        ensure_database,
+        grant_app_role,
+        upgrade,
+    )
 
     for service, s in settings.items():
         ensure_database(s.database_url)
         upgrade(service, s.database_url)
+        if not stack.env.get(f"{service.upper()}_DATABASE_URL"):  # the embedded server's
+            # Migrated as the owner; the APIs and workers connect as the app role, which
+            # cannot change the schema, disable triggers or truncate (shared.migrate).
+            ensure_app_role(s.database_url)
+            grant_app_role(s.database_url)
+            stack.db_urls[service] = app_database_url(s.database_url)
     if stack.broker_port is not None:
         _reseed_broker(settings)
     else:
