@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from services.booking.domain import ACTIVE_STATES, State
+from services.booking.domain import ACTIVE_STATES, State, check_in_range
 from services.booking.models import RegionSeat
+from shared.errors import Invalid
 
 BOARD_CATEGORIES = ("helicopter", "drone", "dive_team", "search_team", "terrain")
 HORIZON = timedelta(hours=24)
@@ -80,7 +81,13 @@ _BOOKED = text(
 def capacity_board(session: Session, *, at: datetime) -> dict[str, Any]:
     """``{at, until, rows}``: a row for every safety region and category, regions in code order
     and categories in BOARD_CATEGORIES order, each with its four counts (zeros included)."""
-    until = at + HORIZON
+    try:
+        until = at + HORIZON
+    except OverflowError:
+        raise Invalid(
+            "Times must lie before the year 10000 (UTC).", errors={"at": ["Out of range."]}
+        ) from None
+    check_in_range(at=until)  # and its UTC equivalent, to be compared in the database
     counts: dict[tuple[str, str], dict[str, int]] = {}
 
     def row(region: str, category: str) -> dict[str, int]:

@@ -39,10 +39,12 @@ class ChangeFeed:
         settings: Callable[[], Settings],
         topics: tuple[str, ...] = TOPICS,
         consumer_factory: Callable[..., Any] = KafkaConsumer,
+        retry_s: float = RETRY_S,
     ) -> None:
         self._settings = settings
         self._topics = topics
         self._consumer_factory = consumer_factory
+        self._retry_s = retry_s
         self._changed = threading.Condition()
         self._version = 0
         self._ready = False
@@ -81,9 +83,9 @@ class ChangeFeed:
             try:
                 self._follow()
             except (KafkaError, OSError, ValueError) as exc:
-                log.warning("board change feed: %s; trying again in %.0f s", exc, RETRY_S)
+                log.warning("board change feed: %s; trying again in %.1f s", exc, self._retry_s)
             self._ready = False
-            time.sleep(RETRY_S)
+            time.sleep(self._retry_s)
 
     def _follow(self) -> None:
         settings = self._settings()
@@ -116,15 +118,7 @@ class ChangeFeed:
             consumer.close()
 
 
-_feed: ChangeFeed | None = None
-_feed_lock = threading.Lock()
-
-
-def change_feed() -> ChangeFeed:
-    """This process's feed (the broker and topic prefix from the environment, as every
-    service reads them)."""
-    global _feed
-    with _feed_lock:
-        if _feed is None:
-            _feed = ChangeFeed(lambda: load_settings("portal", require_database=False))
-        return _feed
+def new_change_feed() -> ChangeFeed:
+    """The feed of a portal process (one app per process): the broker and topic prefix from
+    the environment, as every service reads them. Nothing connects until a board asks."""
+    return ChangeFeed(lambda: load_settings("portal", require_database=False))

@@ -18,12 +18,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.blueprints import BlueprintSetupState
 
 from services.portal.auth import login_required
 from services.portal.clients import apis
 from services.portal.labels import CATEGORIES
-from services.portal.live import change_feed
+from services.portal.live import ChangeFeed, new_change_feed
 from services.portal.views.planner.common import regions
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -33,7 +34,16 @@ STREAM_S = 25.0  # then the browser reconnects (EventSource does so by itself)
 HEARTBEAT_S = 10.0  # a comment line now and then keeps proxies from closing a quiet stream
 RECONNECT_MS = 2000
 MAX_STREAMS = 4  # per process: streams hold a thread each (gunicorn gthread, 8 per worker)
-_streams = threading.BoundedSemaphore(MAX_STREAMS)
+
+
+@bp.record_once
+def _set_up(state: BlueprintSetupState) -> None:
+    """One change feed and one bound on streams per app (so per process under gunicorn);
+    PORTAL_BOARD_STREAM_S and PORTAL_BOARD_MAX_STREAMS change the defaults (tests)."""
+    app = state.app
+    app.extensions.setdefault("portal_change_feed", new_change_feed())
+    limit = int(app.config.get("PORTAL_BOARD_MAX_STREAMS", MAX_STREAMS))
+    app.extensions.setdefault("portal_board_streams", threading.BoundedSemaphore(limit))
 
 
 def _category() -> str:
@@ -74,8 +84,7 @@ def _event(name: str, data: str) -> str:
     return f"event: {name}\ndata: {data}\n\n"
 
 
-def _stream(deadline: float) -> Iterator[str]:
-    feed = change_feed()
+def _stream(feed: ChangeFeed, deadline: float) -> Iterator[str]:
     yield f"retry: {RECONNECT_MS}\n\n"
     seen, live = feed.version, False
     while (left := deadline - time.monotonic()) > 0:
@@ -97,18 +106,21 @@ def _stream(deadline: float) -> Iterator[str]:
 def events() -> Response:
     """Server-sent events: ``live`` once the portal follows the event stream, ``changed``
     whenever a booking or an asset changed; closes after STREAM_S seconds."""
-    if not _streams.acquire(blocking=False):
+    streams: threading.BoundedSemaphore = current_app.extensions["portal_board_streams"]
+    feed: ChangeFeed = current_app.extensions["portal_change_feed"]
+    if not streams.acquire(blocking=False):
         return Response(
             "Too many live boards on this server; try again shortly.",
             status=503,
             mimetype="text/plain",
             headers={"Retry-After": "10"},
         )
-    change_feed().ensure_started()
+    feed.ensure_started()
+    seconds = float(current_app.config.get("PORTAL_BOARD_STREAM_S", STREAM_S))
     response = Response(
-        _stream(time.monotonic() + STREAM_S),
+        _stream(feed, time.monotonic() + seconds),
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
-    response.call_on_close(_streams.release)  # however the stream ends, even unread
+    response.call_on_close(streams.release)  # however the stream ends, even unread
     return response
