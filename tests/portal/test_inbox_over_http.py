@@ -7,13 +7,16 @@ registers a webhook whose secret is shown once."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 
 from tests.portal.client import PortalClient, csrf_token
-from tests.portal.journeys import free_helicopters, request_booking, window
+from tests.portal.journeys import act, free_helicopters, request_booking, window
 from tests.support import auth, eventually
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
@@ -314,3 +317,70 @@ def test_an_administrator_registers_a_webhook_and_sees_its_secret_once(
 def test_webhooks_are_for_administrators_only(owner: PortalClient) -> None:
     refused = owner.get("/notifications/webhooks")
     assert refused.status_code == 403 and "Geen toegang" in refused.text
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[bytes]]]:
+    """A control room's system on 127.0.0.1: its URL and the bodies it received."""
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+            received.append(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:  # keep the test output quiet
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/control-room", received
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+def test_the_webhooks_page_shows_each_delivery_and_its_attempts(
+    portal_stack: dict[str, str], receiver: tuple[str, list[bytes]]
+) -> None:
+    url, received = receiver
+    admin = PortalClient(portal_stack["portal"])
+    admin.sign_in("admin")
+    page = admin.get("/notifications/webhooks")
+    created = admin.post(
+        "/notifications/webhooks",
+        {
+            "csrf_token": csrf_token(page.text),
+            "url": url,
+            "org": "politie-rotterdam",
+            "kinds": ["booking.approved"],
+        },
+    )
+    assert created.status_code == 200, created.text
+    hook = next(h for h in notify_get(portal_stack, "admin", "/webhooks") if h["url"] == url)
+    booking = _requested(portal_stack, 66)
+    act(portal_stack, "owner-dhc", booking["id"], "approve", {})
+    eventually(
+        lambda: any(booking["id"].encode() in body for body in received),
+        timeout_s=WORKER_DEADLINE_S,
+        every_s=0.2,
+        what="the approval delivered to the receiver",
+    )
+
+    def delivered_row() -> str | None:
+        detail = admin.get(f"/notifications/webhooks/{hook['id']}").text
+        return next(
+            (row for row in detail.split("<tr ")[1:] if "Afgeleverd" in row and "HTTP 200" in row),
+            None,
+        )
+
+    row = eventually(delivered_row, timeout_s=WORKER_DEADLINE_S, every_s=0.2, what="the log")
+    assert "Aanvraag goedgekeurd" in row and "afgeleverd (HTTP 200)" in row
+    done = admin.post(
+        f"/notifications/webhooks/{hook['id']}/delete", {"csrf_token": csrf_token(page.text)}
+    )
+    assert done.status_code == 200 and url not in done.text
