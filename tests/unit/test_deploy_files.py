@@ -34,6 +34,7 @@ from sqlalchemy.orm import sessionmaker
 import services.cli
 from services import registry
 from shared.kafka import DLQ_SUFFIX, TOPICS, topic_owner
+from shared.migrate import APP_ROLE
 from shared.settings import DEV_JWT_SECRET, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,7 @@ ADMIN = "admin"  # the broker's one super user, for the broker and the one-shot 
 REQUIRED_ENV = {
     "JWT_SECRET": "a-real-secret-for-the-test",
     "POSTGRES_PASSWORD": "pg-test-pw",
+    "POSTGRES_APP_PASSWORD": "pg-app-test-pw",
     "PORTAL_SECRET_KEY": "a-real-session-key-for-the-test",
     "OIDC_ISSUER": "https://login.example.test",
     "OIDC_CLIENT_ID": "slagkracht-portal",
@@ -625,14 +627,19 @@ def test_postgres_creates_every_service_database(services_: dict[str, dict[str, 
     )
     assert sorted(created) == sorted(registry.SERVICES)
     env = container_env(postgres)
-    user, password = env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]
+    owner = env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]
+    # Migrations run as the owner; everything else as the app role migrate creates with the
+    # password it is given (shared.migrate: rows only, never the schema).
+    app_role = APP_ROLE, container_env(services_["migrate"])["APP_DATABASE_PASSWORD"]
+    assert app_role[1] == REQUIRED_ENV["POSTGRES_APP_PASSWORD"]
     for name, definition in app_services(services_):
         for var, url in container_env(definition).items():
             if not var.endswith("DATABASE_URL"):
                 continue
             parts = urlsplit(url)
             assert parts.hostname == "postgres" and parts.port == 5432, (name, var)
-            assert (parts.username, parts.password) == (user, password), (name, var)
+            expected = owner if name == "migrate" else app_role
+            assert (parts.username, parts.password) == expected, (name, var)
             assert parts.path.lstrip("/") in created, (name, var)
 
 
