@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.portal.browser_support import axe_check, new_context, sign_in
+from tests.portal.browser_support import axe_check, new_context, sign_in, snapshot
 from tests.portal.finance_support import allocation_api, allocation_of, completed_use, new_unit
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
@@ -51,6 +51,7 @@ def test_finance_reviews_disputes_resolves_and_closes_in_the_browser(
     expect(police.get_by_role("heading", level=1)).to_have_text("Kostentoedelingen beoordelen")
     police.goto(f"{portal}/finance/allocations?org={unit}&period={period}")
     axe_check(police)
+    snapshot(police, "finance-queue")
     police.locator(f"#allocation-{approve_id}").get_by_role(
         "button", name=re.compile("^Goedkeuren")
     ).click()
@@ -64,6 +65,7 @@ def test_finance_reviews_disputes_resolves_and_closes_in_the_browser(
     expect(police.locator("#allocation-state")).to_have_text("Betwist")
     expect(police.locator("#may-not-resolve")).to_be_visible()
     axe_check(police)
+    snapshot(police, "finance-allocation-disputed")
 
     defence = signed_in("finance-defensie")
     defence.goto(f"{portal}/finance/allocations/{dispute_id}")
@@ -82,6 +84,7 @@ def test_finance_reviews_disputes_resolves_and_closes_in_the_browser(
     expect(police.get_by_role("status")).to_contain_text("is afgesloten")
     expect(police.locator("#statement-status")).to_contain_text("Afgesloten op")
     axe_check(police)
+    snapshot(police, "finance-statement-closed")
 
 
 def test_the_administrator_previews_and_saves_an_agreement_in_the_browser(
@@ -103,6 +106,7 @@ def test_the_administrator_previews_and_saves_an_agreement_in_the_browser(
     admin.get_by_role("button", name="Bekijk wat ze dekt").click()
     expect(admin.get_by_role("heading", name="Voorbeeld")).to_be_visible()
     axe_check(admin)
+    snapshot(admin, "admin-agreement-preview")
     admin.get_by_role("button", name="De afspraak opslaan").click()
     expect(admin.get_by_role("status")).to_contain_text("De afspraak is vastgelegd.")
     expect(admin.get_by_role("heading", level=1)).to_have_text(name)
