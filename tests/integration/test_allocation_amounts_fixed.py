@@ -5,15 +5,21 @@ amounts, and those are what the ledger lines net to."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from shared.settings import Settings
+from services.costsharing.models import Allocation
+from shared.db import make_engine, make_session_factory
+from shared.migrate import drop_database, ensure_database, upgrade
+from shared.runtime import database_url
+from shared.settings import Settings, sqlalchemy_url
 from tests.integration.costsharing_support import (
     CostsharingDB,
     at,
@@ -23,6 +29,7 @@ from tests.integration.costsharing_support import (
     scoped_orgs,
     source_id,
 )
+from tests.integration.test_costsharing_migrations import allocation as old_allocation
 from tests.support import auth
 
 pytestmark = pytest.mark.db
@@ -109,3 +116,60 @@ def test_a_resolution_writes_lines_and_the_row_keeps_its_priced_amounts(
     assert net(db, allocation_id, "provision", "credit") == Decimal("11250.00")
     listed = cs.get(f"/api/v1/allocations?booking_id={source_id(use)}", headers=auth("controller"))
     assert listed.get_json()[0]["requester_amount"] == "7000.00"
+
+
+@pytest.fixture
+def at_0005(pg_admin_url: str) -> Iterator[str]:
+    url = database_url(pg_admin_url, f"sk_csfix_{uuid.uuid4().hex[:8]}")
+    ensure_database(url)
+    try:
+        upgrade("costsharing", sqlalchemy_url(url), "0005")
+        yield url
+    finally:
+        drop_database(url)
+
+
+def test_the_migration_puts_amounts_changed_in_place_back_to_their_original_lines(
+    at_0005: str,
+) -> None:
+    """Before 0006 a resolution rewrote the row's amounts; 0006 puts back what the original
+    lines say it was priced at, and the current amounts still read the corrected split."""
+    with psycopg.connect(at_0005, autocommit=True) as conn:
+        resolved = old_allocation(conn, "2026-10-01")
+        unpriced = old_allocation(conn, "2026-10-02")
+        conn.execute(
+            "UPDATE allocations SET total = 100, requester_amount = 40, owner_amount = 60 "
+            "WHERE id IN (%s, %s)",
+            (resolved, unpriced),
+        )
+        lines = [
+            (resolved, "original", "debit", "requester_share", 100),
+            (resolved, "original", "credit", "provision", 100),
+            (resolved, "reversal", "credit", "requester_share", 100),
+            (resolved, "reversal", "debit", "provision", 100),
+            (resolved, "correction", "debit", "requester_share", 40),
+            (resolved, "correction", "debit", "owner_borne", 60),
+            (resolved, "correction", "credit", "provision", 100),
+            (unpriced, "correction", "debit", "requester_share", 40),
+            (unpriced, "correction", "debit", "owner_borne", 60),
+            (unpriced, "correction", "credit", "provision", 100),
+        ]
+        for allocation_id, entry, side, kind, amount in lines:
+            conn.execute(
+                "INSERT INTO ledger_entries (allocation_id, org, side, kind, entry, amount, "
+                "source_event_id) VALUES (%s, 'politie-csmig', %s, %s, %s, %s, 'evt')",
+                (allocation_id, side, kind, entry, amount),
+            )
+    upgrade("costsharing", sqlalchemy_url(at_0005))
+    engine = make_engine(sqlalchemy_url(at_0005))
+    try:
+        with make_session_factory(engine)() as session:
+            for allocation_id, priced in ((resolved, (100, 100, 0)), (unpriced, (None,) * 3)):
+                row = session.get(Allocation, uuid.UUID(allocation_id))
+                assert row is not None
+                stored = (row.priced_total, row.priced_requester_amount, row.priced_owner_amount)
+                assert stored == tuple(None if p is None else Decimal(p) for p in priced)
+                current = (row.total, row.requester_amount, row.owner_amount)
+                assert current == (Decimal(100), Decimal(40), Decimal(60))
+    finally:
+        engine.dispose()
