@@ -1,0 +1,87 @@
+"""The live capacity board and the public drone register in a real browser: the board says
+"live" and its table follows a request and its approval made through the API, without a
+reload; the register opens without signing in; axe-core finds no serious violation."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect
+
+from tests.portal.browser_support import axe_check, new_context, sign_in, snapshot
+from tests.portal.journeys import act, free_helicopters, instant, window
+from tests.support import auth
+
+pytestmark = [pytest.mark.db, pytest.mark.broker]
+
+TIMEOUT_S = 30
+FOLLOW_MS = 60_000  # a bounded wait for the event to travel, not a claim about speed
+REGION = "VR17"
+
+
+def requested_cell(page: Page) -> Any:
+    # Columns: region (th), free now, free in 24 h, requested, in use.
+    return page.locator(f'#board-table tr[data-region="{REGION}"] td').nth(2)
+
+
+def test_the_board_follows_a_request_and_its_approval_without_reload(
+    browser: Browser, portal_stack: dict[str, str]
+) -> None:
+    context = new_context(browser)
+    page = context.new_page()
+    try:
+        sign_in(page, portal_stack["portal"], "finance-politie")
+        page.goto(f"{portal_stack['portal']}/board?category=helicopter")
+        expect(page.locator("#board-status.portal-live--live")).to_be_visible(timeout=FOLLOW_MS)
+        before = int(requested_cell(page).inner_text())
+        page.evaluate("document.body.setAttribute('data-not-reloaded', 'yes')")
+
+        start, end = window(16, 9, hours=2)
+        asset = free_helicopters(portal_stack, start, end)[0]
+        created = requests.post(
+            f"{portal_stack['booking']}/api/v1/bookings",
+            headers={**auth("planner-rotterdam"), "Idempotency-Key": uuid.uuid4().hex},
+            json={
+                "asset_id": asset["asset_id"],
+                "start": instant(start),
+                "end": instant(end),
+                "priority": 2,
+                "legal_basis": "steunverlening",
+                "purpose": "Het bord volgt deze aanvraag",
+                "contact": "Meldkamer 0800-1234",
+                "region": REGION,
+            },
+            timeout=TIMEOUT_S,
+        )
+        assert created.status_code == 201, created.text
+        expect(requested_cell(page)).to_have_text(str(before + 1), timeout=FOLLOW_MS)
+
+        act(portal_stack, "owner-dhc", created.json()["id"], "approve", {})
+        expect(requested_cell(page)).to_have_text(str(before), timeout=FOLLOW_MS)
+        assert page.evaluate("document.body.getAttribute('data-not-reloaded')") == "yes"
+        expect(page.locator("#board-status")).to_have_text(re.compile("Live"))
+        snapshot(page, "capacity-board")
+        axe_check(page)
+    finally:
+        context.close()
+
+
+def test_the_public_register_opens_without_signing_in(
+    browser: Browser, portal_stack: dict[str, str]
+) -> None:
+    context = new_context(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{portal_stack['portal']}/openbaar/drone-inzet")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Openbaar register van drone-inzet"
+        )
+        assert "/sign-in" not in page.url
+        snapshot(page, "public-drone-register")
+        axe_check(page)
+    finally:
+        context.close()
