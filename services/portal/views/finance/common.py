@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from services.portal.auth import User, current_user
@@ -118,6 +121,17 @@ def finance_orgs(user: User, chosen: str = "") -> list[tuple[str, str]]:
 def current_quarter(today: date | None = None) -> str:
     today = today or date.today()
     return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+@bp.app_template_filter("finance_number")
+def finance_number(value: str | Decimal | None) -> str:
+    """A quantity or percentage as the API writes it ("2.50") in the user's language ("2,5")."""
+    if value is None or value == "":
+        return ""
+    try:
+        return format_decimal(Decimal(str(value)), locale=str(get_locale()))
+    except InvalidOperation:
+        return str(value)
 
 
 @bp.app_template_filter("allocation_state_label")
