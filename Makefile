@@ -67,7 +67,7 @@ screenshots: install
 	PORTAL_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
 		--basetemp=var/screenshots-run \
 		"tests/portal/test_browser_journeys.py::test_a_request_from_search_to_completion_in_the_browser[nl]" \
-		tests/portal/test_national_browser.py
+		tests/portal/test_national_browser.py tests/portal/test_inbox_browser.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
