@@ -185,6 +185,7 @@ def _try_hold(
             displaced.quantity,
             priority=Priority(displaced.priority),
             now=now,
+            viewer=None,  # the refusal is not shown to anyone: the next asset is tried
         )
     except (Conflict, Invalid):  # taken, or changed, since the search: try the next one
         return None

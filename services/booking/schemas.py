@@ -198,6 +198,9 @@ class SeriesConflict(Schema):
     end = fields.AwareDateTime()
     status = fields.Integer()
     reason = fields.String()
+    conflicting_booking = fields.UUID(
+        metadata={"description": "the booking holding the slot, only if the caller may see it"}
+    )
 
 
 class SeriesRead(Schema):

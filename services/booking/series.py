@@ -130,7 +130,9 @@ def create_series(
                     )
                 )
         except ProblemError as exc:
+            # A taken slot names its booking only to a caller who may see it (service._taken).
+            named = {k: v for k, v in exc.extra.items() if k == "conflicting_booking"}
             conflicts.append(
-                {"start": start, "end": end, "status": exc.status, "reason": exc.detail}
+                {"start": start, "end": end, "status": exc.status, "reason": exc.detail, **named}
             )
     return {"series_id": series.id, "created": created, "conflicts": conflicts}

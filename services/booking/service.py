@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import psycopg
 import psycopg.errors
@@ -217,11 +217,16 @@ def _unpublished(asset: Any) -> Conflict:
     )
 
 
-def _taken(asset: Any, booking_id: Any) -> Conflict:
-    return Conflict(
-        f"{asset.name} is already booked in that window (booking {booking_id}).",
-        conflicting_booking=str(booking_id),
-    )
+def _taken(asset: Any, holder: Any, viewer: Principal | None) -> Conflict:
+    """The slot is taken by ``holder`` (a booking, or None when unknown). Its id is named
+    only to a caller who may see that booking (``may_see``): to anyone else it says only
+    that the slot is taken, so a refusal leaks no other unit's booking."""
+    if holder is not None and viewer is not None and may_see(viewer, holder):
+        return Conflict(
+            f"{asset.name} is already booked in that window (booking {holder.id}).",
+            conflicting_booking=str(holder.id),
+        )
+    return Conflict(f"{asset.name} is already booked in that window.")
 
 
 def check_fits(
@@ -233,17 +238,19 @@ def check_fits(
     *,
     priority: Priority,
     now: datetime,
+    viewer: Principal | None,
     exclude: uuid.UUID | None = None,
 ) -> list[Booking]:
     """Refuse a window the asset cannot take; returns slot conflicts an acute request may
-    preempt (always empty for other priorities: those conflicts are refused here)."""
+    preempt (always empty for other priorities: those conflicts are refused here). The
+    refusal names the booking that holds the slot only if ``viewer`` may see it."""
     _check_size_and_notice(asset, start, quantity, priority=priority, now=now)
     if not is_published(session, asset.asset_id, start, end):
         raise _unpublished(asset)
     if asset.booking_mode == "slot":
         clashes = _overlapping(session, asset.asset_id, start, end, exclude=exclude)
         if clashes and priority is not Priority.ACUTE:
-            raise _taken(asset, clashes[0].id)
+            raise _taken(asset, clashes[0], viewer)
         return clashes
     free = asset.capacity - _peak_load(session, asset.asset_id, start, end, exclude=exclude)
     if quantity > free:
@@ -269,7 +276,9 @@ def create_request(
     asset = bookable_asset(session, booking_in["asset_id"])
     priority = Priority(booking_in["priority"])
     quantity = booking_in.get("quantity", 1)
-    clashes = check_fits(session, asset, start, end, quantity, priority=priority, now=now)
+    clashes = check_fits(
+        session, asset, start, end, quantity, priority=priority, now=now, viewer=principal
+    )
     expires_at = expiry_deadline(requested_at=now, start=start, priority=priority)
     booking = Booking(
         id=uuid.uuid4(),
@@ -308,11 +317,7 @@ def create_request(
             session.flush()
     except IntegrityError as exc:  # the exclusion constraint caught a concurrent request
         other = _overlapping(session, asset.asset_id, start, end)
-        named = f" (booking {other[0].id})" if other else ""
-        raise Conflict(
-            f"{asset.name} is already booked in that window{named}.",
-            conflicting_booking=str(other[0].id) if other else None,
-        ) from exc
+        raise _taken(asset, other[0] if other else None, principal) from exc
     extra = {"conflicts_with": [str(c.id) for c in clashes]} if clashes else {}
     _record(uow, booking, "request", None, principal, None, event="booking.requested", **extra)
     return booking
@@ -332,7 +337,7 @@ _REQUEST_FACTS = f"""
            a.readiness_notice, a.notice_seconds, a.status, a.tariffs,
            EXISTS (SELECT 1 FROM asset_windows w
                    WHERE w.asset_id = a.asset_id AND {_PUBLISHED}) AS published,
-           ARRAY(SELECT b.id FROM bookings b
+           ARRAY(SELECT ARRAY[b.id::text, b.requester_org, b.owner_org] FROM bookings b
                  WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE_SQL}
                    AND b.during && tstzrange(%(start)s, %(end)s, '[)')
                  ORDER BY b.planned_start) AS clashes,
@@ -501,9 +506,10 @@ def _request_once(
         _check_size_and_notice(facts, start, quantity, priority=priority, now=now)
         if not facts.published:
             raise _unpublished(facts)
-        clashes = [str(c) for c in facts.clashes]
+        holders = [_Holder(*c) for c in facts.clashes]  # [id, requester_org, owner_org]
+        clashes = [h.id for h in holders]
         if clashes and priority is not Priority.ACUTE:
-            raise _taken(facts, clashes[0])
+            raise _taken(facts, holders[0], principal)
     else:
         # Capacity: lock the asset, then sum the load in a statement of its own; a statement
         # that began before the lock was granted would not see the request that held it.
@@ -512,7 +518,9 @@ def _request_once(
         # committed and visible, and a retry must get it (or 422), not a 409 for lack of room.
         if idempotency is not None and (prior := idempotency.stored(uow)) is not None:
             return prior
-        check_fits(session, asset, start, end, quantity, priority=priority, now=now)
+        check_fits(
+            session, asset, start, end, quantity, priority=priority, now=now, viewer=principal
+        )
     booking_id = str(uuid.uuid4())
     tariff = tariff_at(asset.tariffs, start)
     expires_at = expiry_deadline(requested_at=now, start=start, priority=priority)
@@ -652,6 +660,9 @@ _EVENT_FIELDS = (
 
 
 # -- reading ------------------------------------------------------------------------------------
+# Who may see a booking: the requesting unit's planners, the asset owner, finance and joint
+# roles. ``_visible`` says it as a query filter, ``may_see`` for a booking in hand (e.g. the
+# one a 409 would name); change both together.
 def _visible(principal: Principal) -> Any:
     """Which bookings a caller may see: own unit's, own assets', or all for finance/joint."""
     if principal.is_joint or principal.has_role(FINANCE):
@@ -662,6 +673,23 @@ def _visible(principal: Principal) -> Any:
     if principal.has_role(OWNER):
         clauses.append(Booking.owner_org == principal.org)
     return or_(*clauses) if clauses else False
+
+
+class _Holder(NamedTuple):
+    """The facts of a booking holding a slot that the hot path reads (not an ORM row)."""
+
+    id: str
+    requester_org: str
+    owner_org: str
+
+
+def may_see(principal: Principal, booking: Booking | _Holder) -> bool:
+    """The rule of ``_visible`` for one booking in hand."""
+    if principal.is_joint or principal.has_role(FINANCE):
+        return True
+    return (principal.has_role(PLANNER) and booking.requester_org == principal.org) or (
+        principal.has_role(OWNER) and booking.owner_org == principal.org
+    )
 
 
 def get_booking(
@@ -822,7 +850,7 @@ def transition(
             booking.planned_end,
             exclude=booking.id,
         )
-        if clashes:
+        if clashes:  # named: only the asset's owner approves, and it sees every booking of it
             raise Conflict(
                 "This acute request overlaps other bookings: preempt them "
                 "(POST /bookings/{id}/preempt with by_booking_id) to approve it.",
@@ -847,9 +875,9 @@ def transition(
         # Cost-sharing charges a late cancellation only of what was promised (approved).
         extra["cancelled_from"] = current.value
     elif action is Action.COUNTER_OFFER:
-        extra["counter_offer"] = _counter_offer(uow, booking, asset_id, start, end, now)
+        extra["counter_offer"] = _counter_offer(uow, principal, booking, asset_id, start, end, now)
     elif action is Action.ACCEPT_COUNTER_OFFER:
-        _accept_counter_offer(uow, booking, now)
+        _accept_counter_offer(uow, principal, booking, now)
     elif action is Action.PREEMPT:
         extra.update(_preempt(uow, principal, booking, by_booking_id, now, reason, hold_minutes))
     if action in (Action.APPROVE, Action.REJECT, Action.COUNTER_OFFER):
@@ -883,6 +911,7 @@ def _confirm_hold(booking: Booking, now: datetime) -> None:
 
 def _counter_offer(
     uow: UnitOfWork,
+    principal: Principal,
     booking: Booking,
     asset_id: uuid.UUID | None,
     start: datetime | None,
@@ -915,6 +944,7 @@ def _counter_offer(
         booking.quantity,
         priority=Priority.PLANNED_OPERATION,
         now=now,
+        viewer=principal,
         exclude=booking.id,
     )
     booking.counter_asset_id, booking.counter_start, booking.counter_end = (
@@ -929,7 +959,9 @@ def _counter_offer(
     }
 
 
-def _accept_counter_offer(uow: UnitOfWork, booking: Booking, now: datetime) -> None:
+def _accept_counter_offer(
+    uow: UnitOfWork, principal: Principal, booking: Booking, now: datetime
+) -> None:
     """The requester accepts: the booking moves to the offered window/asset, approved."""
     assert booking.counter_start and booking.counter_end and booking.counter_asset_id
     asset = bookable_asset(uow.session, booking.counter_asset_id)
@@ -941,6 +973,7 @@ def _accept_counter_offer(uow: UnitOfWork, booking: Booking, now: datetime) -> N
         booking.quantity,
         priority=Priority.PLANNED_OPERATION,
         now=now,
+        viewer=principal,
         exclude=booking.id,
     )
     booking.asset_id, booking.category = asset.asset_id, asset.category

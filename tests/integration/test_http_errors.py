@@ -958,9 +958,9 @@ class TestBookings:
             slot_asset, start=start.isoformat(), end=(start + timedelta(hours=4)).isoformat()
         )
         with nothing_written(engines, "booking"):
-            response = booking.post(BOOKINGS, headers=auth("planner-amsterdam"), json=overlapping)
+            response = booking.post(BOOKINGS, headers=auth("planner-rotterdam"), json=overlapping)
         body = assert_problem(response, 409)
-        assert body["conflicting_booking"] == created.get_json()["id"]
+        assert body["conflicting_booking"] == created.get_json()["id"]  # the unit's own
 
     def test_capacity_beyond_what_is_free_is_409(
         self, clients: dict[str, FlaskClient], engines: dict[str, Engine], team_asset: str
