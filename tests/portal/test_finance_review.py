@@ -64,6 +64,16 @@ def test_review_dispute_resolve_and_close_a_statement(
     assert approved.status_code == 200 and approved.url.endswith(queue_path)
     assert "De kostentoedeling is goedgekeurd." in approved.text
     assert allocation_api(portal_stack, approved_one["id"])["state"] == "approved"
+    # Approving again from the queue with htmx: the row as it is, the API's refusal announced.
+    again = police.post(
+        f"/finance/allocations/{approved_one['id']}/approve",
+        {"csrf_token": csrf_token(queue.text)},
+        headers={"HX-Request": "true"},
+    )
+    assert again.status_code == 200
+    assert f'<tr id="allocation-{approved_one["id"]}">' in again.text
+    assert "Goedgekeurd" in again.text and 'hx-swap-oob="innerHTML"' in again.text
+    assert "kan niet" in again.text and "<html" not in again.text
 
     # Dispute: a reason is needed, then the page names who disputed and who resolves.
     path = f"/finance/allocations/{disputed_one['id']}"

@@ -181,8 +181,19 @@ def _review(
 
 @bp.post("/allocations/<uuid:allocation_id>/approve")
 @role_required(FINANCE)
-def approve(allocation_id: Any) -> Response | tuple[str, int]:
-    return _review(str(allocation_id), "approve", {}, _("The allocation has been approved."))
+def approve(allocation_id: Any) -> Response | str | tuple[str, int]:
+    """Approve; from the queue with htmx, the answer is the row as it is now and the outcome
+    for the status region (a refusal too: htmx swaps only a 2xx answer)."""
+    done = _("The allocation has been approved.")
+    if not is_htmx():
+        return _review(str(allocation_id), "approve", {}, done)
+    costsharing = apis().costsharing
+    approved, problem = refusal(lambda: costsharing.review(str(allocation_id), "approve", {}))
+    return render_template(
+        "finance/_allocation_reviewed.html",
+        row=approved or costsharing.allocation(str(allocation_id)),
+        outcome=problem.message if problem is not None else done,
+    )
 
 
 @bp.post("/allocations/<uuid:allocation_id>/dispute")
