@@ -237,6 +237,11 @@ ENDPOINTS: dict[str, tuple[Callable[[World, str], Send], dict[str, int]]] = {
         get("/api/v1/efficiency?period=2094-Q1&group_by=owner"),
         statuses(403, finance_politie=200, finance_defensie=200, controller=200, admin=200),
     ),
+    # The whole ledger, every organisation's lines: the joint controller's alone.
+    "GET /ledger/export": (
+        get("/api/v1/ledger/export?period=2094-Q1"),
+        statuses(403, controller=200),
+    ),
 }
 CASES = [
     (endpoint, persona, expected[persona])
