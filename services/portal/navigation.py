@@ -58,6 +58,7 @@ NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
         NavItem("admin.agreements", _l("Agreements")),
         NavItem("admin.organisations", _l("Organisations")),
         NavItem("admin.regions", _l("Safety regions")),
+        NavItem("inbox.webhooks", _l("Webhooks")),  # notify offers webhooks to them only
         *NATIONAL,
         BOARD,
     ),
