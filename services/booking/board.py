@@ -34,15 +34,17 @@ REQUESTED_STATES = (State.REQUESTED, State.COUNTER_OFFERED)
 _ACTIVE = "(" + ", ".join(f"'{s.value}'" for s in ACTIVE_STATES) + ")"
 _REQUESTED = "(" + ", ".join(f"'{s.value}'" for s in REQUESTED_STATES) + ")"
 
+# Per asset first (a MATERIALIZED CTE: otherwise the probes ran once per asset and region),
+# then spread over the regions it serves. Windows by their bounds, not ``during &&``: that
+# would let the planner AND in ix_asset_windows_span, which reads every asset's windows of
+# the day per probe (docs/benchmarks.md, "Capacity board"); bookings by ix_bookings_active.
 _FREE = text(
     f"""
-    SELECT region, x.category,
-           count(*) FILTER (WHERE x.free_now) AS free_now,
-           count(*) FILTER (WHERE x.free_soon) AS free_next_24h
-    FROM (
+    WITH per_asset AS MATERIALIZED (
         SELECT a.category, a.regions,
                EXISTS (SELECT 1 FROM asset_windows w
-                       WHERE w.asset_id = a.asset_id AND w.during @> CAST(:at AS timestamptz))
+                       WHERE w.asset_id = a.asset_id
+                         AND lower(w.during) <= :at AND upper(w.during) > :at)
                AND a.capacity > COALESCE((
                    SELECT sum(b.quantity) FROM bookings b
                    WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}
@@ -51,7 +53,7 @@ _FREE = text(
                    COALESCE((SELECT range_agg(w.during * tstzrange(:at, :until, '[)'))
                              FROM asset_windows w
                              WHERE w.asset_id = a.asset_id
-                               AND w.during && tstzrange(:at, :until, '[)')),
+                               AND lower(w.during) < :until AND upper(w.during) > :at),
                             '{{}}'::tstzmultirange)
                    - COALESCE((SELECT range_agg(b.during) FROM bookings b
                                WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}
@@ -60,9 +62,12 @@ _FREE = text(
                ) AS free_soon
         FROM asset_view a
         WHERE a.status = 'active' AND a.booking_mode <> 'quantity'
-    ) x
-    CROSS JOIN LATERAL unnest(x.regions) AS region
-    GROUP BY region, x.category
+    )
+    SELECT region, p.category,
+           count(*) FILTER (WHERE p.free_now) AS free_now,
+           count(*) FILTER (WHERE p.free_soon) AS free_next_24h
+    FROM per_asset p CROSS JOIN LATERAL unnest(p.regions) AS region
+    GROUP BY region, p.category
     """
 )
 
