@@ -99,7 +99,8 @@ def grant_app_role(database_url: str, role: str = APP_ROLE) -> None:
         for statement in (
             "GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}",
             "GRANT USAGE ON SCHEMA public TO {role}",
-            "REVOKE CREATE ON SCHEMA public FROM {role}",
+            # PostgreSQL 15+ no longer lets PUBLIC create in the public schema; older ones do.
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}",
             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
             "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}",
             "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role}",
