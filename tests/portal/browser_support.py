@@ -21,7 +21,14 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # No sandbox: CI runs as root. Nothing in the background may reach for the network.
@@ -37,6 +44,10 @@ CHROMIUM_ARGS = [
 # Wide enough for the desktop layout the screenshots show; the journeys do not depend on it.
 VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 BLOCKING_IMPACTS = ("serious", "critical")
+# How long a locator or an expectation waits: a page that needs several API calls can take
+# seconds on a busy machine; a control that is missing still fails, only later.
+WAIT_MS = 15_000
+expect.set_options(timeout=WAIT_MS)
 # `make screenshots` names a folder here; the journeys then save the pages they pass through.
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS", "")
 SCREENSHOT_MAX_HEIGHT = 1400
@@ -71,8 +82,7 @@ def browser_fixture() -> Iterator[Browser]:
 def new_context(browser: Browser, locale: str = "nl-NL") -> BrowserContext:
     """A fresh profile (own cookies, so own sign-in); the language the browser asks for."""
     context = browser.new_context(locale=locale, timezone_id="Europe/Amsterdam", viewport=VIEWPORT)
-    # Every page here answers within a second or two; a missing control fails fast.
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(WAIT_MS)
     return context
 
 
@@ -93,11 +103,11 @@ def snapshot(page: Page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         height = min(page.evaluate("document.documentElement.scrollHeight"), SCREENSHOT_MAX_HEIGHT)
-        page.screenshot(
-            path=str(Path(SCREENSHOTS) / f"{name}.png"),
-            full_page=True,
-            clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height},
-        )
+        # A taller window for the picture, then the usual one back. (Playwright's full_page
+        # screenshot clipped to that height left the next click below the fold without effect.)
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": max(height, 1)})
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+        page.set_viewport_size(VIEWPORT)
 
 
 # -- accessibility ----------------------------------------------------------------------------
