@@ -26,11 +26,11 @@ from flask.testing import FlaskClient
 
 from services import registry
 from shared.kafka import create_topics
-from shared.migrate import drop_database, ensure_database, upgrade
-from shared.runtime import Broker, database_url, start_broker, start_embedded_postgres
+from shared.runtime import Broker, start_broker, start_embedded_postgres
 from shared.settings import Settings, load_settings
 from shared.worker import run_worker
 from tests import backends
+from tests.support import migrated_databases
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,14 +64,8 @@ def pg_admin_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def db_urls(pg_admin_url: str) -> Iterator[dict[str, str]]:
     """One fresh, migrated database per service for this test session."""
-    run_id = uuid.uuid4().hex[:8]
-    urls = {s: database_url(pg_admin_url, f"sk_{run_id}_{s}") for s in registry.SERVICES}
-    for service, url in urls.items():
-        ensure_database(url)
-        upgrade(service, load_settings(service, {"DATABASE_URL": url}).database_url)
-    yield urls
-    for url in urls.values():
-        drop_database(url)
+    with migrated_databases(pg_admin_url, "sk") as urls:
+        yield urls
 
 
 @pytest.fixture(scope="session")

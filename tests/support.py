@@ -4,17 +4,37 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask.testing import FlaskClient
 
+from services import registry
+from shared.migrate import drop_database, ensure_database, upgrade
 from shared.personas import persona_token
-from shared.settings import DEV_JWT_SECRET
+from shared.runtime import database_url
+from shared.settings import DEV_JWT_SECRET, load_settings
 
 T = TypeVar("T")
+
+
+@contextmanager
+def migrated_databases(admin_url: str, prefix: str) -> Iterator[dict[str, str]]:
+    """One fresh, migrated database per service (named ``{prefix}_{run}_{service}``) on the
+    server of ``admin_url``; dropped afterwards."""
+    run_id = uuid.uuid4().hex[:8]
+    urls = {s: database_url(admin_url, f"{prefix}_{run_id}_{s}") for s in registry.SERVICES}
+    for service, url in urls.items():
+        ensure_database(url)
+        upgrade(service, load_settings(service, {"DATABASE_URL": url}).database_url)
+    try:
+        yield urls
+    finally:
+        for url in urls.values():
+            drop_database(url)
 
 
 def auth(persona: str) -> dict[str, str]:

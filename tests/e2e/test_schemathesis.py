@@ -1,0 +1,127 @@
+"""A bounded schemathesis run over every operation of every API, against the real thing:
+each API under gunicorn (shared/gunicorn_conf.py, as `slagkracht run` starts it) on a free
+port, on databases of its own on the session's embedded PostgreSQL, called over HTTP with a
+signed-in persona's bearer token.
+
+For every generated request: no 5xx, and the answer is one the API's exported OpenAPI
+document (contracts/openapi/*.json, kept equal to the code by test_api_docs.py) allows —
+a documented status, its documented content type and a body matching its schema.
+
+Bounded so it belongs in every `make test`: a few derandomised examples per operation (the
+same ones every run, so a failure reproduces), no deadline and no shrinking.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from services import registry
+from tests.integration.gunicorn_support import gunicorn_api
+from tests.support import auth, migrated_databases
+
+pytestmark = [pytest.mark.db, pytest.mark.slow]
+
+CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
+SCHEMAS = {s: schemathesis.openapi.from_path(CONTRACTS / f"{s}.json") for s in registry.SERVICES}
+
+# Who calls each API: the persona whose role reaches most of its operations (the others
+# answer 403, which every secured operation documents).
+PERSONA = {
+    "catalog": "owner-dhc",
+    "booking": "planner-rotterdam",
+    "costsharing": "controller",
+    "notify": "planner-rotterdam",
+}
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+EXAMPLES_PER_OPERATION = 6
+
+bounded = settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],  # a failure is reported as found, not shrunk
+    suppress_health_check=list(HealthCheck),  # slow generation on a busy machine is fine here
+)
+
+
+@pytest.fixture(scope="module")
+def apis(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Every API under gunicorn on databases of its own (what the fuzzer writes stays there)."""
+    folder = tmp_path_factory.mktemp("schemathesis")
+    with migrated_databases(pg_admin_url, "skf") as db_urls, ExitStack() as running:
+        yield {
+            s: running.enter_context(gunicorn_api(s, db_urls[s], folder / s)).url
+            for s in registry.SERVICES
+        }
+
+
+def call_and_check(service: str, case: schemathesis.Case, apis: dict[str, str]) -> None:
+    case.call_and_validate(
+        base_url=apis[service], headers=auth(PERSONA[service]), checks=CHECKS, timeout=30
+    )
+
+
+@SCHEMAS["catalog"].parametrize()
+@bounded
+def test_catalog(case: schemathesis.Case, apis: dict[str, str]) -> None:
+    call_and_check("catalog", case, apis)
+
+
+@SCHEMAS["booking"].parametrize()
+@bounded
+def test_booking(case: schemathesis.Case, apis: dict[str, str]) -> None:
+    call_and_check("booking", case, apis)
+
+
+@SCHEMAS["costsharing"].parametrize()
+@bounded
+def test_costsharing(case: schemathesis.Case, apis: dict[str, str]) -> None:
+    call_and_check("costsharing", case, apis)
+
+
+@SCHEMAS["notify"].parametrize()
+@bounded
+def test_notify(case: schemathesis.Case, apis: dict[str, str]) -> None:
+    call_and_check("notify", case, apis)
+
+
+@pytest.mark.parametrize(
+    ("content", "failure"),
+    [
+        ({"application/json": {"schema": {"required": ["no_such_field"]}}}, "Response violates"),
+        ({"text/csv": {"schema": {"type": "string"}}}, "Undocumented Content-Type"),
+    ],
+)
+def test_the_checks_refuse_an_answer_the_contract_does_not_allow(
+    apis: dict[str, str], content: dict[str, object], failure: str
+) -> None:
+    """The run above can fail: notify's real unread count, judged against a contract that
+    documents another body or another content type, fails the check for it."""
+    raw = json.loads((CONTRACTS / "notify.json").read_text())
+    raw["paths"]["/api/v1/notifications/unread-count"]["get"]["responses"]["200"]["content"] = (
+        content
+    )
+    operation = schemathesis.openapi.from_dict(raw)["/api/v1/notifications/unread-count"]["GET"]
+    with pytest.raises(FailureGroup) as failed:
+        call_and_check("notify", operation.Case(), apis)
+    found = [str(e) for e in failed.value.exceptions]
+    assert any(failure in text for text in found), found
