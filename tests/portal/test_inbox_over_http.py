@@ -265,6 +265,14 @@ def test_preferences_are_saved_and_refusals_shown_in_place(
     assert 'value="booking.approved" checked' in saved.text
     assert 'value="booking.rejected" checked' not in saved.text
     assert '<html lang="en"' in saved.text
+    # Back to Dutch and the inbox only, as the other tests expect of this persona.
+    back = requests.put(
+        f"{portal_stack['notify']}/api/v1/preferences",
+        json={"language": "nl", "email": None, "email_kinds": []},
+        headers=auth("planner-amsterdam"),
+        timeout=TIMEOUT_S,
+    )
+    assert back.status_code == 200, back.text
 
 
 def test_an_administrator_registers_a_webhook_and_sees_its_secret_once(
