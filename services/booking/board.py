@@ -37,7 +37,8 @@ _REQUESTED = "(" + ", ".join(f"'{s.value}'" for s in REQUESTED_STATES) + ")"
 # Per asset first (a MATERIALIZED CTE: otherwise the probes ran once per asset and region),
 # then spread over the regions it serves. Windows by their bounds, not ``during &&``: that
 # would let the planner AND in ix_asset_windows_span, which reads every asset's windows of
-# the day per probe (docs/benchmarks.md, "Capacity board"); bookings by ix_bookings_active.
+# the day per probe; ``upper(during) > :at`` reads ix_asset_windows_asset_upper (migration
+# 0010) without the heap. Bookings by ix_bookings_active. bench/board.py times it.
 _FREE = text(
     f"""
     WITH per_asset AS MATERIALIZED (
@@ -53,7 +54,7 @@ _FREE = text(
                    COALESCE((SELECT range_agg(w.during * tstzrange(:at, :until, '[)'))
                              FROM asset_windows w
                              WHERE w.asset_id = a.asset_id
-                               AND lower(w.during) < :until AND upper(w.during) > :at),
+                               AND upper(w.during) > :at AND lower(w.during) < :until),
                             '{{}}'::tstzmultirange)
                    - COALESCE((SELECT range_agg(b.during) FROM bookings b
                                WHERE b.asset_id = a.asset_id AND b.state IN {_ACTIVE}

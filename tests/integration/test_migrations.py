@@ -64,6 +64,8 @@ MIGRATION_ONLY_INDEXES: dict[str, set[tuple[str, str]]] = {
         ("asset_view", "ix_asset_view_regions"),  # 0006, GIN on the regions array
         ("bookings", "ix_bookings_decide_by"),  # 0008, partial (the escalation sweep)
         ("bookings", "ix_bookings_holds"),  # 0008, partial (the hold expiry sweep)
+        ("bookings", "ix_bookings_public_register"),  # 0009, partial (completed uses)
+        ("asset_windows", "ix_asset_windows_asset_upper"),  # 0010, expression with INCLUDE
     },
     "costsharing": set(),
     "notify": set(),
