@@ -513,7 +513,7 @@ DUTCH: dict[str, str] = {
     "{} is already booked in that window (booking {}).": (
         "{0} is in dat venster al geboekt (boeking {1})."
     ),
-    "{} is already booked in that window{}.": "{0} is in dat venster al geboekt{1}.",
+    "{} is already booked in that window.": "{0} is in dat venster al geboekt.",
     "{} has {} of {} units free in that window.": (
         "{0} heeft in dat venster {1} van {2} eenheden vrij."
     ),
