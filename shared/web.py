@@ -400,6 +400,17 @@ def _install_error_handlers(app: Flask) -> None:
 
 
 # -- the OpenAPI documents: what the APIs really send -------------------------------------------
+class WholeMatch(ma.validate.Regexp):
+    """A pattern the whole value must match. Written with ^ and $ so the documents carry a
+    pattern OpenAPI tools read (ECMA-262 knows no \\Z); checked with ``fullmatch``, so a final
+    newline, which $ lets through in Python, is refused as well."""
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class ProblemSchema(ma.Schema):
     """Every error answer (RFC 9457), as ``problem`` makes it; extension members (e.g. a 409's
     ``conflicting_booking``) may come on top."""

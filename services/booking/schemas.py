@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from services.booking.domain import LegalBasis, PurposeClass, State, decision_seconds
+from shared.web import WholeMatch
 
 
 class BookingCreate(Schema):
@@ -29,7 +30,7 @@ class BookingCreate(Schema):
     contact = fields.String(required=True, validate=validate.Length(min=3, max=200))
     region = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^VR[0-9]{2}\Z", error="A region code is VR and two digits."),
+        validate=WholeMatch(r"^VR[0-9]{2}$", error="A region code is VR and two digits."),
         metadata={
             "description": "Safety region (veiligheidsregio) where the asset is needed; an "
             "escalation ranks alternatives by travel to its seat. Default: the asset's first."
@@ -287,7 +288,7 @@ class PublicDeploymentQuery(Schema):
     day_to = fields.Date(data_key="to", load_default=None)
     region = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^VR[0-9]{2}\Z", error="A region code is VR and two digits."),
+        validate=WholeMatch(r"^VR[0-9]{2}$", error="A region code is VR and two digits."),
     )
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))

@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.catalog.domain import AssetStatus, Category, TariffUnit
+from shared.web import WholeMatch
 
 Money = fields.Decimal(places=2, as_string=True, required=True, validate=validate.Range(min=0))
 # What the columns hold: NUMERIC(12, 2) for money, INTEGER for capacity (larger is a 500 otherwise).
@@ -44,10 +45,10 @@ def _not_blank(value: str) -> None:
         raise ValidationError("Needs at least 2 characters that are not spaces.")
 
 
-# Anchored with \Z, not $ (which also matches before a final newline), and ASCII digits only
-# (\d also matches other scripts' digits).
-ORGANISATION_ID = r"^[a-z0-9][a-z0-9-]{1,62}\Z"
-REGION_CODE = r"^VR[0-9]{2}\Z"
+# Matched whole (WholeMatch: no final newline slips past $), and ASCII digits only (\d also
+# matches other scripts' digits).
+ORGANISATION_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+REGION_CODE = r"^VR[0-9]{2}$"
 ORGANISATION_KINDS = ("politie", "defensie", "joint")
 
 
@@ -68,7 +69,7 @@ def _reference_name(**kwargs: Any) -> fields.String:
 class OrganisationCreate(Schema):
     id = fields.String(
         required=True,
-        validate=validate.Regexp(
+        validate=WholeMatch(
             ORGANISATION_ID, error="A lowercase slug: a-z, 0-9 and '-', 2-63 characters."
         ),
         metadata={"description": "lowercase slug (a-z, 0-9, '-'; 2-63), e.g. defensie-jsow"},
@@ -98,7 +99,7 @@ class RegionRead(Schema):
 class RegionCreate(Schema):
     code = fields.String(
         required=True,
-        validate=validate.Regexp(REGION_CODE, error="A region code is VR and two digits."),
+        validate=WholeMatch(REGION_CODE, error="A region code is VR and two digits."),
         metadata={"description": "VR and two digits, e.g. VR26"},
     )
     name = _reference_name(required=True)
