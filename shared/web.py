@@ -6,6 +6,7 @@ import http
 import json
 import logging
 import os
+import re
 import sys
 import time
 import uuid
@@ -406,7 +407,8 @@ class WholeMatch(ma.validate.Regexp):
     newline, which $ lets through in Python, is refused as well."""
 
     def __call__(self, value: Any) -> Any:
-        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+        pattern = cast("re.Pattern[str]", self.regex)  # typed for bytes by marshmallow
+        if not isinstance(value, str) or pattern.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value
 
