@@ -2,7 +2,8 @@
 assets are free now and in the next 24 hours and how many bookings are requested or in use.
 
 Every signed-in role may read it (the figures are counts: no units, names or purposes). The
-figures come from booking's ``/board`` with the reader's token, for every render. The page
+figures come from booking's ``/board`` (asked with a reader's token, shared per process until
+the next change: ``_board``). The page
 updates itself without reload: ``/board/events`` is a server-sent event stream that says
 "changed" when the portal's change feed (services/portal/live.py) sees a booking or catalog
 event, and static/board.js then fetches ``/board/table`` again. A stream lasts at most
@@ -22,6 +23,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 
 from services.portal.auth import login_required
+from services.portal.cache import shared_cache
 from services.portal.clients import apis
 from services.portal.labels import CATEGORIES
 from services.portal.live import ChangeFeed, new_change_feed
@@ -51,8 +53,19 @@ def _category() -> str:
     return chosen if chosen in BOARD_CATEGORIES else BOARD_CATEGORIES[0]
 
 
+def _board() -> dict[str, Any]:
+    """Booking's board, shared by this process's readers (the counts are the same for every
+    role) until the change feed sees the next change, or the cache's TTL; while the feed does
+    not follow the topics, for 10 s at most. So the readers that a change sends back for the
+    table cost booking one call per process, not one each."""
+    feed: ChangeFeed = current_app.extensions["portal_change_feed"]
+    key = ("board", feed.version) if feed.ready else ("board-unfollowed", int(time.time() // 10))
+    board: dict[str, Any] = shared_cache().get_or_load(key, apis().booking.board)
+    return board
+
+
 def _table_context(category: str) -> dict[str, Any]:
-    board = apis().booking.board()
+    board = _board()
     names = dict(regions())
     rows = [
         {**row, "name": names.get(row["region"], row["region"])}
