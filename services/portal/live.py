@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 TOPICS = ("booking.bookings", "catalog.assets")
 RETRY_S = 3.0
+MAX_RETRY_S = 60.0
 POLL_MS = 500
 
 
@@ -48,6 +49,7 @@ class ChangeFeed:
         self._changed = threading.Condition()
         self._version = 0
         self._ready = False
+        self._followed = False  # since the last failure
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -79,13 +81,18 @@ class ChangeFeed:
             self._changed.notify_all()
 
     def _run(self) -> None:
+        # The wait doubles after each failure, up to MAX_RETRY_S, and starts over once the
+        # feed has followed: a portal without a broker login asks (and logs) once a minute.
+        delay = self._retry_s
         while True:
             try:
-                self._follow()
+                self._follow()  # returns only by an exception
             except (KafkaError, OSError, ValueError) as exc:
-                log.warning("board change feed: %s; trying again in %.1f s", exc, self._retry_s)
-            self._ready = False
-            time.sleep(self._retry_s)
+                if self._followed:  # it followed, then lost the broker: wait briefly again
+                    delay, self._followed = self._retry_s, False
+                log.warning("board change feed: %s; trying again in %.1f s", exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_S)
 
     def _follow(self) -> None:
         settings = self._settings()
@@ -108,7 +115,7 @@ class ChangeFeed:
             consumer.seek_to_end(*partitions)
             for partition in partitions:
                 consumer.position(partition)  # resolve the end now: "ready" means following
-            self._ready = True
+            self._ready = self._followed = True
             self.signal()  # whatever happened while not following: readers refresh once
             while True:
                 if any(consumer.poll(timeout_ms=POLL_MS).values()):
