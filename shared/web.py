@@ -448,19 +448,29 @@ def _as_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+# A decimal as the answers carry it: digits, an optional sign and fraction ("12500.00").
+DECIMAL_STRING = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
 def _decimal_bounds_as_numbers(
-    self: Any, field: ma.fields.Field, ret: dict[str, Any], **kwargs: Any
+    self: Any, field: ma.fields.Decimal, ret: dict[str, Any], **kwargs: Any
 ) -> dict[str, Any]:
     """apispec writes a Decimal field's bounds and default as the field dumps them: strings
     for ``as_string`` money ("maximum": "9999999999.99"), an invalid schema for a number.
-    Written as numbers instead."""
+    Written as numbers instead. An ``as_string`` field is documented as the string it is
+    sent as (``format: decimal``), not as a number; its bounds stay, as numbers, to read."""
     if not isinstance(field, ma.fields.Decimal):
         return {}
-    return {
+    documented: dict[str, Any] = {
         key: _as_number(Decimal(str(ret[key])))
         for key in NUMERIC_KEYWORDS
         if isinstance(ret.get(key), str | Decimal)
     }
+    if field.as_string:
+        documented |= {"type": "string", "format": "decimal", "pattern": DECIMAL_STRING}
+        if "default" in documented:
+            documented["default"] = str(ret["default"])
+    return documented
 
 
 class ProblemApi(Api):

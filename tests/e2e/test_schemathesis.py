@@ -30,6 +30,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from services import registry
+from services.demo import load_demo_data
+from shared.settings import load_settings
 from tests.integration.gunicorn_support import gunicorn_api
 from tests.support import auth, migrated_databases
 
@@ -68,6 +70,8 @@ def apis(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """Every API under gunicorn on databases of its own (what the fuzzer writes stays there)."""
     folder = tmp_path_factory.mktemp("schemathesis")
     with migrated_databases(pg_admin_url, "skf") as db_urls, ExitStack() as running:
+        # The demo's assets, contracts and agreements: reads answer with real records.
+        load_demo_data({s: load_settings(s, {"DATABASE_URL": db_urls[s]}) for s in db_urls})
         yield {
             s: running.enter_context(gunicorn_api(s, db_urls[s], folder / s)).url
             for s in registry.SERVICES
