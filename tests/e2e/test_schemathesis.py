@@ -14,11 +14,16 @@ same ones every run, so a failure reproduces), no deadline and no shrinking.
 from __future__ import annotations
 
 import json
+import os
+import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
@@ -31,11 +36,14 @@ from schemathesis.specs.openapi.checks import (
 
 from services import registry
 from services.demo import load_demo_data
+from shared.kafka import create_topics
+from shared.runtime import Broker
 from shared.settings import load_settings
 from tests.integration.gunicorn_support import gunicorn_api
-from tests.support import auth, migrated_databases
+from tests.portal.stack import START_TIMEOUT_S, RunningStack, _demo_assets_searchable
+from tests.support import auth, eventually, migrated_databases
 
-pytestmark = [pytest.mark.db, pytest.mark.slow]
+pytestmark = [pytest.mark.db, pytest.mark.broker, pytest.mark.slow]
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "contracts" / "openapi"
 SCHEMAS = {s: schemathesis.openapi.from_path(CONTRACTS / f"{s}.json") for s in registry.SERVICES}
@@ -66,16 +74,60 @@ bounded = settings(
 
 
 @pytest.fixture(scope="module")
-def apis(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Every API under gunicorn on databases of its own (what the fuzzer writes stays there)."""
+def apis(
+    pg_admin_url: str, broker: Broker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """Every API under gunicorn on databases of its own (what the fuzzer writes stays there),
+    holding the demo's assets, contracts and agreements, booking's read model filled from
+    catalog's events by the two workers, and one booking: reads answer with real records."""
     folder = tmp_path_factory.mktemp("schemathesis")
+    prefix = f"f{uuid.uuid4().hex[:6]}."
     with migrated_databases(pg_admin_url, "skf") as db_urls, ExitStack() as running:
-        # The demo's assets, contracts and agreements: reads answer with real records.
-        load_demo_data({s: load_settings(s, {"DATABASE_URL": db_urls[s]}) for s in db_urls})
-        yield {
+        broker_env = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "KAFKA_TOPIC_PREFIX": prefix}
+        settings = {
+            s: load_settings(s, {"DATABASE_URL": db_urls[s], **broker_env}) for s in db_urls
+        }
+        create_topics(settings["catalog"])
+        load_demo_data(settings)
+        workers = RunningStack(urls={}, db_urls=db_urls, logs=folder)
+        running.callback(workers.stop)
+        for service in ("catalog", "booking"):
+            env = {**os.environ, **broker_env, "DATABASE_URL": db_urls[service]}
+            env["KAFKA_CONSUMER_GROUP"] = f"{prefix}{service}"
+            env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            argv = [sys.executable, "-m", "services.cli", "worker", service]
+            workers.start(f"{service}-worker", argv, env)
+        urls = {
             s: running.enter_context(gunicorn_api(s, db_urls[s], folder / s)).url
             for s in registry.SERVICES
         }
+        eventually(
+            lambda: _demo_assets_searchable(urls["booking"]),
+            timeout_s=START_TIMEOUT_S,
+            every_s=0.2,
+            what="the demo assets in booking's read model",
+        )
+        _book_one(urls["booking"])
+        yield urls
+
+
+def _book_one(booking_url: str) -> None:
+    start = (datetime.now(UTC) + timedelta(days=2)).replace(hour=9, minute=0, second=0)
+    window = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
+    planner = auth(PERSONA["booking"])
+    free = requests.get(
+        f"{booking_url}/api/v1/availability", params=window, headers=planner, timeout=30
+    ).json()
+    body = {
+        "asset_id": free[0]["asset_id"],
+        **window,
+        "priority": 2,
+        "legal_basis": "bijstand_politiewet",
+        "purpose": "Zoekactie (schemathesis)",
+        "contact": "Meldkamer Rotterdam",
+    }
+    booked = requests.post(f"{booking_url}/api/v1/bookings", json=body, headers=planner, timeout=30)
+    assert booked.status_code == 201, booked.text
 
 
 def call_and_check(service: str, case: schemathesis.Case, apis: dict[str, str]) -> None:
