@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from services.booking.domain import LegalBasis, PurposeClass, State, decision_seconds
+from shared.units import region_of_use
 from shared.web import WholeMatch
 
 
@@ -33,7 +34,9 @@ class BookingCreate(Schema):
         validate=WholeMatch(r"^VR[0-9]{2}$", error="A region code is VR and two digits."),
         metadata={
             "description": "Safety region (veiligheidsregio) where the asset is needed; an "
-            "escalation ranks alternatives by travel to its seat. Default: the asset's first."
+            "escalation ranks alternatives by travel to its seat (default: the asset's first). "
+            "The use counts there; without one, in the requesting unit's home region "
+            "(region_of_use)."
         },
     )
 
@@ -73,7 +76,20 @@ class BookingRead(Schema):
     counter_end = fields.AwareDateTime(allow_none=True)
     preempted_by = fields.UUID(allow_none=True)
     alternatives = fields.List(fields.Dict(), allow_none=True)
-    region = fields.String(allow_none=True)
+    region = fields.String(
+        allow_none=True, metadata={"description": "The region the request named (VRnn)"}
+    )
+    region_of_use = fields.Function(
+        lambda b: region_of_use(b.region, b.requester_org),
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "Where the use counts (efficiency, evaluation): the region the "
+            "request named, else the requesting unit's home region; null when neither is "
+            "known (then the asset's first region)",
+        },
+    )
     decide_by = fields.AwareDateTime(
         allow_none=True,
         metadata={"description": "Acute requests: decided by then, or the request escalates"},

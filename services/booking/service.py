@@ -50,6 +50,7 @@ from shared.db import UnitOfWork, driver_error
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import make_event
 from shared.idempotency import IdempotentRequest
+from shared.units import region_of_use
 
 __all__ = ["apply_asset_snapshot", "apply_contract"]  # read model, re-exported for callers
 
@@ -561,6 +562,7 @@ def _request_once(
         "preempted_by": None,
         "alternatives": None,
         **_crisis_fields(booking_in.get("region"), decide_by),
+        "region_of_use": region_of_use(booking_in.get("region"), principal.org),
     }
     data = {  # booking_data() of this booking
         "booking_id": booking_id,

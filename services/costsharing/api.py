@@ -386,11 +386,13 @@ class Evaluation(MethodView):
         `decision_minutes_p90` (request to decision, nearest rank), `joint_use_hours`,
         `avoided_cost`, `procurement_savings`, `police_paid` (as the efficiency figures) and
         `barely_involved`: fewer than `barely_involved_below_fulfilled` (3) requests fulfilled.
-        A booking counts in its asset's home (first) region; call-offs, which have no region,
-        are under `unattributed`; `national` is everything. Both periods are quarters or both
-        months, the baseline first (else 422). A national aggregate without purposes: every
-        finance role and the administrators read it. CSV: one line per region, a column per
-        figure and period (`requests_2026-Q1`), then `unattributed` and `national`.
+        A booking counts in its region of use (the region its request named, else the
+        requesting unit's home region), a call-off in the ordering unit's home region; what
+        has no known region is under `unattributed`; `national` is everything. Both periods
+        are quarters or both months, the baseline first (else 422). A national aggregate
+        without purposes: every finance role and the administrators read it. CSV: one line per
+        region, a column per figure and period (`requests_2026-Q1`), then `unattributed` and
+        `national`.
         """
         with request_uow() as uow:
             doc = evaluation.evaluation(uow.session, **query)

@@ -7,8 +7,12 @@ procurement savings = (price the unit alone would have reached − joint tier pr
 quantity; response = hours from request to decision, and the share of decided requests that
 were fulfilled; for acute (priority 1) requests also minutes from request to decision and how
 many escalated (were not decided within their category's decision time).
-Region grouping uses an asset's first (home) region. A period runs from Dutch midnight to
-Dutch midnight, as statements count it (an allocation falls on the Dutch date of its use).
+Region grouping counts a use where it was used: its booking's region of use (the region the
+request named, else the requesting unit's home region; booking facts kept before that was
+known: the asset's first region); a call-off under the ordering unit's home region; published
+capacity under its asset's first (home) region. What has none of these is under "unknown".
+A period runs from Dutch midnight to Dutch midnight, as statements count it (an allocation
+falls on the Dutch date of its use).
 """
 
 from __future__ import annotations
@@ -24,10 +28,23 @@ from services.costsharing.domain import parse_period, to_cents
 from services.costsharing.models import Allocation, AssetFacts, BookingFacts
 from shared.tariffs import DUTCH_ZONE
 from shared.timewindows import Recurrence, available, clip, hours
+from shared.units import home_region
 
 GROUPS = ("category", "region", "requester", "owner")
 FULFILLED = ("approved", "in_use", "completed")
 UNDECIDED = ("requested", "counter_offered")
+UNKNOWN_REGION = "unknown"  # the region group of what has no known region
+
+
+def home_region_of(asset: AssetFacts | None) -> str | None:
+    """An asset's first (home) region, where its published capacity counts."""
+    return asset.regions[0] if asset is not None and asset.regions else None
+
+
+def used_in(fact: BookingFacts, asset: AssetFacts | None) -> str | None:
+    """Where a booking's use counts: its region of use, else (facts kept before booking
+    facts had one) its asset's first region."""
+    return fact.region or home_region_of(asset)
 
 
 def published_hours(asset: AssetFacts, lo: datetime, hi: datetime) -> float:
@@ -79,25 +96,25 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
     assets = {a.asset_id: a for a in session.scalars(select(AssetFacts))}
     groups: dict[str, dict[str, Any]] = defaultdict(_empty)
 
-    def asset_key(asset: AssetFacts | None, owner: str, category: str, requester: str) -> str:
+    def group_key(region: str | None, owner: str, category: str, requester: str) -> str:
         return {
             "category": category,
             "owner": owner,
             "requester": requester,
-            "region": (asset.regions[0] if asset and asset.regions else "unknown"),
+            "region": region or UNKNOWN_REGION,
         }[group_by]
 
     if group_by != "requester":  # published capacity has no requester
         for asset in assets.values():
             if asset.category == "procurement_item":
                 continue
-            key = asset_key(asset, asset.owner_org, asset.category, "")
+            key = group_key(home_region_of(asset), asset.owner_org, asset.category, "")
             groups[key]["published_hours"] += published_hours(asset, lo, hi) * asset.capacity
     for fact in session.scalars(
         select(BookingFacts).where(BookingFacts.planned_start < hi, BookingFacts.planned_end > lo)
     ):
-        asset = assets.get(fact.asset_id)
-        g = groups[asset_key(asset, fact.owner_org, fact.category, fact.requester_org)]
+        region = used_in(fact, assets.get(fact.asset_id))
+        g = groups[group_key(region, fact.owner_org, fact.category, fact.requester_org)]
         if fact.state in FULFILLED:
             g["booked_hours"] += (
                 hours(clip([(fact.planned_start, fact.planned_end)], lo, hi)) * fact.quantity
@@ -114,14 +131,13 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
     for allocation in session.scalars(
         select(Allocation).where(Allocation.used_on >= first, Allocation.used_on < after)
     ):
-        used_asset = None  # call-offs have no asset region: they group under "unknown"
-        if allocation.kind != "procurement":
+        if allocation.kind == "procurement":  # a call-off: where the ordering unit is
+            region = home_region(allocation.requester_org)
+        else:
             fact = session.get(BookingFacts, allocation.booking_id)
-            used_asset = assets.get(fact.asset_id) if fact else None
+            region = used_in(fact, assets.get(fact.asset_id)) if fact else None
         g = groups[
-            asset_key(
-                used_asset, allocation.owner_org, allocation.category, allocation.requester_org
-            )
+            group_key(region, allocation.owner_org, allocation.category, allocation.requester_org)
         ]
         police_pays = allocation.requester_org.startswith("politie-")
         paid = (allocation.requester_amount or Decimal(0)) if police_pays else Decimal(0)

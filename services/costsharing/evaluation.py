@@ -13,12 +13,15 @@ Per region and period:
 - barely_involved: Defence is barely involved when fewer than BARELY_INVOLVED_BELOW requests
   in the region were fulfilled in the period.
 
-A booking counts in its asset's first (home) region, as efficiency groups it. Every one of
-the 25 safety regions has a row (zeros when nothing happened there): cost-sharing carries the
-codes itself (SAFETY_REGIONS; a test holds them equal to catalog's migration) plus any other
-region code its asset facts name (a region an administrator added later). Call-offs (which
-have no region) and uses of an asset without a known region are under ``unattributed``;
-``national`` is everything. A period runs from Dutch midnight to Dutch midnight.
+A booking counts where it was used, as efficiency groups it: its region of use (the region
+the request named, else the requesting unit's home region; facts kept before that was known:
+its asset's first region); a call-off in the ordering unit's home region. Every one of the 25
+safety regions has a row (zeros when nothing happened there): cost-sharing carries the codes
+itself (SAFETY_REGIONS; a test holds them equal to catalog's migration) plus any other region
+code its facts name (a region an administrator added later). What has no known region (a
+call-off by an organisation without a home region, a use of an asset without one) is under
+``unattributed``; ``national`` is everything. A period runs from Dutch midnight to Dutch
+midnight.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.costsharing.domain import parse_period
-from services.costsharing.efficiency import FULFILLED, UNDECIDED, efficiency
+from services.costsharing.efficiency import FULFILLED, UNDECIDED, UNKNOWN_REGION, efficiency
 from services.costsharing.models import AssetFacts, BookingFacts
 from shared.errors import Invalid
 from shared.tariffs import DUTCH_ZONE
@@ -42,7 +45,7 @@ from shared.tariffs import DUTCH_ZONE
 # The 25 Dutch safety regions (veiligheidsregio's), as catalog seeds them (its migration
 # 0001): tests/integration/test_evaluation_api.py fails when the two lists differ.
 SAFETY_REGIONS = tuple(f"VR{number:02d}" for number in range(1, 26))
-UNATTRIBUTED = "unknown"  # efficiency's group for what has no region
+UNATTRIBUTED = UNKNOWN_REGION  # efficiency's group for what has no region
 # Fewer fulfilled requests than this in a period: Defence is barely involved in the region.
 BARELY_INVOLVED_BELOW = 3
 MONEY = ("avoided_cost", "procurement_savings", "police_paid")
@@ -105,7 +108,8 @@ def _request_figures(session: Any, period: str, region_of: dict[Any, str]) -> di
     for fact in session.scalars(
         select(BookingFacts).where(BookingFacts.requested_at >= lo, BookingFacts.requested_at < hi)
     ):
-        for key in (region_of.get(fact.asset_id, UNATTRIBUTED), "national"):
+        used_in = fact.region or region_of.get(fact.asset_id) or UNATTRIBUTED
+        for key in (used_in, "national"):
             g = groups[key]
             g["requests"] += 1
             if fact.state not in UNDECIDED:
@@ -159,7 +163,7 @@ def _period_figures(session: Any, period: str, region_of: dict[Any, str]) -> dic
 
 def evaluation(session: Any, *, baseline: str, period: str) -> dict[str, Any]:
     comparable_periods(baseline, period)
-    region_of = {}
+    region_of = {}  # each asset's first region: where its older facts count
     known = set(SAFETY_REGIONS)
     for asset_id, regions in session.execute(select(AssetFacts.asset_id, AssetFacts.regions)):
         if regions:
@@ -169,6 +173,8 @@ def evaluation(session: Any, *, baseline: str, period: str) -> dict[str, Any]:
         "baseline": _period_figures(session, baseline, region_of),
         "period": _period_figures(session, period, region_of),
     }
+    for figures in sides.values():  # a region of use no asset names has a row too
+        known.update(set(figures) - {UNATTRIBUTED, "national"})
 
     def both(key: str) -> dict[str, Any]:
         return {side: figures.get(key, NOTHING) for side, figures in sides.items()}

@@ -231,3 +231,7 @@ class BookingFacts(Base):
     # Which agreements may price it (NULL for facts kept before migration 0004 without an
     # allocation): an agreement's preview lists the coming bookings it would cover.
     legal_basis: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Where the use counts (efficiency and evaluation by region): the region the request named,
+    # else the requesting unit's home region (shared/units.py). NULL when neither is known and
+    # for facts kept before migration 0007: those count under the asset's first region.
+    region: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.costsharing.models import AssetFacts, BookingFacts
 from shared.db import BulkInsert, newest_versions
+from shared.units import region_of_use
 
 _ASSET_FACTS = AssetFacts.metadata.tables["asset_facts"]
 # Built once: a snapshot replaces the row unless the row is newer (a replay changes nothing).
@@ -84,4 +85,5 @@ def _facts(data: dict[str, Any]) -> dict[str, Any]:
         "priority": data["priority"],
         "escalated_at": data.get("escalated_at") or None,
         "legal_basis": data["legal_basis"],
+        "region": region_of_use(data.get("region"), data["requester_org"]),
     }
