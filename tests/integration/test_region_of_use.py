@@ -6,12 +6,15 @@ real PostgreSQL; booking's read of a request shows the region its use counts in.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from services.costsharing.evaluation import SAFETY_REGIONS
 from shared.events import validate_event
 from shared.settings import Settings
 from shared.units import HOME_REGIONS
@@ -166,3 +169,18 @@ def test_a_request_shows_the_region_its_use_counts_in(
         assert read.status_code == 200, read.get_json()
         assert read.get_json()["region_of_use"] == made["region_of_use"]
     assert HOME_REGIONS["politie-rotterdam"] == "VR17"
+
+
+def test_every_police_unit_has_a_home_safety_region_of_catalogs_seed() -> None:
+    """The 11 units (catalog's seeded police organisations bar the finance office) each have
+    a home region, one of the 25 safety regions; no other organisation has one."""
+    path = Path(__file__).resolve().parents[2] / "services/catalog/migrations/versions"
+    spec = importlib.util.spec_from_file_location("catalog_0001", path / "0001_initial.py")
+    assert spec and spec.loader
+    catalog_seed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(catalog_seed)
+    units = {org for org, _name, kind in catalog_seed.ORGANISATIONS if kind == "politie"} - {
+        "politie-financien"
+    }
+    assert set(HOME_REGIONS) == units and len(units) == 11
+    assert set(HOME_REGIONS.values()) <= set(SAFETY_REGIONS)
