@@ -20,9 +20,10 @@ def emitted_event_types() -> set[str]:
     pattern = re.compile(r'"((?:catalog|booking|costsharing)\.[a-z_]+(?:\.[a-z_]+)?)"')
     found: set[str] = set()
     for path in (ROOT / "services").rglob("*.py"):
-        # worker.py names consumers, not events; notify emits none: it names the events it
-        # consumes and its notification kinds
-        if path.name != "worker.py" and path.parent.name != "notify":
+        # worker.py names consumers, not events; notify and the portal emit none: they name
+        # the events notify consumes and its notification kinds
+        emits_none = {"notify", "portal"} & set(path.relative_to(ROOT / "services").parts)
+        if path.name != "worker.py" and not emits_none:
             found |= set(pattern.findall(path.read_text()))
     return {
         t
