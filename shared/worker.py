@@ -23,10 +23,19 @@ class PeriodicJob:
     name: str
     every_s: float
     run: Callable[[], Any]
+    # Between runs: a sleep of every_s, unless the job can be woken earlier (e.g. by a
+    # PostgreSQL NOTIFY): then wait(stop, every_s) sleeps, returning True once stop is set.
+    wait: Callable[[threading.Event, float], bool] | None = None
 
 
-def _periodic(job: PeriodicJob, stop: threading.Event) -> None:
-    while not stop.wait(job.every_s):
+def _sleep(stop: threading.Event, seconds: float) -> bool:
+    return stop.wait(seconds)
+
+
+def run_periodic(job: PeriodicJob, stop: threading.Event) -> None:
+    """Run ``job`` after each wait until ``stop`` is set (a job's thread)."""
+    wait = job.wait or _sleep
+    while not wait(stop, job.every_s):
         try:
             job.run()
         except Exception:  # noqa: BLE001 - a failing sweep retries next tick
@@ -53,7 +62,7 @@ def run_worker(
         threading.Thread(target=OutboxRelay(engine, settings).run, args=(stop,), name="relay")
     ]
     threads += [threading.Thread(target=c.run, args=(stop,), name=c.name) for c in consumers]
-    threads += [threading.Thread(target=_periodic, args=(j, stop), name=j.name) for j in jobs]
+    threads += [threading.Thread(target=run_periodic, args=(j, stop), name=j.name) for j in jobs]
     for thread in threads:
         thread.start()
     log.info("%s worker running (%d threads)", settings.service, len(threads))

@@ -200,15 +200,18 @@ class Outcome:
     duration_ms: int = 0
 
 
-# Due rows of one channel (a paused webhook's wait), leased so no other sweep takes them.
+# What a sweep of one channel may send once due (a paused webhook's deliveries wait).
+_SENDABLE = """
+    state = 'pending' AND channel = :channel
+    AND (webhook_id IS NULL OR webhook_id IN (SELECT id FROM webhooks WHERE state = 'active'))
+"""
+# Due rows of one channel, leased so no other sweep takes them.
 _CLAIM = text(
-    """
+    f"""
     UPDATE deliveries d SET next_attempt_at = :lease_until
     WHERE d.id IN (
         SELECT id FROM deliveries
-        WHERE state = 'pending' AND channel = :channel AND next_attempt_at <= :now
-          AND (webhook_id IS NULL
-               OR webhook_id IN (SELECT id FROM webhooks WHERE state = 'active'))
+        WHERE {_SENDABLE} AND next_attempt_at <= :now
         ORDER BY next_attempt_at, id
         LIMIT :limit
         FOR UPDATE SKIP LOCKED
@@ -217,6 +220,14 @@ _CLAIM = text(
               d.webhook_id
     """
 )
+# When the sweep of one channel next has something to send (a lease's end included: a sweep
+# that died mid-send leaves its rows due then).
+_NEXT_DUE = text(f"SELECT min(next_attempt_at) FROM deliveries WHERE {_SENDABLE}")
+
+
+def wake_channel(channel: str) -> str:
+    """The NOTIFY channel on which notify's migration 0002 wakes the sweep of ``channel``."""
+    return f"notify_delivery_{channel}"
 
 
 class DeliverySweep:
@@ -257,6 +268,12 @@ class DeliverySweep:
             self._record(claimed, send(claimed), now)
             tried += len(claimed)
         return tried
+
+    def next_due(self) -> datetime | None:
+        """The earliest time a pending delivery of this channel may be sent, if any."""
+        with self.session_factory() as session:
+            due: datetime | None = session.execute(_NEXT_DUE, {"channel": self.channel}).scalar()
+        return due
 
     def _claim(self, now: datetime) -> list[Claimed]:
         with self.session_factory() as session:
