@@ -37,6 +37,7 @@ class DeliveryWakeup:
         stop_check_s: float = 1.0,
         linger_s: float = 0.01,
         retry_s: float = 1.0,
+        min_gap_s: float = 0.05,
     ) -> None:
         self.sweep = sweep
         self.conninfo = conninfo
@@ -47,6 +48,9 @@ class DeliveryWakeup:
         self.linger_s = linger_s
         # While PostgreSQL is unreachable: sweep (and fail, and log) this often.
         self.retry_s = retry_s
+        # The shortest sleep when something is already due: a sweep that keeps failing on a
+        # due row retries at most this often instead of spinning (a NOTIFY still wakes it).
+        self.min_gap_s = min_gap_s
         self._listener: psycopg.Connection | None = None
 
     def wait(self, stop: threading.Event, safety_poll_s: float) -> bool:
@@ -57,7 +61,8 @@ class DeliveryWakeup:
             due = self.sweep.next_due()
             sleep_s = safety_poll_s
             if due is not None:
-                sleep_s = min(sleep_s, (due - self.sweep.clock()).total_seconds())
+                until_due = (due - self.sweep.clock()).total_seconds()
+                sleep_s = min(sleep_s, max(until_due, self.min_gap_s))
             deadline = time.monotonic() + sleep_s
             while not stop.is_set():
                 left = deadline - time.monotonic()
