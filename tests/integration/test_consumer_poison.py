@@ -105,6 +105,7 @@ class Stack:
                     if lane.topic(topic) in consumer.topics:
                         readers.append((service, consumer))
         assert self.consumers[BOOKINGS] and self.consumers[ASSETS]
+        self.joined: set[str] = set()  # names of the consumers that hold their partitions
         bootstrap = lane.broker.bootstrap.split(",")
         # Large enough for the 10 MB record (the services' producers keep kafka-python's 1 MiB).
         self.producer = make_producer(
@@ -147,6 +148,8 @@ class Stack:
         ]
         ends = self.probe.end_offsets(partitions)
         behind = [consumer for _, consumer in self.consumers[topic]]
+        for consumer in behind:
+            self.join(consumer)
 
         def caught_up() -> bool:
             for consumer in list(behind):
@@ -157,6 +160,24 @@ class Stack:
             return not behind
 
         eventually(caught_up, timeout_s=60, every_s=0, what=f"the consumers of {name} to commit")
+
+    def join(self, consumer: EventConsumer) -> None:
+        """Poll ``consumer`` alone until it holds its partitions (once: it stays in its group).
+
+        Not in drain's turns: kafka-python 3.0.12 reads a JoinGroup/SyncGroup round trip only
+        if it ends while that consumer is inside ``poll``; one that ends between its polls is
+        dropped and a new JoinGroup sent (coordinator/base.py, join_group_async replaces a done
+        join task). Tansu answers a join some seconds after it is sent, so a consumer polled for
+        100 ms out of every ~300 ms may miss every answer and never join (seen at every run)."""
+        if consumer.name in self.joined:
+            return
+
+        def holds_partitions() -> bool:
+            consumer.poll_once(timeout_ms=1000)  # records it gets are applied and committed
+            return bool(consumer._open().assignment())  # noqa: SLF001 - its Kafka client
+
+        eventually(holds_partitions, timeout_s=60, every_s=0, what=f"{consumer.name} to join")
+        self.joined.add(consumer.name)
 
     def dead_letters(self, topic: str) -> dict[tuple[str, int, int], ConsumerRecord]:
         """The topic's DLQ by (consumer, original partition, original offset)."""
