@@ -686,9 +686,10 @@ def ignorable(value: bytes | None, topic: str, consumer: EventConsumer) -> bool:
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    # Explaining a failure replays it hundreds of times over the broker (minutes): shrinking
-    # gives the smallest example, which is what a reader needs.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+    # No explain or shrink phase: each replays a failing example over the broker, where a
+    # stuck consumer costs drain's 60 s per replay (a CI run was seen shrinking for 15 minutes).
+    # A failure is reported as generated; its records are in the DLQ and the assertion.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
 )
 @given(data=st.data())
 def test_every_record_ends_applied_or_in_the_dlq_at_every_consumer(
