@@ -17,14 +17,13 @@ from services.portal.auth import role_required
 from services.portal.clients import apis
 from services.portal.forms import FormReader
 from services.portal.i18n import local_input_value
-from services.portal.labels import STATES
 from services.portal.views.owner import bp
 from services.portal.views.owner.common import attempt, own_assets, renamed
 from services.portal.views.planner.bookings import counter_changes
-from services.portal.views.planner.common import asset_names, is_htmx
+from services.portal.views.planner.bookings_list import render_bookings_list
+from services.portal.views.planner.common import asset_names
 from shared.auth import OWNER
 
-PAGE_SIZE = 20
 # The API's field names as the owner's forms name them (several forms share one page).
 COUNTER_FIELDS = {
     "asset_id": "counter_asset_id",
@@ -39,25 +38,7 @@ REJECT_FIELDS = {"reason": "reject_reason"}
 @bp.get("/bookings")
 @role_required(OWNER)
 def bookings() -> str:
-    state = request.args.get("state", "")
-    state = state if state in STATES else ""
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
-    rows = apis().booking.bookings(
-        state=state or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
-    )
-    context = {
-        "rows": rows[:PAGE_SIZE],
-        "names": asset_names([r["asset_id"] for r in rows[:PAGE_SIZE]]),
-        "state": state,
-        "states": list(STATES.items()),
-        "page": page,
-        "has_next": len(rows) > PAGE_SIZE,
-    }
-    template = "owner/_bookings_table.html" if is_htmx() else "owner/bookings.html"
-    return render_template(template, **context)
+    return render_bookings_list("owner", {})
 
 
 def displaceable(booking: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,12 +14,11 @@ from services.portal.auth import role_required
 from services.portal.clients import ApiProblem, apis
 from services.portal.forms import FormReader
 from services.portal.i18n import AMSTERDAM
-from services.portal.labels import STATES
 from services.portal.views.planner import bp
-from services.portal.views.planner.common import asset_names, is_htmx, new_idempotency_key
+from services.portal.views.planner.bookings_list import render_bookings_list
+from services.portal.views.planner.common import asset_names, new_idempotency_key
 from shared.auth import PLANNER
 
-PAGE_SIZE = 20
 # What a counter-offer may change, as (booking field, counter field).
 COUNTER_FIELDS = (
     ("asset_id", "counter_asset_id"),
@@ -31,33 +30,14 @@ COUNTER_FIELDS = (
 @bp.get("/bookings")
 @role_required(PLANNER)
 def bookings() -> str:
-    state = request.args.get("state", "")
-    state = state if state in STATES else ""
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
     period, errors = _period(request.args.get("from", ""), request.args.get("to", ""))
-    # One more than a page tells whether there is a next page.
-    rows = apis().booking.bookings(
-        state=state or None,
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
-        **period,
+    return render_bookings_list(
+        "planner",
+        period,
+        day_from=request.args.get("from", "") if "from" in period else "",
+        day_to=request.args.get("to", "") if "to" in period else "",
+        errors=errors,
     )
-    context = {
-        "rows": rows[:PAGE_SIZE],
-        "names": asset_names([r["asset_id"] for r in rows[:PAGE_SIZE]]),
-        "state": state,
-        "day_from": request.args.get("from", "") if "from" in period else "",
-        "day_to": request.args.get("to", "") if "to" in period else "",
-        "errors": errors,
-        "states": list(STATES.items()),
-        "page": page,
-        "has_next": len(rows) > PAGE_SIZE,
-    }
-    template = "planner/_bookings_table.html" if is_htmx() else "planner/bookings.html"
-    return render_template(template, **context)
 
 
 def _period(day_from: str, day_to: str) -> tuple[dict[str, str], dict[str, list[str]]]:
