@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -37,6 +38,7 @@ from tests.support import auth, eventually
 pytestmark = [pytest.mark.slow, pytest.mark.db, pytest.mark.broker]
 
 BURST = 6  # completions per killed child
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 @dataclass
@@ -267,7 +269,12 @@ def test_ready_means_booking_holds_the_catalog(launched: Launched) -> None:
     catalog = _ids(launched.db_urls["catalog"], "SELECT id FROM assets")
     assert catalog, "the demo data has assets"
     assert catalog <= _ids(launched.db_urls["booking"], "SELECT asset_id FROM asset_view")
-    start = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    # The next weekday at 10:00 in Amsterdam: inside every demo helicopter's published hours,
+    # whatever the time of day the test runs.
+    day = datetime.now(AMSTERDAM).date() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    start = datetime(day.year, day.month, day.day, 10, tzinfo=AMSTERDAM).astimezone(UTC)
     found = _call(
         "GET",
         f"{launched.urls['booking']}/api/v1/availability?category=helicopter&"

@@ -139,7 +139,8 @@ def test_efficiency_counts_a_use_where_it_was_used(cs: FlaskClient, uses: None) 
 def test_the_evaluation_counts_a_use_where_it_was_used(cs: FlaskClient, uses: None) -> None:
     doc = evaluation(cs)
     regions = {row["region"]: row["period"] for row in doc["rows"]}
-    assert len(regions) == 25
+    # All 25 safety regions (other tests' assets may add codes of their own beside them).
+    assert {f"VR{n:02d}" for n in range(1, 26)} <= set(regions)
     assert (regions["VR10"]["requests"], regions["VR10"]["joint_use_hours"]) == (1, "2.00")
     assert (regions["VR24"]["requests"], regions["VR24"]["joint_use_hours"]) == (1, "1.00")
     assert (regions["VR01"]["requests"], regions["VR01"]["joint_use_hours"]) == (1, "3.00")
