@@ -19,7 +19,7 @@ from services.costsharing.models import Allocation
 from shared.db import make_engine, make_session_factory
 from shared.migrate import drop_database, ensure_database, upgrade
 from shared.runtime import database_url
-from shared.settings import Settings, sqlalchemy_url
+from shared.settings import sqlalchemy_url
 from tests.integration.costsharing_support import (
     CostsharingDB,
     at,
@@ -33,18 +33,6 @@ from tests.integration.test_costsharing_migrations import allocation as old_allo
 from tests.support import auth
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
 
 
 def net(db: CostsharingDB, allocation_id: str, kind: str, adds: str) -> Decimal:

@@ -18,7 +18,6 @@ from flask.testing import FlaskClient
 from sqlalchemy.exc import DBAPIError
 
 from shared.personas import PERSONAS
-from shared.settings import Settings
 from tests.integration.costsharing_support import (
     CostsharingDB,
     D,
@@ -50,18 +49,6 @@ from tests.integration.costsharing_support import (
 from tests.support import auth
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
 
 
 def allocation_api(cs: FlaskClient, booking_id: str, kind: str = "usage") -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,13 +29,6 @@ from tests.integration.costsharing_support import (
 from tests.support import PolledRecord
 
 pytestmark = [pytest.mark.db]
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
 
 
 def scenario(unit: str, owner: str) -> list[dict[str, Any]]:

@@ -6,14 +6,12 @@ agreement before it is saved (cost-sharing), and the history of reference-data e
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-from shared.settings import Settings
 from tests.integration.costsharing_support import (
     CostsharingDB,
     amsterdam,
@@ -31,18 +29,6 @@ from tests.support import auth
 pytestmark = pytest.mark.db
 
 PREVIEW = "/api/v1/agreements/preview"
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
 
 
 def _uses(db: CostsharingDB, unit: str, owner: str) -> dict[str, Any]:

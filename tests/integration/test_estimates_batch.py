@@ -9,14 +9,12 @@ while the other items keep their estimates. Nothing is ever written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from services.costsharing.schemas import MAX_ESTIMATES_PER_BATCH
-from shared.settings import Settings
 from tests.integration.costsharing_support import (
     CostsharingDB,
     assert_problem,
@@ -30,18 +28,6 @@ from tests.support import auth
 pytestmark = pytest.mark.db
 
 BATCH = "/api/v1/estimates/batch"
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
 
 
 @pytest.fixture(scope="module")

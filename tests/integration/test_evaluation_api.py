@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from services.costsharing.evaluation import SAFETY_REGIONS, percentile
-from shared.settings import Settings
 from tests.integration.costsharing_support import (
     CostsharingDB,
     assert_problem,
@@ -37,18 +35,6 @@ pytestmark = pytest.mark.db
 # No other test has bookings, assets' uses or allocations in 2046.
 BASELINE, PERIOD = "2046-Q1", "2046-Q4"
 URL = f"/api/v1/evaluation?baseline={BASELINE}&period={PERIOD}"
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
 
 
 def decided(

@@ -7,13 +7,12 @@ the requesting (paying) side, the Defence owner the side that bears the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 
-from shared.settings import Settings
 from tests.integration.costsharing_support import (
     CostsharingDB,
     assert_problem,
@@ -29,18 +28,6 @@ from tests.support import auth
 pytestmark = pytest.mark.db
 
 OWN_SIDE_RULE = "own-share-needs-joint-controller"
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
 
 
 def disputed_by(

@@ -42,18 +42,6 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
-
-
-@pytest.fixture(scope="module")
 def ledger(cs: FlaskClient, db: CostsharingDB) -> None:
     """Ledger lines of every kind: originals of a batch of uses, then a reversal and a
     correction by review."""

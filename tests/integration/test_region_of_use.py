@@ -7,7 +7,6 @@ real PostgreSQL; booking's read of a request shows the region its use counts in.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from flask.testing import FlaskClient
 
 from services.costsharing.evaluation import SAFETY_REGIONS
 from shared.events import validate_event
-from shared.settings import Settings
 from shared.units import HOME_REGIONS
 from tests.integration.booking_support import BOOKINGS, in_hours, put_asset, request_booking
 from tests.integration.costsharing_support import (
@@ -36,18 +34,6 @@ pytestmark = pytest.mark.db
 
 # No other test has bookings, assets' uses or allocations in 2048.
 BASELINE, PERIOD = "2048-Q1", "2048-Q2"
-
-
-@pytest.fixture(scope="module")
-def db(settings: dict[str, Settings]) -> Iterator[CostsharingDB]:
-    made = CostsharingDB(settings["costsharing"])
-    yield made
-    made.dispose()
-
-
-@pytest.fixture(scope="module")
-def cs(clients: dict[str, FlaskClient]) -> FlaskClient:
-    return clients["costsharing"]
 
 
 @pytest.fixture(scope="module")
