@@ -10,12 +10,14 @@ import contextlib
 import http.client
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from shared.runtime import free_port, start_embedded_postgres, wait_for_port
 
@@ -162,3 +164,92 @@ def children_cpu() -> float:
 def self_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+# -- the whole product, as `make run` starts it ------------------------------------------------
+@dataclass
+class RunningProduct:
+    """``slagkracht run`` as a subprocess: its ports by variable (``CATALOG_PORT`` ...), its
+    data folder and its log."""
+
+    process: subprocess.Popen[bytes]
+    var: Path
+    ports: dict[str, int]
+    log_path: Path
+
+    def url(self, name: str) -> str:
+        """``name`` is a service or ``portal``."""
+        return f"http://127.0.0.1:{self.ports[f'{name.upper()}_PORT']}"
+
+    def tail(self, lines: int = 40) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+    def stop(self) -> None:
+        """Ctrl-C, as a person stops ``make run``; then the process group if it lingers."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def wait_until(
+    what: str, check: Any, timeout_s: float, product: RunningProduct | None = None
+) -> None:
+    """Poll ``check`` (connection errors count as not yet) until it is true; fail early when
+    the product exited, or at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with contextlib.suppress(OSError, http.client.HTTPException, ValueError):
+            if check():
+                return
+        tail = f"\n{product.tail()}" if product is not None else ""
+        if product is not None and product.process.poll() is not None:
+            raise RuntimeError(f"slagkracht run exited before {what}:{tail}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not within {timeout_s:.0f}s{tail}")
+        time.sleep(0.25)
+
+
+P = TypeVar("P", bound=RunningProduct)
+
+
+@contextlib.contextmanager
+def launch_product(tmp: Path, kind: type[P]) -> Iterator[P]:
+    """``slagkracht run`` with every port it takes free (a `make run` or a test may hold the
+    defaults) and its data in ``tmp``; yields once every API and the portal answer /healthz,
+    and stops it with Ctrl-C afterwards."""
+    from services.launcher import port_variables
+
+    ports = {name: free_port() for name in port_variables()}
+    # Nothing from this shell may point the product elsewhere (databases, broker, API URLs).
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_URL"))}
+    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "SLAGKRACHT_VAR"):
+        env.pop(name, None)
+    env.update({name: str(port) for name, port in ports.items()})
+    var, log_path = tmp / "var", tmp / "run.log"
+    out = open(log_path, "ab")  # noqa: SIM115 - handed to the child
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "slagkracht"), "run", "--var", str(var)],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    out.close()
+    product = kind(process=process, var=var, ports=ports, log_path=log_path)
+    try:
+        for name, port in ports.items():
+            if name in ("KAFKA_PORT", "SMTP_PORT"):
+                continue
+            wait_until(
+                f"{name} answers /healthz",
+                lambda port=port: call(port, "GET", "/healthz")[0] == 200,
+                180,
+                product,
+            )
+        yield product
+    finally:
+        product.stop()

@@ -47,7 +47,6 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,11 +59,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from _common import log  # noqa: E402 - bench/ is on the path when the script runs
+from _common import (  # noqa: E402 - bench/ is on the path when the script runs
+    RunningProduct,
+    launch_product,
+    log,
+    wait_until,
+)
 
-from services import registry  # noqa: E402
 from shared.personas import persona_token  # noqa: E402
-from shared.runtime import free_port  # noqa: E402
 from shared.settings import DEV_JWT_SECRET  # noqa: E402
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -75,80 +77,6 @@ SIGN_IN = "/sign-in"
 TARGET_P95_MS = 150.0
 
 
-# -- the product -----------------------------------------------------------------------------
-@dataclass
-class Product:
-    process: subprocess.Popen[bytes]
-    ports: dict[str, int]
-    log_path: Path
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def tail(self, lines: int = 40) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self) -> None:
-        """Ctrl-C, as a person stops ``make run``; then the process group if it lingers."""
-        if self.process.poll() is None:
-            self.process.send_signal(2)  # SIGINT
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, 9)
-                self.process.wait(timeout=10)
-
-
-def wait_until(what: str, check: Any, timeout_s: float, product: Product) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with contextlib.suppress(requests.RequestException, ValueError):
-            if check():
-                return
-        if product.process.poll() is not None:
-            raise RuntimeError(f"slagkracht run exited before {what}:\n{product.tail()}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout_s:.0f}s\n{product.tail()}")
-        time.sleep(0.25)
-
-
-@contextlib.contextmanager
-def running_product(tmp: Path) -> Iterator[Product]:
-    """``slagkracht run`` on free ports (a `make run` or a test may hold the defaults), its
-    data in ``tmp``; yields once every API and the portal answer /healthz."""
-    names = {name: f"{name.upper()}_PORT" for name in (*registry.SERVICES, "portal")}
-    ports = {name: free_port() for name in (*names, "kafka", "smtp")}
-    # Nothing from this shell may point the product elsewhere (databases, broker, API URLs).
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_URL"))}
-    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "SLAGKRACHT_VAR"):
-        env.pop(name, None)
-    env.update({f"{name.upper()}_PORT": str(port) for name, port in ports.items()})
-    log_path = tmp / "run.log"
-    out = open(log_path, "ab")  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "slagkracht"), "run", "--var", str(tmp / "var")],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    out.close()
-    product = Product(process=process, ports=ports, log_path=log_path)
-    try:
-        for name in names:
-            base = product.url(name)
-            wait_until(
-                f"{name} answers /healthz",
-                lambda base=base: requests.get(f"{base}/healthz", timeout=5).status_code == 200,
-                180,
-                product,
-            )
-        yield product
-    finally:
-        product.stop()
-
-
-# -- data and users --------------------------------------------------------------------------
 def bearer(persona: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {persona_token(persona, DEV_JWT_SECRET)}"}
 
@@ -172,7 +100,7 @@ def free_helicopters(booking: str, start: datetime, end: datetime) -> list[str]:
     return [row["asset_id"] for row in found.json() if row.get("owner_org") == "defensie-dhc"]
 
 
-def request_bookings(product: Product, count: int) -> list[str]:
+def request_bookings(product: RunningProduct, count: int) -> list[str]:
     """``count`` requests by the planner for the Helicopter Command's aircraft, found free
     through booking's availability search, a week after the searched window (which they must
     not fill) and one day after another once a day's helicopters are taken."""
@@ -408,7 +336,7 @@ def run(args: argparse.Namespace) -> Report:
     tmp = Path(tempfile.mkdtemp(prefix="bench-portal-"))
     try:
         log("starting slagkracht run (embedded PostgreSQL, Tansu, APIs, workers, portal) ...")
-        with running_product(tmp) as product:
+        with launch_product(tmp, RunningProduct) as product:
             log(f"up: {product.ports}")
             booking_ids = request_bookings(product, args.pending)
             log(f"{len(booking_ids)} requests pending at {OWNER}")

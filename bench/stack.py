@@ -43,7 +43,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -62,11 +61,16 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from _common import call, log, self_cpu  # noqa: E402
+from _common import (  # noqa: E402
+    RunningProduct,
+    call,
+    launch_product,
+    log,
+    self_cpu,
+    wait_until,
+)
 
-from services import registry  # noqa: E402
 from shared.personas import persona_token  # noqa: E402
-from shared.runtime import free_port  # noqa: E402
 from shared.settings import DEV_JWT_SECRET  # noqa: E402
 
 PIPELINE_TARGET_MS = 1.0  # CPU per booking, broker + relays + consumers
@@ -148,11 +152,8 @@ def classify(proc: Proc, postmaster: int | None) -> str:
 
 
 @dataclass
-class Stack:
-    process: subprocess.Popen[bytes]
-    var: Path
-    ports: dict[str, int]
-    log_path: Path
+class Stack(RunningProduct):
+    """The running product, with its processes' CPU and memory read from /proc."""
 
     def postmaster(self) -> int | None:
         with contextlib.suppress(OSError, ValueError, IndexError):
@@ -183,35 +184,6 @@ class Stack:
     def rss(self) -> list[tuple[str, int, float]]:
         return sorted((group, p.pid, p.rss_mb) for group, p in self.processes())
 
-    def tail(self, lines: int = 40) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self) -> None:
-        """Ctrl-C, as a person stops ``make run``; then the process group if it lingers."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-
-
-def wait_until(what: str, check: Any, timeout_s: float, stack: Stack | None = None) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with contextlib.suppress(OSError, http.client.HTTPException, ValueError):
-            if check():
-                return
-        if stack is not None and stack.process.poll() is not None:
-            raise RuntimeError(f"slagkracht run exited before {what}:\n{stack.tail()}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout_s:.0f}s")
-        time.sleep(0.25)
-
 
 def bearer(persona: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {persona_token(persona, DEV_JWT_SECRET)}"}
@@ -235,43 +207,18 @@ def search(port: int, start: datetime, hours: int = 1) -> list[str]:
 
 @contextlib.contextmanager
 def running_stack(tmp: Path) -> Iterator[Stack]:
-    # Every port the launcher takes, free ones (a `make run` or a test may hold the defaults).
-    names = [f"{s.upper()}_PORT" for s in registry.SERVICES]
-    ports = {name: free_port() for name in (*names, "PORTAL_PORT", "KAFKA_PORT", "SMTP_PORT")}
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
-    for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "SLAGKRACHT_VAR"):
-        env.pop(name, None)
-    env.update({k: str(v) for k, v in ports.items()})
-    var = tmp / "var"
-    log_path = tmp / "run.log"
-    out = open(log_path, "ab")  # noqa: SIM115 - handed to the child
-    process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "slagkracht"), "run", "--var", str(var)],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    out.close()
-    stack = Stack(process=process, var=var, ports=ports, log_path=log_path)
-    try:
-        for name in names:
-            port = ports[name]
-            wait_until(
-                f"{name} answers /healthz",
-                lambda port=port: call(port, "GET", "/healthz")[0] == 200,
-                180,
-                stack,
-            )
+    """The product as `make run` starts it, once booking's search finds its assets."""
+    with launch_product(tmp, Stack) as stack:
         soon = (datetime.now(UTC) + timedelta(days=3)).replace(
             hour=10, minute=0, second=0, microsecond=0
         )
         wait_until(
             "booking's search finds assets",
-            lambda: bool(search(ports["BOOKING_PORT"], soon)),
+            lambda: bool(search(stack.ports["BOOKING_PORT"], soon)),
             120,
             stack,
         )
         yield stack
-    finally:
-        stack.stop()
 
 
 # -- load --------------------------------------------------------------------------------------
