@@ -3,7 +3,7 @@
 - Our code: string literals and f-strings given to an error's constructor (ProblemError and
   its subclasses, marshmallow's ValidationError, shared.web's ``problem``) as the detail or
   inside ``errors``, and the literals assigned (or appended) to a name such an argument
-  uses. An f-string's values become ``{}``: the template shared/messages_nl.py keys its
+  uses. An f-string's values become ``{}``: the template shared/messages_nl.json keys its
   translations by.
 - The titles of our ProblemError classes.
 - marshmallow's default messages of every field, validator and schema (``{min}`` → ``{}``).

@@ -7,12 +7,14 @@ fails here, naming the file and line it comes from.
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
 from shared.language import localize_problem, negotiate, translate
-from shared.messages_nl import DUTCH
+from shared.messages_nl import CATALOGUE, DUTCH, load_catalogue
 from tests.unit.message_sources import all_messages, code_messages
 
 MESSAGES = all_messages()
@@ -40,6 +42,31 @@ def test_every_message_has_dutch() -> None:
 def test_the_catalogue_holds_only_messages_that_exist() -> None:
     stale = sorted(set(DUTCH) - set(MESSAGES))
     assert not stale, f"translations of messages no longer made: {stale}"
+
+
+def test_the_catalogue_file_is_read_whole_into_one_mapping() -> None:
+    parts = json.loads(CATALOGUE.read_text(encoding="utf-8"))
+    assert {"catalog", "booking", "cost-sharing", "notify"} <= set(parts)
+    assert sum(len(messages) for messages in parts.values()) == len(DUTCH)
+    assert DUTCH["Unknown role {}."] == parts["notify"]["Unknown role {}."]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": {"Gone": "Weg"}, "b": {"Gone": "Verdwenen"}}',  # in two parts
+        '{"a": {"Gone": "Weg", "Gone": "Verdwenen"}}',  # twice in one part
+        '{"a": {"Gone": "Weg"}, "a": {"Locked": "Op slot"}}',  # a part twice
+        '{"a": {"Gone": 1}}',  # not text
+    ],
+)
+def test_a_catalogue_with_a_message_twice_or_not_text_is_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "messages_nl.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="Gone|'a'"):
+        load_catalogue(path)
+    path.write_text('{"a": {"Gone": "Weg"}, "b": {"Locked": "Op slot"}}', encoding="utf-8")
+    assert load_catalogue(path) == {"Gone": "Weg", "Locked": "Op slot"}
 
 
 @pytest.mark.parametrize("english", sorted(m for m in DUTCH if "{}" in m))
