@@ -1,4 +1,4 @@
-"""Tariff units: how many of a tariff's units a use counts as.
+"""Tariff units: how many of a tariff's units a use counts as; a contract's tier price.
 
 A catalog tariff is a rate per unit (flight_hour, hour, day, day_part, unit), and it travels in
 booking's and catalog's events. Booking estimates with it and cost-sharing bills with it, so
@@ -65,6 +65,18 @@ def tariff_on(tariffs: Iterable[Mapping[str, Any]], day: date) -> Mapping[str, A
         ):
             return tariff
     return None
+
+
+def tier_price(tiers: Iterable[Mapping[str, Any]], quantity: int) -> Decimal:
+    """The unit price a call-off of ``quantity`` pays under a contract's volume tiers (as
+    ``catalog.contract.published`` carries them: ``min_quantity``, ``unit_price`` as text):
+    the price of the highest tier whose threshold it reaches (the first tier starts at 1)."""
+    ordered = sorted(tiers, key=lambda tier: int(tier["min_quantity"]))
+    price = Decimal(ordered[0]["unit_price"])
+    for tier in ordered:
+        if quantity >= int(tier["min_quantity"]):
+            price = Decimal(tier["unit_price"])
+    return price
 
 
 def priced_units(tariff: Mapping[str, Any] | None, hours: Decimal, quantity: int) -> Decimal:

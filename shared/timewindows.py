@@ -8,9 +8,10 @@ resulting instants are UTC. Intervals are half-open [start, end).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 Interval = tuple[datetime, datetime]
@@ -108,3 +109,44 @@ def covers(intervals: Sequence[Interval], start: datetime, end: datetime) -> boo
 
 def hours(intervals: Iterable[Interval]) -> float:
     return sum((e - s).total_seconds() for s, e in intervals) / 3600
+
+
+def recurrence_from_payload(window: Mapping[str, Any]) -> Recurrence:
+    """A weekly rule as catalog's asset events carry it (``availability[]`` of kind
+    ``recurring``: ISO weekdays, ``HH:MM`` local times, ISO dates, an IANA zone)."""
+    return Recurrence(
+        weekdays=frozenset(window["weekdays"]),
+        start_time=time.fromisoformat(window["start_time"]),
+        end_time=time.fromisoformat(window["end_time"]),
+        valid_from=date.fromisoformat(window["valid_from"]),
+        valid_to=date.fromisoformat(window["valid_to"]),
+        timezone=window["timezone"],
+    )
+
+
+def _instants(item: Mapping[str, Any]) -> Interval:
+    return datetime.fromisoformat(item["start_at"]), datetime.fromisoformat(item["end_at"])
+
+
+def available_from_payload(
+    availability: Iterable[Mapping[str, Any]],
+    blackouts: Iterable[Mapping[str, Any]],
+    *,
+    lo: datetime,
+    hi: datetime,
+) -> list[Interval]:
+    """``available`` in [lo, hi) for an asset as its events carry it: the ``availability``
+    windows (one-off ``start_at``/``end_at``, or weekly rules) minus the ``blackouts``."""
+    one_off, recurring = [], []
+    for window in availability:
+        if window["kind"] == "one_off":
+            one_off.append(_instants(window))
+        else:
+            recurring.append(recurrence_from_payload(window))
+    return available(
+        one_off=one_off,
+        recurring=recurring,
+        blackouts=[_instants(b) for b in blackouts],
+        lo=lo,
+        hi=hi,
+    )

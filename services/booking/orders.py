@@ -16,18 +16,9 @@ from services.booking.search import tariff_at
 from shared.auth import FINANCE, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.tariffs import tier_price
 
 BOOKINGS_TOPIC = "booking.bookings"
-
-
-def tier_price(tiers: list[dict[str, Any]], quantity: int) -> Decimal:
-    """Unit price of the highest tier whose threshold ``quantity`` reaches."""
-    ordered = sorted(tiers, key=lambda t: t["min_quantity"])
-    price = Decimal(ordered[0]["unit_price"])
-    for tier in ordered:
-        if quantity >= tier["min_quantity"]:
-            price = Decimal(tier["unit_price"])
-    return price
 
 
 def place_order(

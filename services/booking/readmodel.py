@@ -3,9 +3,8 @@ framework contracts. Kept from catalog events, so booking works while catalog is
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -13,47 +12,20 @@ from sqlalchemy.orm import Session
 
 from services.booking.models import AssetView, AssetWindow, ContractView
 from shared.db import BulkInsert, newest_versions
-from shared.timewindows import Recurrence, available
+from shared.durations import duration_seconds as notice_seconds
+from shared.timewindows import available_from_payload
 
 # How far ahead availability is materialised; requests beyond it are refused as unavailable.
 HORIZON = timedelta(days=400)
-
-
-def notice_seconds(duration: str) -> int:
-    """ISO 8601 day/time duration (P1D, PT4H, PT30M) in seconds; 0 if unreadable."""
-    match = re.match(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$", duration or "")
-    if not match:
-        return 0
-    days, hours, minutes = (int(g or 0) for g in match.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60
 
 
 def concrete_windows(
     data: dict[str, Any], lo: datetime, hi: datetime
 ) -> list[tuple[datetime, datetime]]:
     """The asset's available intervals in [lo, hi) from the rules an event carries."""
-    one_off, rules = [], []
-    for w in data.get("availability", []):
-        if w["kind"] == "one_off":
-            one_off.append(
-                (datetime.fromisoformat(w["start_at"]), datetime.fromisoformat(w["end_at"]))
-            )
-        else:
-            rules.append(
-                Recurrence(
-                    weekdays=frozenset(w["weekdays"]),
-                    start_time=time.fromisoformat(w["start_time"]),
-                    end_time=time.fromisoformat(w["end_time"]),
-                    valid_from=date.fromisoformat(w["valid_from"]),
-                    valid_to=date.fromisoformat(w["valid_to"]),
-                    timezone=w["timezone"],
-                )
-            )
-    blackouts = [
-        (datetime.fromisoformat(b["start_at"]), datetime.fromisoformat(b["end_at"]))
-        for b in data.get("blackouts", [])
-    ]
-    return available(one_off=one_off, recurring=rules, blackouts=blackouts, lo=lo, hi=hi)
+    return available_from_payload(
+        data.get("availability", []), data.get("blackouts", []), lo=lo, hi=hi
+    )
 
 
 _VIEW = AssetView.metadata.tables["asset_view"]

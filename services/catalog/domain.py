@@ -1,14 +1,15 @@
-"""Catalog rules: categories and booking modes, asset and tariff validity. Standard library only."""
+"""Catalog rules: categories and booking modes, asset and tariff validity. Standard library and
+the kit's pure readings of the contracts (durations) only."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from shared.durations import is_duration
 from shared.errors import Invalid
 
 
@@ -60,9 +61,6 @@ class AssetStatus(StrEnum):
     RETIRED = "retired"
 
 
-_ISO_DURATION = re.compile(r"^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?)?$")
-
-
 @dataclass(frozen=True)
 class Tariff:
     unit: TariffUnit
@@ -108,7 +106,7 @@ def check_new_asset(*, category: Category, capacity: int, readiness_notice: str)
             f"A {category.value} is booked one slot at a time; its capacity is 1.",
             errors={"capacity": ["Must be 1 for slot assets."]},
         )
-    if not _ISO_DURATION.match(readiness_notice):
+    if not is_duration(readiness_notice):
         raise Invalid(
             "Readiness notice is an ISO 8601 duration such as PT4H or P1D.",
             errors={"readiness_notice": ["Not an ISO 8601 duration (e.g. PT4H)."]},
@@ -138,15 +136,6 @@ def check_price_tiers(tiers: list[tuple[int, Decimal]]) -> None:
     for _, price in tiers:
         if price < 0 or price != price.quantize(Decimal("0.01")):
             raise Invalid("Tier prices are non-negative cents.", errors={"tiers": ["Bad price."]})
-
-
-def tier_price(tiers: list[tuple[int, Decimal]], quantity: int) -> Decimal:
-    """Unit price of the highest tier whose threshold ``quantity`` reaches."""
-    price = tiers[0][1]
-    for threshold, unit_price in tiers:
-        if quantity >= threshold:
-            price = unit_price
-    return price
 
 
 def check_patch(

@@ -18,7 +18,7 @@ falls on the Dutch date of its use).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy import select
 from services.costsharing.domain import parse_period, to_cents
 from services.costsharing.models import Allocation, AssetFacts, BookingFacts
 from shared.tariffs import DUTCH_ZONE
-from shared.timewindows import Recurrence, available, clip, hours
+from shared.timewindows import available_from_payload, clip, hours
 from shared.units import home_region
 
 GROUPS = ("category", "region", "requester", "owner")
@@ -48,28 +48,7 @@ def used_in(fact: BookingFacts, asset: AssetFacts | None) -> str | None:
 
 
 def published_hours(asset: AssetFacts, lo: datetime, hi: datetime) -> float:
-    one_off, rules = [], []
-    for w in asset.availability:
-        if w["kind"] == "one_off":
-            one_off.append(
-                (datetime.fromisoformat(w["start_at"]), datetime.fromisoformat(w["end_at"]))
-            )
-        else:
-            rules.append(
-                Recurrence(
-                    frozenset(w["weekdays"]),
-                    time.fromisoformat(w["start_time"]),
-                    time.fromisoformat(w["end_time"]),
-                    date.fromisoformat(w["valid_from"]),
-                    date.fromisoformat(w["valid_to"]),
-                    w["timezone"],
-                )
-            )
-    blackouts = [
-        (datetime.fromisoformat(b["start_at"]), datetime.fromisoformat(b["end_at"]))
-        for b in asset.blackouts
-    ]
-    return hours(available(one_off=one_off, recurring=rules, blackouts=blackouts, lo=lo, hi=hi))
+    return hours(available_from_payload(asset.availability, asset.blackouts, lo=lo, hi=hi))
 
 
 def _empty() -> dict[str, Any]:

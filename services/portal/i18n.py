@@ -4,8 +4,7 @@ Europe/Amsterdam; datetime-local form values read as Europe/Amsterdam."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -14,11 +13,12 @@ from flask import Flask, current_app, request
 from flask_babel import Babel, format_currency, format_date, format_time, get_locale
 from werkzeug.wrappers import Response
 
+from shared.durations import parse_duration
+
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 LANGUAGE_COOKIE = "portal_lang"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
 def select_language() -> str:
@@ -62,15 +62,6 @@ def local_input_value(value: str | datetime | None) -> str:
     """The value for a ``datetime-local`` input: Amsterdam wall-clock time, minutes."""
     moment = parse_instant(value)
     return moment.astimezone(AMSTERDAM).strftime("%Y-%m-%dT%H:%M") if moment else ""
-
-
-def parse_duration(value: str) -> timedelta | None:
-    """An ISO 8601 duration such as ``PT4H`` or ``P1DT2H``; None when it is not one."""
-    found = _DURATION.match(value or "")
-    if not found or not any(found.groups()):
-        return None
-    days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def datetime_filter(value: str | datetime | None) -> str:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.tariffs import billable_units
+from shared.tariffs import billable_units, tier_price
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,19 @@ from shared.tariffs import billable_units
 )
 def test_a_use_counts_in_the_tariffs_unit(unit: str, hours: str, quantity: int, units: str) -> None:
     assert billable_units(unit, Decimal(hours), quantity) == Decimal(units)
+
+
+# As catalog.contract.published carries them (unit prices as text), listed out of order.
+TIERS = [
+    {"min_quantity": 100, "unit_price": "80.00"},
+    {"min_quantity": 1, "unit_price": "100.00"},
+    {"min_quantity": 50, "unit_price": "90.00"},
+]
+
+
+@pytest.mark.parametrize(
+    ("quantity", "price"),
+    [(1, "100.00"), (49, "100.00"), (50, "90.00"), (99, "90.00"), (100, "80.00"), (5000, "80.00")],
+)
+def test_a_call_off_pays_the_highest_tier_it_reaches(quantity: int, price: str) -> None:
+    assert tier_price(TIERS, quantity) == Decimal(price)

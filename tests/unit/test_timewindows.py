@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 from shared.timewindows import (
     Recurrence,
     available,
+    available_from_payload,
     clip,
     covers,
     expand,
     hours,
     merge,
+    recurrence_from_payload,
     subtract,
 )
 
@@ -236,3 +238,53 @@ def test_covers_after_a_blackout_is_subtracted() -> None:
     windows = subtract([(h(8), h(18))], [(h(12), h(13))])
     assert covers(windows, h(9), h(12))
     assert not covers(windows, h(11), h(14))
+
+
+# -- the availability payload of catalog.assets events ------------------------------------
+RULE_PAYLOAD = {
+    "window_id": "7d1c5c55-8f0e-4f59-9d2c-3b6f0b0d8a11",
+    "kind": "recurring",
+    "start_at": None,
+    "end_at": None,
+    "weekdays": [1, 2, 3, 4, 5],
+    "start_time": "08:00",
+    "end_time": "18:00",
+    "valid_from": "2026-03-23",
+    "valid_to": "2026-04-03",
+    "timezone": "Europe/Amsterdam",
+    "note": None,
+}
+
+
+def test_a_weekly_rule_is_read_from_its_payload() -> None:
+    assert recurrence_from_payload(RULE_PAYLOAD) == Recurrence(
+        weekdays=WEEKDAYS,
+        start_time=time(8),
+        end_time=time(18),
+        valid_from=date(2026, 3, 23),
+        valid_to=date(2026, 4, 3),
+        timezone="Europe/Amsterdam",
+    )
+
+
+def test_the_payload_gives_what_the_rows_give() -> None:
+    """Windows and rules minus blackouts, as an event carries them: the same intervals as
+    available() of the parsed values (across the DST change of 29 March 2026)."""
+    one_off = {"kind": "one_off", "start_at": "2026-03-28T09:00:00+01:00",
+               "end_at": "2026-03-28T12:00:00+01:00"}  # fmt: skip
+    blackout = {"start_at": "2026-03-30T10:00:00+02:00", "end_at": "2026-03-30T12:00:00+02:00"}
+    lo, hi = utc(2026, 3, 27), utc(2026, 4, 1)
+    got = available_from_payload([RULE_PAYLOAD, one_off], [blackout], lo=lo, hi=hi)
+    assert got == available(
+        one_off=[(local(2026, 3, 28, 9), local(2026, 3, 28, 12))],
+        recurring=[recurrence_from_payload(RULE_PAYLOAD)],
+        blackouts=[(local(2026, 3, 30, 10), local(2026, 3, 30, 12))],
+        lo=lo,
+        hi=hi,
+    )
+    assert got[:3] == [
+        (utc(2026, 3, 27, 7), utc(2026, 3, 27, 17)),  # Friday, CET
+        (utc(2026, 3, 28, 8), utc(2026, 3, 28, 11)),  # the one-off on Saturday
+        (utc(2026, 3, 30, 6), utc(2026, 3, 30, 8)),  # Monday, CEST, until the blackout
+    ]
+    assert available_from_payload([], [], lo=lo, hi=hi) == []
