@@ -1,5 +1,5 @@
 """Under gunicorn every worker is its own process; with PROMETHEUS_MULTIPROC_DIR, /metrics
-adds up what every process counted (shared/web.py metrics_registry)."""
+adds up what every process counted (shared/web/observability.py metrics_registry)."""
 
 from __future__ import annotations
 
