@@ -23,11 +23,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 
 from services import registry
+from shared.db import make_engine
 from shared.kafka import create_topics
 from shared.runtime import Broker, start_broker, start_embedded_postgres
-from shared.settings import Settings, load_settings
+from shared.settings import Settings, load_settings, sqlalchemy_url
 from shared.worker import run_worker
 from tests import backends
 from tests.support import migrated_databases
@@ -66,6 +68,16 @@ def db_urls(pg_admin_url: str) -> Iterator[dict[str, str]]:
     """One fresh, migrated database per service for this test session."""
     with migrated_databases(pg_admin_url, "sk") as urls:
         yield urls
+
+
+@pytest.fixture(scope="session")
+def owner_engines(db_urls: dict[str, str]) -> Iterator[dict[str, Engine]]:
+    """An engine per service database as its owner, for tests that read what a request wrote
+    (or doctor a row); the services themselves never connect as the owner."""
+    made = {s: make_engine(sqlalchemy_url(url), pool_size=1) for s, url in db_urls.items()}
+    yield made
+    for engine in made.values():
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from werkzeug.test import TestResponse
 
 from services import registry
 from shared.migrate import drop_database, ensure_database, upgrade
@@ -19,6 +21,9 @@ from shared.runtime import database_url
 from shared.settings import DEV_JWT_SECRET, load_settings
 
 T = TypeVar("T")
+
+# What every problem+json body carries (shared/web.py; RFC 9457 plus our request_id/errors).
+PROBLEM_KEYS = frozenset({"type", "title", "status", "detail"})
 
 
 @contextmanager
@@ -109,3 +114,71 @@ class PolledRecord:
     offset: int
     key: bytes
     value: bytes
+
+
+def unique(prefix: str = "T") -> str:
+    """A name no other test in the session uses (the databases are shared by the session)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+# -- problem+json ----------------------------------------------------------------------------------
+def field_messages(body: dict[str, Any], field: str) -> Any:
+    """The messages a problem's ``errors`` holds for ``field``: a key of its own (a batch's
+    "items.1.quantity") or a dotted path through marshmallow's nesting ("tariff.unit")."""
+    node: Any = body.get("errors") or {}
+    if field in node:
+        return node[field]
+    for part in field.split("."):
+        assert isinstance(node, dict) and part in node, f"{field!r} not named in {body}"
+        node = node[part]
+    return node
+
+
+def assert_problem(response: TestResponse, status: int, *fields: str) -> dict[str, Any]:
+    """A problem+json answer with ``status``, a detail, and a message for each of ``fields``;
+    returns the body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert isinstance(body, dict) and body.keys() >= PROBLEM_KEYS, body
+    assert body["status"] == status, body
+    assert isinstance(body["detail"], str) and body["detail"], body
+    for field in fields:
+        assert field_messages(body, field), f"no message for {field!r} in {body}"
+    return body
+
+
+# -- what a request wrote ----------------------------------------------------------------------
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows in every table of the engine's database (migrations' own table aside).
+
+    The databases are shared by the whole session, so counts are compared before and after,
+    never expected to be 0; every table is counted, so a write nobody thought of shows too."""
+    with engine.connect() as conn:
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version' ORDER BY tablename"
+            )
+        ).scalars()
+        return {
+            table: conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()  # noqa: S608
+            for table in tables.all()
+        }
+
+
+@contextmanager
+def writes(engine: Engine, **added: int) -> Iterator[None]:
+    """Assert the block adds exactly ``added`` rows per table (0 to every table not named)."""
+    before = row_counts(engine)
+    yield
+    after = row_counts(engine)
+    unknown = set(added) - after.keys()
+    assert not unknown, f"no such tables: {sorted(unknown)}"
+    changed = {t: after[t] - before.get(t, 0) for t in after if after[t] != before.get(t, 0)}
+    assert changed == {t: n for t, n in added.items() if n}, f"rows added per table: {changed}"
+
+
+def nothing_written(engine: Engine) -> AbstractContextManager[None]:
+    """Assert the block writes no row to any table of the engine's database."""
+    return writes(engine)

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 
 from shared.web import MAX_JSON_DEPTH
 from tests.integration.gunicorn_support import gunicorn_api
-from tests.integration.test_http_errors import ONE_MIB, assert_problem
-from tests.support import auth
+from tests.integration.test_http_errors import ONE_MIB
+from tests.support import assert_problem, auth
 
 pytestmark = pytest.mark.db
 

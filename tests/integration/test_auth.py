@@ -10,8 +10,6 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,56 +17,16 @@ from typing import Any
 import jwt
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
-from werkzeug.test import TestResponse
+from sqlalchemy import Engine
 
 from services.booking.service import apply_asset_snapshot
 from services.costsharing.models import Allocation
 from shared.auth import OWNER, PLANNER, mint_token
 from shared.db import make_engine, make_session_factory
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
-from tests.support import auth
+from tests.support import assert_problem, auth, nothing_written
 
 pytestmark = pytest.mark.db
-
-TABLES = {
-    "catalog": ("assets", "tariffs"),
-    "booking": ("bookings", "booking_transitions"),
-    "costsharing": ("agreements",),
-}
-
-
-# -- helpers ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def engines(db_urls: dict[str, str]) -> Iterator[dict[str, Engine]]:
-    made = {s: make_engine(sqlalchemy_url(url), pool_size=1) for s, url in db_urls.items()}
-    yield made
-    for engine in made.values():
-        engine.dispose()
-
-
-def row_counts(engine: Engine, service: str) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in (*TABLES[service], "outbox", "idempotency_keys")
-        }
-
-
-@contextmanager
-def nothing_written(engines: dict[str, Engine], service: str) -> Iterator[None]:
-    before = row_counts(engines[service], service)
-    yield
-    assert row_counts(engines[service], service) == before
-
-
-def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert {"type", "title", "status", "detail"} <= body.keys()
-    assert body["status"] == status
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -254,14 +212,14 @@ BAD_CREDENTIALS = {
 @pytest.mark.parametrize("credentials", list(BAD_CREDENTIALS))
 def test_without_a_valid_token_it_is_401(
     clients: dict[str, FlaskClient],
-    engines: dict[str, Engine],
+    owner_engines: dict[str, Engine],
     service: str,
     method: str,
     url: str,
     credentials: str,
 ) -> None:
     body = {"assets": asset_body(), "bookings": {}, "agreements": agreement_body()}
-    with nothing_written(engines, service):
+    with nothing_written(owner_engines[service]):
         response = clients[service].open(
             url,
             method=method,
@@ -302,9 +260,9 @@ def test_the_bad_credentials_really_differ_from_a_good_one_only_in_their_flaw() 
     "persona", ["planner-rotterdam", "finance-defensie", "controller", "admin"]
 )
 def test_only_an_owner_registers_an_asset(
-    clients: dict[str, FlaskClient], engines: dict[str, Engine], persona: str
+    clients: dict[str, FlaskClient], owner_engines: dict[str, Engine], persona: str
 ) -> None:
-    with nothing_written(engines, "catalog"):
+    with nothing_written(owner_engines["catalog"]):
         response = clients["catalog"].post(
             "/api/v1/assets", headers=auth(persona), json=asset_body()
         )
@@ -312,10 +270,10 @@ def test_only_an_owner_registers_an_asset(
 
 
 def test_an_owner_of_an_organisation_unknown_to_the_catalog_is_refused(
-    clients: dict[str, FlaskClient], engines: dict[str, Engine]
+    clients: dict[str, FlaskClient], owner_engines: dict[str, Engine]
 ) -> None:
     token = signed(claims(sub="stranger", org="defensie-onbekend", roles=[OWNER]))
-    with nothing_written(engines, "catalog"):
+    with nothing_written(owner_engines["catalog"]):
         response = clients["catalog"].post(
             "/api/v1/assets", headers=bearer(token), json=asset_body()
         )
@@ -323,10 +281,10 @@ def test_an_owner_of_an_organisation_unknown_to_the_catalog_is_refused(
 
 
 def test_a_role_the_product_does_not_know_is_refused(
-    clients: dict[str, FlaskClient], engines: dict[str, Engine], dhc_asset: str
+    clients: dict[str, FlaskClient], owner_engines: dict[str, Engine], dhc_asset: str
 ) -> None:
     token = signed(claims(roles=["burgemeester"]))
-    with nothing_written(engines, "booking"):
+    with nothing_written(owner_engines["booking"]):
         response = clients["booking"].post(
             "/api/v1/bookings", headers=bearer(token), json=booking_body(dhc_asset)
         )
@@ -337,9 +295,9 @@ def test_a_role_the_product_does_not_know_is_refused(
     "persona", ["owner-dhc", "owner-duikgroep", "finance-politie", "controller", "admin"]
 )
 def test_only_a_planner_requests_a_booking(
-    clients: dict[str, FlaskClient], engines: dict[str, Engine], dhc_asset: str, persona: str
+    clients: dict[str, FlaskClient], owner_engines: dict[str, Engine], dhc_asset: str, persona: str
 ) -> None:
-    with nothing_written(engines, "booking"):
+    with nothing_written(owner_engines["booking"]):
         response = clients["booking"].post(
             "/api/v1/bookings", headers=auth(persona), json=booking_body(dhc_asset)
         )
@@ -350,9 +308,9 @@ def test_only_a_planner_requests_a_booking(
     "persona", ["planner-rotterdam", "owner-dhc", "finance-politie", "controller"]
 )
 def test_only_an_administrator_records_an_agreement(
-    clients: dict[str, FlaskClient], engines: dict[str, Engine], persona: str
+    clients: dict[str, FlaskClient], owner_engines: dict[str, Engine], persona: str
 ) -> None:
-    with nothing_written(engines, "costsharing"):
+    with nothing_written(owner_engines["costsharing"]):
         response = clients["costsharing"].post(
             "/api/v1/agreements", headers=auth(persona), json=agreement_body()
         )
@@ -360,7 +318,7 @@ def test_only_an_administrator_records_an_agreement(
 
 
 def test_the_right_roles_get_through(
-    clients: dict[str, FlaskClient], engines: dict[str, Engine], dhc_asset: str
+    clients: dict[str, FlaskClient], owner_engines: dict[str, Engine], dhc_asset: str
 ) -> None:
     # The controls for the 403s above.
     assert (
@@ -427,12 +385,12 @@ def test_another_organisation_does_not_see_it_in_lists(
 )
 def test_another_organisation_cannot_act_on_the_booking(
     clients: dict[str, FlaskClient],
-    engines: dict[str, Engine],
+    owner_engines: dict[str, Engine],
     rotterdam_booking: dict[str, Any],
     persona: str,
     action: str,
 ) -> None:
-    with nothing_written(engines, "booking"):
+    with nothing_written(owner_engines["booking"]):
         response = clients["booking"].post(
             booking_url(rotterdam_booking, f"/{action}"),
             headers=auth(persona),
@@ -454,12 +412,12 @@ def test_another_organisation_cannot_act_on_the_booking(
 )
 def test_a_party_who_may_see_the_booking_but_not_take_the_action_gets_403(
     clients: dict[str, FlaskClient],
-    engines: dict[str, Engine],
+    owner_engines: dict[str, Engine],
     rotterdam_booking: dict[str, Any],
     persona: str,
     action: str,
 ) -> None:
-    with nothing_written(engines, "booking"):
+    with nothing_written(owner_engines["booking"]):
         response = clients["booking"].post(
             booking_url(rotterdam_booking, f"/{action}"),
             headers=auth(persona),
@@ -469,7 +427,7 @@ def test_a_party_who_may_see_the_booking_but_not_take_the_action_gets_403(
 
 
 def test_the_owner_and_the_requesting_unit_can_act(
-    clients: dict[str, FlaskClient], engines: dict[str, Engine], dhc_asset: str
+    clients: dict[str, FlaskClient], owner_engines: dict[str, Engine], dhc_asset: str
 ) -> None:
     booking = clients["booking"]
     first = booking.post(

@@ -13,7 +13,6 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,26 +32,20 @@ from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrate import drop_database, ensure_database, upgrade
 from shared.runtime import database_url
 from shared.settings import DEV_JWT_SECRET, Settings, load_settings, sqlalchemy_url
-from tests.support import auth, eventually
+from tests.support import (
+    assert_problem,
+    auth,
+    eventually,
+    nothing_written,
+    row_counts,
+    unique,
+)
 
 pytestmark = pytest.mark.db
 
 AMS = ZoneInfo("Europe/Amsterdam")
 ASSETS = "/api/v1/assets"
 CONTRACTS = "/api/v1/contracts"
-# Every table a catalog write use case touches, plus the outbox its events go to.
-WRITE_TABLES = (
-    "organisations",
-    "regions",
-    "reference_changes",
-    "assets",
-    "tariffs",
-    "availability_windows",
-    "blackouts",
-    "framework_contracts",
-    "idempotency_keys",
-    "outbox",
-)
 POLICE_UNITS = {
     "politie-noord-nederland",
     "politie-oost-nederland",
@@ -95,21 +88,6 @@ def engine(db_urls: dict[str, str]) -> Iterator[Engine]:
     made.dispose()
 
 
-def counts(engine: Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        return {
-            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
-            for t in WRITE_TABLES
-        }
-
-
-@contextmanager
-def nothing_written(engine: Engine) -> Iterator[None]:
-    before = counts(engine)
-    yield
-    assert counts(engine) == before
-
-
 def events_of(engine: Engine, aggregate_id: str) -> list[str]:
     with engine.connect() as conn:
         return list(
@@ -118,20 +96,6 @@ def events_of(engine: Engine, aggregate_id: str) -> list[str]:
                 {"a": aggregate_id},
             ).scalars()
         )
-
-
-def problem(response: TestResponse, status: int, *fields: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert body["status"] == status and body["detail"]
-    for field in fields:
-        assert field in (body.get("errors") or {}), f"{field!r} not named in {body}"
-    return body
-
-
-def unique(prefix: str = "T") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def tariff(**overrides: Any) -> dict[str, Any]:
@@ -251,7 +215,7 @@ def test_categories_are_six_with_their_booking_mode(clients: dict[str, FlaskClie
 def test_reading_needs_a_signed_in_caller(clients: dict[str, FlaskClient]) -> None:
     for url in ("/api/v1/organisations", "/api/v1/regions", "/api/v1/categories", ASSETS):
         response = clients["catalog"].get(url)
-        problem(response, 401)
+        assert_problem(response, 401)
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -260,12 +224,12 @@ def test_a_registered_asset_reads_back_with_its_tariff_and_an_etag(
     clients: dict[str, FlaskClient], engine: Engine
 ) -> None:
     catalog = clients["catalog"]
-    before = counts(engine)
+    before = row_counts(engine)
     body = asset_body(regions=["VR17", "VR10", "VR17"])
     response = catalog.post(ASSETS, headers=auth("owner-dhc"), json=body)
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
-    after = counts(engine)
+    after = row_counts(engine)
     assert after["assets"] - before["assets"] == 1
     assert after["tariffs"] - before["tariffs"] == 1
     assert after["outbox"] - before["outbox"] == 1
@@ -335,7 +299,7 @@ def test_patch_with_a_stale_etag_is_412_and_writes_nothing(
         response = catalog.patch(
             url, headers={**auth("owner-dhc"), "If-Match": '"v1"'}, json={"name": "Second writer"}
         )
-    problem(response, 412)
+    assert_problem(response, 412)
     got = catalog.get(url, headers=auth("owner-dhc")).get_json()
     assert got["name"] == "First writer" and got["version"] == 2
 
@@ -349,14 +313,14 @@ def test_patch_without_if_match_is_428_and_writes_nothing(
         response = catalog.patch(
             f"{ASSETS}/{asset['id']}", headers=auth("owner-dhc"), json={"name": "No precondition"}
         )
-    problem(response, 428)
+    assert_problem(response, 428)
     with nothing_written(engine):
         response = catalog.patch(
             f"{ASSETS}/{asset['id']}",
             headers={**auth("owner-dhc"), "If-Match": "not-an-etag"},
             json={"name": "Garbage precondition"},
         )
-    problem(response, 412)
+    assert_problem(response, 412)
     assert etag(catalog, asset["id"]) == '"v1"'
 
 
@@ -573,7 +537,7 @@ def test_a_bad_cursor_is_422(clients: dict[str, FlaskClient], cursor: str) -> No
     response = clients["catalog"].get(
         ASSETS, headers=auth("planner-rotterdam"), query_string={"cursor": cursor}
     )
-    problem(response, 422, "cursor")
+    assert_problem(response, 422, "cursor")
 
 
 def test_a_cursor_from_another_sort_is_422(
@@ -585,7 +549,7 @@ def test_a_cursor_from_another_sort_is_422(
         headers=auth("planner-rotterdam"),
         query_string={"q": fleet["tag"], "sort": "-name", "cursor": page["next_cursor"]},
     )
-    problem(response, 422, "cursor")
+    assert_problem(response, 422, "cursor")
 
 
 # -- tariffs ----------------------------------------------------------------------------------
@@ -713,7 +677,7 @@ def test_availability_is_expanded_across_dst_with_one_offs_and_blackouts_subtrac
     response = catalog.delete(
         f"{ASSETS}/{aid}/availability/{one_off['id']}", headers=auth("owner-dhc")
     )
-    problem(response, 404)
+    assert_problem(response, 404)
     assert events_of(engine, aid) == [
         "catalog.asset.registered",
         "catalog.availability.published",
@@ -765,7 +729,7 @@ def test_blackouts_are_added_listed_and_removed(
     assert concrete(catalog, aid, local(day), local(day + timedelta(days=1))) == [
         (local(day, 6), local(day, 22))
     ]
-    problem(catalog.delete(f"{url}/{blackout['id']}", headers=auth("owner-dhc")), 404)
+    assert_problem(catalog.delete(f"{url}/{blackout['id']}", headers=auth("owner-dhc")), 404)
     assert events_of(engine, aid)[-2:] == ["catalog.blackout.added", "catalog.blackout.removed"]
 
 
@@ -780,7 +744,7 @@ def test_an_availability_range_that_ends_before_it_starts_is_422(
         headers=auth("planner-rotterdam"),
         query_string={"from": lo.isoformat(), "to": (lo - timedelta(hours=1)).isoformat()},
     )
-    problem(response, 422, "to")
+    assert_problem(response, 422, "to")
 
 
 # -- framework contracts ----------------------------------------------------------------------
@@ -835,11 +799,11 @@ def test_a_contract_over_own_procurement_items_is_published_and_read_back(
     body = contract_body(dmo_items)
     # Tiers may arrive in any order; they are kept sorted by threshold.
     body["tiers"] = list(reversed(body["tiers"]))
-    before = counts(engine)
+    before = row_counts(engine)
     response = catalog.post(CONTRACTS, headers=DMO, json=body)
     assert response.status_code == 201, response.get_json()
     created = response.get_json()
-    after = counts(engine)
+    after = row_counts(engine)
     assert after["framework_contracts"] - before["framework_contracts"] == 1
     assert after["outbox"] - before["outbox"] == 1
     assert events_of(engine, created["id"]) == ["catalog.contract.published"]
@@ -855,7 +819,7 @@ def test_a_contract_over_own_procurement_items_is_published_and_read_back(
     assert response.get_json() == created
     listed = catalog.get(CONTRACTS, headers=auth("controller")).get_json()
     assert created["id"] in {c["id"] for c in listed}
-    problem(catalog.get(f"{CONTRACTS}/{uuid.uuid4()}", headers=auth("controller")), 404)
+    assert_problem(catalog.get(f"{CONTRACTS}/{uuid.uuid4()}", headers=auth("controller")), 404)
 
 
 @pytest.mark.parametrize(
@@ -892,7 +856,7 @@ def test_contract_tiers_that_do_not_fall_with_volume_are_422(
         response = clients["catalog"].post(
             CONTRACTS, headers=DMO, json=contract_body(dmo_items, tiers=tiers)
         )
-    problem(response, 422, "tiers")
+    assert_problem(response, 422, "tiers")
 
 
 def test_a_contract_over_items_that_are_not_own_procurement_items_is_422(
@@ -907,7 +871,7 @@ def test_a_contract_over_items_that_are_not_own_procurement_items_is_422(
     ]:
         with nothing_written(engine):
             response = catalog.post(CONTRACTS, headers=headers, json=contract_body(items))
-        problem(response, 422, "item_ids")
+        assert_problem(response, 422, "item_ids")
 
 
 def test_contract_period_and_reference_are_checked(
@@ -920,17 +884,17 @@ def test_contract_period_and_reference_are_checked(
             headers=DMO,
             json=contract_body(dmo_items, valid_from="2027-01-01", valid_to="2026-12-31"),
         )
-    problem(response, 422, "valid_to")
+    assert_problem(response, 422, "valid_to")
     body = contract_body(dmo_items)
     assert catalog.post(CONTRACTS, headers=DMO, json=body).status_code == 201
     with nothing_written(engine):
         response = catalog.post(CONTRACTS, headers=DMO, json={**body, "supplier": "Ander B.V."})
-    problem(response, 409, "reference")
+    assert_problem(response, 409, "reference")
     with nothing_written(engine):
         response = catalog.post(
             CONTRACTS, headers=auth("planner-rotterdam"), json=contract_body(dmo_items)
         )
-    problem(response, 403)
+    assert_problem(response, 403)
 
 
 # -- bad input: each refused, nothing written -------------------------------------------------
@@ -949,7 +913,7 @@ def test_an_asset_whose_tariff_ends_before_it_starts_is_422(
         response = clients["catalog"].post(
             ASSETS, headers=auth("owner-dhc"), json=asset_body(**overrides)
         )
-    body = problem(response, 422, field)
+    body = assert_problem(response, 422, field)
     assert "valid_to" in body["errors"]["tariff"]
 
 
@@ -964,7 +928,7 @@ def test_a_tariff_period_that_ends_before_it_starts_is_422(
             headers=auth("owner-dhc"),
             json=tariff(valid_from="2028-01-01", valid_to="2027-06-01"),
         )
-    problem(response, 422, "valid_to")
+    assert_problem(response, 422, "valid_to")
 
 
 def test_a_window_or_blackout_that_ends_before_it_starts_is_422(
@@ -1022,7 +986,7 @@ def test_a_window_or_blackout_that_ends_before_it_starts_is_422(
     for path, body, field in refused:
         with nothing_written(engine):
             response = catalog.post(f"{ASSETS}/{aid}/{path}", headers=auth("owner-dhc"), json=body)
-        problem(response, 422, field)
+        assert_problem(response, 422, field)
     assert etag(catalog, aid) == '"v1"'
 
 
@@ -1062,7 +1026,7 @@ def test_a_window_outside_the_tariff_periods_is_422(
             response = catalog.post(
                 f"{ASSETS}/{aid}/availability", headers=auth("owner-dhc"), json=body
             )
-        body_out = problem(response, 422)
+        body_out = assert_problem(response, 422)
         assert "tariff" in body_out["detail"]
     # The control: inside the period it is accepted.
     publish(
@@ -1091,7 +1055,7 @@ def test_overlapping_tariff_periods_are_409_naming_the_existing_tariff(
     ]:
         with nothing_written(engine):
             response = catalog.post(url, headers=auth("owner-dhc"), json=tariff(**period))
-        body = problem(response, 409, "valid_from")
+        body = assert_problem(response, 409, "valid_from")
         assert body["conflicting_tariff"] == existing["id"]
         assert existing["id"] in body["detail"]
     assert etag(catalog, asset["id"]) == '"v1"'
@@ -1104,7 +1068,7 @@ def test_overlapping_tariff_periods_are_409_naming_the_existing_tariff(
         response = catalog.post(
             url, headers=auth("owner-dhc"), json=tariff(valid_from="2030-01-01")
         )
-    assert problem(response, 409)["conflicting_tariff"] == following["id"]
+    assert assert_problem(response, 409)["conflicting_tariff"] == following["id"]
 
 
 @pytest.mark.parametrize("amount", ["-0.01", "-9800.00", -1])
@@ -1117,7 +1081,7 @@ def test_negative_money_is_422(
     body = asset_body(tariff=tariff(**{field: amount}))
     with nothing_written(engine):
         response = clients["catalog"].post(ASSETS, headers=auth("owner-dhc"), json=body)
-    body_out = problem(response, 422, "tariff")
+    body_out = assert_problem(response, 422, "tariff")
     assert field in body_out["errors"]["tariff"]
 
 
@@ -1130,7 +1094,7 @@ def test_non_numeric_or_inexact_money_is_422(
     body = asset_body(tariff=tariff(full_cost_rate=amount))
     with nothing_written(engine):
         response = clients["catalog"].post(ASSETS, headers=auth("owner-dhc"), json=body)
-    body_out = problem(response, 422, "tariff")
+    body_out = assert_problem(response, 422, "tariff")
     assert "full_cost_rate" in body_out["errors"]["tariff"]
 
 
@@ -1146,7 +1110,7 @@ def test_negative_or_non_numeric_money_on_a_new_tariff_is_422(
                 headers=auth("owner-dhc"),
                 json=tariff(valid_from="2027-01-01", mobilisation_fee=amount),
             )
-        problem(response, 422, "mobilisation_fee")
+        assert_problem(response, 422, "mobilisation_fee")
 
 
 def test_an_unknown_region_is_422(clients: dict[str, FlaskClient], engine: Engine) -> None:
@@ -1155,7 +1119,7 @@ def test_an_unknown_region_is_422(clients: dict[str, FlaskClient], engine: Engin
         response = catalog.post(
             ASSETS, headers=auth("owner-dhc"), json=asset_body(regions=["VR17", "VR99"])
         )
-    body = problem(response, 422, "regions")
+    body = assert_problem(response, 422, "regions")
     assert "VR99" in json.dumps(body["errors"])
     aid = register(catalog)["id"]
     with nothing_written(engine):
@@ -1164,7 +1128,7 @@ def test_an_unknown_region_is_422(clients: dict[str, FlaskClient], engine: Engin
             headers={**auth("owner-dhc"), "If-Match": '"v1"'},
             json={"regions": ["VR00"]},
         )
-    problem(response, 422, "regions")
+    assert_problem(response, 422, "regions")
     assert etag(catalog, aid) == '"v1"'
 
 
@@ -1176,7 +1140,7 @@ def test_an_unknown_category_is_422(
         response = clients["catalog"].post(
             ASSETS, headers=auth("owner-dhc"), json=asset_body(category=category)
         )
-    problem(response, 422, "category")
+    assert_problem(response, 422, "category")
 
 
 def test_an_owner_unknown_to_the_catalog_cannot_register(
@@ -1185,7 +1149,7 @@ def test_an_owner_unknown_to_the_catalog_cannot_register(
     headers = token_headers("defensie-onbekend", [OWNER])
     with nothing_written(engine):
         response = clients["catalog"].post(ASSETS, headers=headers, json=asset_body())
-    body = problem(response, 403)
+    body = assert_problem(response, 403)
     assert "defensie-onbekend" in body["detail"]
 
 
@@ -1197,7 +1161,7 @@ def test_capacity_below_one_for_a_capacity_asset_is_422(
     body = asset_body(category=category, capacity=capacity, tariff=tariff(unit="hour"))
     with nothing_written(engine):
         response = clients["catalog"].post(ASSETS, headers=auth("owner-duikgroep"), json=body)
-    problem(response, 422, "capacity")
+    assert_problem(response, 422, "capacity")
 
 
 def test_capacity_below_one_on_a_change_is_422(
@@ -1217,7 +1181,7 @@ def test_capacity_below_one_on_a_change_is_422(
             headers={**auth("owner-duikgroep"), "If-Match": '"v1"'},
             json={"capacity": 0},
         )
-    problem(response, 422, "capacity")
+    assert_problem(response, 422, "capacity")
     got = catalog.get(f"{ASSETS}/{team['id']}", headers=auth("owner-duikgroep")).get_json()
     assert got["capacity"] == 3 and got["version"] == 1
 
@@ -1231,7 +1195,7 @@ def test_a_duplicate_registration_is_409(clients: dict[str, FlaskClient], engine
             headers=auth("owner-dhc"),
             json=asset_body(registration=first["registration"], name="Another name"),
         )
-    body = problem(response, 409, "registration")
+    body = assert_problem(response, 409, "registration")
     assert first["id"] in body["detail"]
     # Unique per owner: another organisation may use the same number.
     other = register(catalog, auth("owner-duikgroep"), registration=first["registration"])
@@ -1319,7 +1283,7 @@ def test_only_the_owning_organisations_beheerder_may_change_its_asset(
         headers = {**OUTSIDERS[who], "If-Match": f'"v{dhc_asset["version"]}"'}
         with nothing_written(engine):
             response = catalog.open(url, method=method, headers=headers, json=body)
-        problem(response, 403)
+        assert_problem(response, 403)
     got = catalog.get(f"{ASSETS}/{dhc_asset['id']}", headers=auth("owner-dhc")).get_json()
     assert got["version"] == dhc_asset["version"] and got["status"] == "active"
     assert got["name"] == dhc_asset["name"]
@@ -1331,7 +1295,7 @@ def test_only_an_owner_registers_assets(
 ) -> None:
     with nothing_written(engine):
         response = clients["catalog"].post(ASSETS, headers=auth(who), json=asset_body())
-    problem(response, 403)
+    assert_problem(response, 403)
 
 
 @pytest.mark.parametrize(
@@ -1413,7 +1377,7 @@ def test_an_organisations_id_names_its_side(
                 headers=ADMIN_HEADERS,
                 json={"id": org_id, "name": "Eenheid X", "kind": kind},
             )
-        problem(response, 422, "id")
+        assert_problem(response, 422, "id")
     joint = f"joint-{uuid.uuid4().hex[:8]}"
     response = catalog.post(
         ORGANISATIONS, headers=ADMIN_HEADERS, json={"id": joint, "name": "Samen", "kind": "joint"}
@@ -1426,7 +1390,7 @@ def test_an_administrator_adds_and_renames_an_organisation_whose_owner_then_regi
 ) -> None:
     catalog = clients["catalog"]
     org_id = f"defensie-test-{uuid.uuid4().hex[:8]}"
-    before = counts(engine)
+    before = row_counts(engine)
     response = catalog.post(
         ORGANISATIONS,
         headers=ADMIN_HEADERS,
@@ -1434,7 +1398,7 @@ def test_an_administrator_adds_and_renames_an_organisation_whose_owner_then_regi
     )
     assert response.status_code == 201, response.get_json()
     assert response.get_json() == {"id": org_id, "name": "Joint Sensor Unit", "kind": "defensie"}
-    after = counts(engine)
+    after = row_counts(engine)
     assert after["organisations"] - before["organisations"] == 1
     assert after["reference_changes"] - before["reference_changes"] == 1
     listed = catalog.get(ORGANISATIONS, headers=auth("planner-rotterdam")).get_json()
@@ -1508,16 +1472,16 @@ def test_an_existing_organisation_or_region_is_409_and_writes_nothing(
             headers=ADMIN_HEADERS,
             json={"id": "defensie-dhc", "name": "Another DHC", "kind": "defensie"},
         )
-    assert "defensie-dhc" in problem(response, 409, "id")["detail"]
+    assert "defensie-dhc" in assert_problem(response, 409, "id")["detail"]
     with nothing_written(engine):
         response = catalog.post(REGIONS, headers=ADMIN_HEADERS, json={"code": "VR17", "name": "X"})
     # (a one-letter name is also a 422; the schema speaks first)
-    problem(response, 422, "name")
+    assert_problem(response, 422, "name")
     with nothing_written(engine):
         response = catalog.post(
             REGIONS, headers=ADMIN_HEADERS, json={"code": "VR17", "name": "Rijnmond bis"}
         )
-    assert "VR17" in problem(response, 409, "code")["detail"]
+    assert "VR17" in assert_problem(response, 409, "code")["detail"]
     names = {r["code"]: r["name"] for r in catalog.get(REGIONS, headers=ADMIN_HEADERS).get_json()}
     assert names["VR17"] == "Rotterdam-Rijnmond"
 
@@ -1548,7 +1512,7 @@ def test_a_bad_organisation_is_422_and_writes_nothing(
 ) -> None:
     with nothing_written(engine):
         response = clients["catalog"].post(ORGANISATIONS, headers=ADMIN_HEADERS, json=body)
-    problem(response, 422, field)
+    assert_problem(response, 422, field)
 
 
 @pytest.mark.parametrize(
@@ -1569,7 +1533,7 @@ def test_a_bad_region_is_422_and_writes_nothing(
 ) -> None:
     with nothing_written(engine):
         response = clients["catalog"].post(REGIONS, headers=ADMIN_HEADERS, json=body)
-    problem(response, 422, field)
+    assert_problem(response, 422, field)
 
 
 def test_renames_check_their_input_and_an_unknown_one_is_404(
@@ -1585,11 +1549,11 @@ def test_renames_check_their_input_and_an_unknown_one_is_404(
     ]:
         with nothing_written(engine):
             response = catalog.patch(url, headers=ADMIN_HEADERS, json=body)
-        problem(response, 422, field)
+        assert_problem(response, 422, field)
     for url in (f"{ORGANISATIONS}/defensie-bestaat-niet", f"{REGIONS}/VR99", f"{REGIONS}/xyz"):
         with nothing_written(engine):
             response = catalog.patch(url, headers=ADMIN_HEADERS, json={"name": "Wie?"})
-        problem(response, 404)
+        assert_problem(response, 404)
 
 
 @pytest.mark.parametrize(
@@ -1617,7 +1581,7 @@ def test_only_an_administrator_manages_organisations_and_regions(
     ]:
         with nothing_written(engine):
             response = catalog.open(url, method=method, headers=who, json=body)
-        problem(response, 403)
+        assert_problem(response, 403)
     names = {o["id"]: o["name"] for o in catalog.get(ORGANISATIONS, headers=who).get_json()}
     assert names["defensie-dhc"] == "Defensie Helikopter Commando"
 
@@ -1670,7 +1634,7 @@ def test_a_contract_reference_published_concurrently_is_409_for_the_loser(
 ) -> None:
     body = contract_body(dmo_items)
     dmo = Principal(sub="beheerder-dmo", name="DMO", org="defensie-dmo", roles=frozenset({OWNER}))
-    before = counts(engine)
+    before = row_counts(engine)
     response = race(
         engine,
         lambda uow: catalog_contracts.create_contract(
@@ -1681,8 +1645,8 @@ def test_a_contract_reference_published_concurrently_is_409_for_the_loser(
         ),
         holder,
     )
-    assert body["reference"] in problem(response, 409, "reference")["detail"]
-    after = counts(engine)
+    assert body["reference"] in assert_problem(response, 409, "reference")["detail"]
+    after = row_counts(engine)
     # Only the winner's contract and event: the loser wrote nothing.
     assert after["framework_contracts"] - before["framework_contracts"] == 1
     assert after["outbox"] - before["outbox"] == 1
@@ -1694,7 +1658,7 @@ def test_an_organisation_created_concurrently_is_409_for_the_loser(
     org_id = f"politie-race-{uuid.uuid4().hex[:8]}"
     admin = Principal(sub="admin-a", name="A", org="joint", roles=frozenset({ADMIN}))
     body = {"id": org_id, "name": "Eenheid Race", "kind": "politie"}
-    before = counts(engine)
+    before = row_counts(engine)
     response = race(
         engine,
         lambda uow: catalog_service.create_organisation(
@@ -1703,8 +1667,8 @@ def test_an_organisation_created_concurrently_is_409_for_the_loser(
         lambda: clients["catalog"].post(ORGANISATIONS, headers=ADMIN_HEADERS, json=body),
         holder,
     )
-    problem(response, 409, "id")
-    after = counts(engine)
+    assert_problem(response, 409, "id")
+    after = row_counts(engine)
     assert after["organisations"] - before["organisations"] == 1
     assert after["reference_changes"] - before["reference_changes"] == 1
     assert [c["actor"] for c in reference_changes(engine, "organisation", org_id)] == ["admin-a"]
@@ -1780,7 +1744,7 @@ def test_a_retired_asset_refuses_every_change_with_409_naming_its_status(
             headers = {**auth("owner-dhc"), "If-Match": if_match}
             with nothing_written(engine):
                 response = catalog.open(url, method=method, headers=headers, json=body)
-            refused = problem(response, 409, "status")
+            refused = assert_problem(response, 409, "status")
             assert refused["asset_status"] == "retired", (method, url)
             assert "retired" in refused["detail"]
     got = catalog.get(f"{ASSETS}/{aid}", headers=auth("owner-dhc")).get_json()
@@ -1793,7 +1757,7 @@ def test_a_retired_asset_refuses_every_change_with_409_naming_its_status(
             headers=auth("owner-duikgroep"),
             json=tariff(valid_from="2027-06-01"),
         )
-    problem(response, 403)
+    assert_problem(response, 403)
 
 
 def test_an_asset_that_is_not_active_offers_no_concrete_availability(
@@ -1842,7 +1806,7 @@ def test_an_asset_that_is_not_active_offers_no_concrete_availability(
         headers=auth("planner-rotterdam"),
         query_string={"from": hi.isoformat(), "to": lo.isoformat()},
     )
-    problem(response, 422, "to")
+    assert_problem(response, 422, "to")
 
 
 # -- instants and dates near the calendar's ends ----------------------------------------------
@@ -1880,7 +1844,7 @@ def test_an_availability_range_near_the_calendars_ends_is_422(
         headers=auth("planner-rotterdam"),
         query_string=query,
     )
-    body = problem(response, 422, field)
+    body = assert_problem(response, 422, field)
     assert "1900" in json.dumps(body["errors"])
 
 
@@ -1935,7 +1899,7 @@ def test_instants_and_dates_near_the_calendars_ends_are_422_and_write_nothing(
         response = clients["catalog"].post(
             f"{ASSETS}/{ruled_asset}/{path}", headers=auth("owner-dhc"), json=body
         )
-    problem(response, 422, field)
+    assert_problem(response, 422, field)
 
 
 def test_assets_and_contracts_with_dates_near_the_calendars_ends_are_422(
@@ -1947,10 +1911,10 @@ def test_assets_and_contracts_with_dates_near_the_calendars_ends_are_422(
             response = catalog.post(
                 ASSETS, headers=auth("owner-dhc"), json=asset_body(tariff=tariff(**bad))
             )
-        assert set(bad) <= set(problem(response, 422, "tariff")["errors"]["tariff"])
+        assert set(bad) <= set(assert_problem(response, 422, "tariff")["errors"]["tariff"])
         with nothing_written(engine):
             response = catalog.post(CONTRACTS, headers=DMO, json=contract_body(dmo_items, **bad))
-        problem(response, 422, *bad)
+        assert_problem(response, 422, *bad)
 
 
 def test_a_blackout_at_the_supported_end_is_stored_and_read_back(
@@ -1990,12 +1954,12 @@ def test_if_match_star_matches_whatever_version_is_current(
             headers={**auth("owner-dhc"), "If-Match": "*"},
             json={"name": "Nobody"},
         )
-    problem(response, 404)
+    assert_problem(response, 404)
     with nothing_written(engine):
         response = catalog.patch(
             url, headers={**auth("owner-duikgroep"), "If-Match": "*"}, json={"name": "Not mine"}
         )
-    problem(response, 403)
+    assert_problem(response, 403)
 
 
 @pytest.mark.parametrize(
@@ -2014,7 +1978,7 @@ def test_a_weak_or_malformed_if_match_is_412_and_writes_nothing(
             headers={**auth("owner-dhc"), "If-Match": if_match},
             json={"name": "Weakly matched"},
         )
-    problem(response, 412)
+    assert_problem(response, 412)
     assert etag(catalog, asset["id"]) == '"v1"'
     # The same tag, strong, matches.
     response = catalog.patch(
@@ -2106,7 +2070,7 @@ def test_a_window_is_inside_a_tariff_period_by_its_dutch_date_in_any_offset(
         response = catalog.post(
             f"{ASSETS}/{aid}/availability", headers=auth("owner-dhc"), json=body
         )
-    assert "tariff" in problem(response, 422, "start_at")["detail"]
+    assert "tariff" in assert_problem(response, 422, "start_at")["detail"]
 
 
 def test_a_window_ending_at_midnight_needs_no_tariff_for_the_next_day(
@@ -2135,7 +2099,7 @@ def test_a_window_ending_at_midnight_needs_no_tariff_for_the_next_day(
               "end_time": "02:00", "valid_from": date.today().isoformat(),
               "valid_to": last_day.isoformat()},
     )  # fmt: skip
-    problem(response, 422, "valid_to")
+    assert_problem(response, 422, "valid_to")
     publish(
         catalog,
         aid,
