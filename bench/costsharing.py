@@ -5,8 +5,8 @@ raw kafka-python consumption of the same events on the same broker.
                                           [--profile] [--json FILE]
 
 Starts its own embedded PostgreSQL (temporary folder, deleted afterwards) and Tansu broker,
-creates and migrates a cost-sharing database with the demo agreements (services.demo
-DEMO_AGREEMENTS, created through agreements.create_agreement as ``slagkracht run`` does), so
+creates and migrates a cost-sharing database with the demo agreements (services/demo_data.json,
+created through agreements.create_agreement as ``slagkracht run`` does), so
 every use is priced and split, and creates the topics under a unique prefix.
 
 Events: --events valid booking.completed envelopes (shared.events.make_event, validated against
@@ -21,7 +21,8 @@ Per round, on the same topic and the same messages:
           the backlog's first offset) reading every message: messages/s, first poll to last
           message;
   ours    the cost-sharing consumer exactly as the worker runs it (EventConsumer
-          "costsharing.bookings" from services.costsharing.worker.build, its group joined on a
+          "costsharing.events", its booking.bookings subscription "costsharing.bookings", from
+          services.costsharing.worker.build, its group joined on a
           warm-up batch first), polling and applying until every allocation is committed:
           allocations/s, first poll to the commit of the last batch (allocations, ledger rows,
           booking facts, outbox events and dedupe rows in one transaction per polled batch).
@@ -51,7 +52,7 @@ import time
 import uuid
 import warnings
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from services.costsharing import agreements  # noqa: E402
 from services.costsharing.worker import build  # noqa: E402
-from services.demo import ADMIN_PRINCIPAL, DEMO_AGREEMENTS  # noqa: E402
+from services.demo import load_costsharing_demo  # noqa: E402
 from shared.consumer import EventConsumer  # noqa: E402
-from shared.db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+from shared.db import make_engine, make_session_factory  # noqa: E402
 from shared.events import make_event  # noqa: E402
 from shared.kafka import create_topics, make_consumer, make_producer  # noqa: E402
 from shared.migrate import ensure_database, upgrade  # noqa: E402
@@ -77,7 +77,6 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")  # platformdirs, vi
 
 RATE_TARGET = 0.25  # ours >= 25 % of the raw rate
 TOPIC = "booking.bookings"
-CONSUMER = "costsharing.bookings"
 WARMUP_EVENTS = 100
 
 # (category, owner, unit, full, marginal, fee, market), as in the demo assets.
@@ -288,22 +287,7 @@ def postgres_cpu_seconds(pgdata: Path) -> float:
 # -- set-up ----------------------------------------------------------------------------------
 def add_agreements(settings: Settings) -> int:
     """The demo agreements, created as services.demo.load_demo_data does."""
-    engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
-    try:
-        for agreement_in in DEMO_AGREEMENTS:
-            with UnitOfWork(factory, producer="costsharing", topic_for=settings.topic) as uow:
-                full = {
-                    "category": None, "owner_org": None, "requester_org": None,
-                    "valid_from": date(2026, 1, 1), "valid_to": None,
-                    "cancellation_free_hours": 48, "cancellation_pct": Decimal("25"),
-                    **agreement_in,
-                }  # fmt: skip
-                agreements.create_agreement(uow, principal=ADMIN_PRINCIPAL, agreement_in=full)
-                uow.commit()
-    finally:
-        engine.dispose()
-    return len(DEMO_AGREEMENTS)
+    return load_costsharing_demo(settings)
 
 
 def machine_info(admin_url: str) -> dict[str, str]:
@@ -388,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{add_agreements(settings)} demo agreements; creating the consumer as the worker does")
         engine = make_engine(settings.database_url)
         consumers, _ = build(settings, make_session_factory(engine))
-        consumer = next(c for c in consumers if c.name == CONSUMER)
+        (consumer,) = consumers  # one Kafka client for booking.bookings and catalog.assets
 
         # Warm-up: the group join (~3 s on Tansu), imports, validators, the first connections.
         produce(settings, [completed_event(rng, asset_ids) for _ in range(WARMUP_EVENTS)], 30)
