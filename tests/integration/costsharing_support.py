@@ -13,8 +13,7 @@ test uses, and rows are counted before and after, never expected to be zero.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -33,27 +32,9 @@ from shared.events import make_event
 from shared.personas import PERSONAS
 from shared.settings import DEV_JWT_SECRET, Settings
 from shared.tariffs import DUTCH_ZONE
-from tests.support import auth
+from tests.support import auth, unique
 
 D = Decimal
-PROBLEM_KEYS = {"type", "title", "status", "detail"}
-# Every table a cost-sharing use case may write to.
-TABLES = (
-    "agreements",
-    "agreement_versions",
-    "allocations",
-    "allocation_reviews",
-    "ledger_entries",
-    "statements",
-    "statement_lines",
-    "booking_facts",
-    "idempotency_keys",
-    "outbox",
-)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def scoped_orgs() -> tuple[str, str]:
@@ -317,7 +298,8 @@ def blackout(start: datetime, end: datetime) -> dict[str, Any]:
 # -- the cost-sharing database --------------------------------------------------------------
 @dataclass
 class CostsharingDB:
-    """A direct line into cost-sharing's database: apply events, read rows, count tables."""
+    """A direct line into cost-sharing's database: apply events, read rows (count them with
+    tests.support.writes/nothing_written over ``engine``)."""
 
     settings: Settings
     engine: Engine = field(init=False)
@@ -380,25 +362,6 @@ class CostsharingDB:
             a=str(allocation_id),
         )
 
-    def counts(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
-            return {
-                t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()  # noqa: S608
-                for t in TABLES
-            }
-
-    @contextmanager
-    def writes(self, **expected: int) -> Iterator[None]:
-        """Assert the block adds exactly ``expected`` rows per table (0 for any not named)."""
-        before = self.counts()
-        yield
-        after = self.counts()
-        added = {t: after[t] - before[t] for t in TABLES}
-        assert added == {t: expected.get(t, 0) for t in TABLES}
-
-    def nothing_written(self) -> Any:
-        return self.writes()
-
 
 def balance(lines: Iterable[dict[str, Any]]) -> tuple[Decimal, Decimal]:
     """(sum of debits, sum of credits) of ledger rows."""
@@ -452,16 +415,6 @@ def create_cancellation_agreement(client: FlaskClient, unit: str, owner: str) ->
         valid_from="2026-01-01",
         valid_to="2027-06-01",
     )
-
-
-def assert_problem(response: TestResponse, status: int, *fields: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json()
-    assert isinstance(body, dict) and body.keys() >= PROBLEM_KEYS and body["status"] == status
-    for name in fields:
-        assert name in (body.get("errors") or {}), f"no message for {name!r} in {body}"
-    return body
 
 
 def review(

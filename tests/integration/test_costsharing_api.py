@@ -24,7 +24,6 @@ from tests.integration.costsharing_support import (
     agreement_body,
     amounts,
     amsterdam,
-    assert_problem,
     asset_facts,
     at,
     balance,
@@ -46,7 +45,7 @@ from tests.integration.costsharing_support import (
     tariff,
     weekly,
 )
-from tests.support import auth
+from tests.support import assert_problem, auth, nothing_written, writes
 
 pytestmark = pytest.mark.db
 
@@ -70,7 +69,7 @@ def test_an_administrator_records_an_agreement_everyone_signed_in_reads(
     cs: FlaskClient, db: CostsharingDB
 ) -> None:
     requester, owner = scoped_orgs()
-    with db.writes(agreements=1, agreement_versions=1):
+    with writes(db.engine, agreements=1, agreement_versions=1):
         created = create_agreement(
             cs,
             category="helicopter",
@@ -173,7 +172,7 @@ def test_equally_specific_agreements_that_could_cover_one_booking_are_refused(
         valid_from="2090-01-01",
         valid_to="2091-01-01",
     )
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.post(
             "/api/v1/agreements",
             headers=auth("admin"),
@@ -215,7 +214,7 @@ def test_equally_specific_agreements_that_could_cover_one_booking_are_refused(
     )
 
     # A new version that would make them overlap is refused just the same.
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.patch(
             f"/api/v1/agreements/{helicopters['id']}",
             headers={**auth("admin"), "If-Match": '"v1"'},
@@ -245,12 +244,12 @@ def test_a_new_version_does_not_reprice_what_was_allocated(
 
     url = f"/api/v1/agreements/{agreement['id']}"
     change = {"price_basis": "full_cost", "requester_share_pct": "40", "charge_mobilisation": False}
-    with db.nothing_written():
+    with nothing_written(db.engine):
         assert_problem(cs.patch(url, headers=auth("admin"), json=change), 428)
         assert_problem(
             cs.patch(url, headers={**auth("admin"), "If-Match": '"v7"'}, json=change), 412
         )
-    with db.writes(agreements=0, agreement_versions=1):
+    with writes(db.engine, agreements=0, agreement_versions=1):
         patched = cs.patch(url, headers={**auth("admin"), "If-Match": '"v1"'}, json=change)
     assert patched.status_code == 200, patched.get_json()
     assert patched.headers["ETag"] == '"v2"'
@@ -294,7 +293,7 @@ def test_a_use_no_agreement_covers_waits_for_finance_never_a_guessed_price(
         usage="2.00",
         legal_basis="steunverlening",
     )
-    with db.writes(allocations=1, booking_facts=1, outbox=1):
+    with writes(db.engine, allocations=1, booking_facts=1, outbox=1):
         db.apply(use)
     allocation = allocation_api(cs, source_id(use))
     assert allocation["state"] == "needs_agreement"
@@ -373,7 +372,7 @@ def test_an_estimate_returns_the_cost_and_the_split(cs: FlaskClient, db: Costsha
             "requester_org": unit,
             **extra,
         }
-        with db.nothing_written():
+        with nothing_written(db.engine):
             response = cs.post("/api/v1/estimates", headers=auth(persona), json=body)
         assert response.status_code == 200, response.get_json()
         return dict(response.get_json())
@@ -414,7 +413,7 @@ def test_an_estimate_refuses_an_unknown_asset_or_an_empty_window(
             "end": end.isoformat(),
             "legal_basis": "steunverlening",
         }
-        with db.nothing_written():
+        with nothing_written(db.engine):
             response = cs.post("/api/v1/estimates", headers=auth("planner-rotterdam"), json=body)
         assert_problem(response, 422, name)
 
@@ -428,7 +427,7 @@ def test_a_completed_use_is_priced_from_the_tariff_in_the_event(
         cs, owner_org=owner, requester_org=unit, valid_from="2026-01-01", valid_to="2027-01-01"
     )  # marginal cost, police pays all, mobilisation
     use = completed(requester_org=unit, owner_org=owner, start=at("2026-10-05T08:00"), usage="2.50")
-    with db.writes(allocations=1, ledger_entries=2, booking_facts=1, outbox=1):
+    with writes(db.engine, allocations=1, ledger_entries=2, booking_facts=1, outbox=1):
         db.apply(use)
     allocation = allocation_api(cs, source_id(use))
     assert allocation["kind"] == "usage" and allocation["state"] == "proposed"
@@ -635,7 +634,7 @@ def test_a_late_cancellation_costs_the_agreed_fee_an_early_one_nothing(
         )
 
     late, at_the_limit, early = cancel(10.5), cancel(48), cancel(72)
-    with db.writes(allocations=1, ledger_entries=3, booking_facts=3, outbox=1):
+    with writes(db.engine, allocations=1, ledger_entries=3, booking_facts=3, outbox=1):
         db.apply(late, at_the_limit, early)
     fee = allocation_api(cs, source_id(late), kind="cancellation")
     # The estimate: 4 planned hours × 3900 + 1500 = 17100; 25 % of it = 4275; police 80 %.
@@ -675,7 +674,7 @@ def test_only_a_cancelled_approval_costs_a_fee_a_withdrawn_request_nothing(
     approved = cancel(cancelled_from="approved")
     older = cancel()  # no cancelled_from: an event from before booking sent it
     assert "cancelled_from" not in older["data"]
-    with db.writes(allocations=2, ledger_entries=6, booking_facts=4, outbox=2):
+    with writes(db.engine, allocations=2, ledger_entries=6, booking_facts=4, outbox=2):
         db.apply(withdrawn, declined, approved, older)
     assert db.allocations_for(source_id(withdrawn)) == []
     assert db.allocations_for(source_id(declined)) == []
@@ -778,7 +777,7 @@ def test_a_displaced_unit_pays_nothing(cs: FlaskClient, db: CostsharingDB) -> No
     unit, owner = scoped_orgs()
     create_agreement(cs, owner_org=owner, requester_org=unit, valid_from="2026-01-01")
     displaced = preempted(requester_org=unit, owner_org=owner, start=at("2026-11-21T08:00"))
-    with db.writes(booking_facts=1):
+    with writes(db.engine, booking_facts=1):
         db.apply(displaced)
     assert db.allocations_for(source_id(displaced)) == []
 
@@ -804,7 +803,7 @@ def test_an_order_is_charged_at_the_joint_tier_price(cs: FlaskClient, db: Costsh
         solo_unit_price="94.50",
         ordered_at=at("2026-11-02T09:00"),
     )
-    with db.writes(allocations=1, ledger_entries=3, outbox=1):
+    with writes(db.engine, allocations=1, ledger_entries=3, outbox=1):
         db.apply(order)
     allocation = allocation_api(cs, source_id(order), kind="procurement")
     assert allocation["agreement_id"] == agreement["id"]
@@ -855,7 +854,7 @@ def test_the_database_refuses_to_change_or_remove_ledger_rows(
         "TRUNCATE ledger_entries CASCADE",
     ):
         with (
-            db.nothing_written(),
+            nothing_written(db.engine),
             pytest.raises(DBAPIError, match="append-only"),
             db.engine.begin() as conn,
         ):
@@ -930,12 +929,12 @@ def test_finance_approves_and_a_second_review_is_refused(
     cs: FlaskClient, db: CostsharingDB, proposed: Any
 ) -> None:
     allocation = proposed()
-    with db.writes(allocation_reviews=1, outbox=1):
+    with writes(db.engine, allocation_reviews=1, outbox=1):
         approved = review(cs, allocation["id"], "approve", persona="finance-politie")
     assert approved.status_code == 200, approved.get_json()
     assert (approved.get_json()["state"], approved.get_json()["version"]) == ("approved", 2)
     for action, body in (("approve", {}), ("dispute", {"reason": "Te laat bedacht"})):
-        with db.nothing_written():
+        with nothing_written(db.engine):
             assert_problem(review(cs, allocation["id"], action, **body), 409)
     reviews = cs.get(
         f"/api/v1/allocations/{allocation['id']}/reviews", headers=auth("controller")
@@ -958,7 +957,7 @@ def test_a_dispute_needs_a_reason_and_is_resolved_by_reversal_and_correction(
     allocation = proposed()
     unit, owner = allocation["requester_org"], allocation["owner_org"]
     for body in ({}, {"reason": None}, {"reason": ""}):
-        with db.nothing_written():
+        with nothing_written(db.engine):
             response = review(cs, allocation["id"], "dispute", persona="finance-defensie", **body)
         assert_problem(response, 422, "reason")
     disputed = review(
@@ -969,10 +968,10 @@ def test_a_dispute_needs_a_reason_and_is_resolved_by_reversal_and_correction(
         reason="Mobilisatie was al betaald",
     )
     assert disputed.get_json()["state"] == "disputed"
-    with db.nothing_written():
+    with nothing_written(db.engine):
         assert_problem(review(cs, allocation["id"], "resolve", requester_amount="5000.00"), 422)
 
-    with db.writes(allocation_reviews=1, ledger_entries=5, outbox=1):
+    with writes(db.engine, allocation_reviews=1, ledger_entries=5, outbox=1):
         resolved = review(
             cs,
             allocation["id"],
@@ -1008,7 +1007,7 @@ def test_a_dispute_needs_a_reason_and_is_resolved_by_reversal_and_correction(
         D(0),
     )
     assert net_unit == D("5000.00")
-    with db.nothing_written():
+    with nothing_written(db.engine):
         assert_problem(
             review(cs, allocation["id"], "resolve", reason="Nog eens", requester_amount="1.00"), 409
         )
@@ -1030,14 +1029,14 @@ def test_who_disputed_an_allocation_does_not_resolve_it(
     allocation = proposed()
     assert review(cs, allocation["id"], "dispute", persona="finance-politie",
                   reason="Inzet was niet nodig").status_code == 200  # fmt: skip
-    with db.nothing_written():
+    with nothing_written(db.engine):
         refused = review(cs, allocation["id"], "resolve", persona="finance-politie",
                          reason="Dan betalen wij niets", requester_amount="0.00")  # fmt: skip
     body = assert_problem(refused, 403)
     assert body["disputed_by"] == "finance-politie"
     assert "disputed" in body["detail"]
     # Nor does a colleague on the same side (another person in police finance).
-    with db.nothing_written():
+    with nothing_written(db.engine):
         by_colleague = review_as(cs, allocation["id"], "resolve", colleague_of("finance-politie"),
                                  reason="Collega zegt nul", requester_amount="0.00")  # fmt: skip
     assert assert_problem(by_colleague, 403)["disputed_by"] == "finance-politie"
@@ -1064,7 +1063,7 @@ def test_who_disputed_an_allocation_does_not_resolve_it(
     assert by_defence.status_code == 200, by_defence.get_json()
     third = proposed()
     review(cs, third["id"], "dispute", persona="controller", reason="Steekproef")
-    with db.nothing_written():
+    with nothing_written(db.engine):
         assert_problem(review(cs, third["id"], "resolve", persona="controller",
                               reason="Zelf opgelost", requester_amount="0.00"), 403)  # fmt: skip
     other_controller = review_as(cs, third["id"], "resolve", colleague_of("controller"),
@@ -1077,7 +1076,7 @@ def test_a_corrected_share_outside_the_total_is_refused(
 ) -> None:
     allocation = proposed()
     review(cs, allocation["id"], "dispute", persona="finance-politie", reason="Bedrag klopt niet")
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = review(
             cs, allocation["id"], "resolve", reason="Meer dan alles", requester_amount="11250.01"
         )
@@ -1177,7 +1176,7 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
 
     # Closing while allocations are still open is refused, and writes nothing.
     url = "/api/v1/statements/close"
-    with db.nothing_written():
+    with nothing_written(db.engine):
         refused = cs.post(
             url, headers=auth("finance-politie"), json={"org": unit, "period": "2026-Q4"}
         )
@@ -1189,7 +1188,7 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
         if by_booking[booking_id] is late:
             review(cs, allocation_id, "dispute", persona="finance-politie",
                    reason="Annulering door weersverwachting")  # fmt: skip
-            with db.nothing_written():
+            with nothing_written(db.engine):
                 assert_problem(
                     cs.post(
                         url,
@@ -1206,7 +1205,7 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
 
     # Four settled, one statement closed holding six lines (four originals, the reversal and
     # the correction).
-    with db.writes(statements=1, statement_lines=6, outbox=5):
+    with writes(db.engine, statements=1, statement_lines=6, outbox=5):
         closed = cs.post(
             url, headers=auth("finance-politie"), json={"org": unit, "period": "2026-Q4"}
         )
@@ -1222,7 +1221,7 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
     assert db.allocation(source_id(next_year))["state"] == "proposed"  # another period
     stored = db.rows("SELECT totals FROM statements WHERE org = :o AND period = '2026-Q4'", o=unit)
     assert stored == [{"totals": body["totals"]}]
-    with db.nothing_written():
+    with nothing_written(db.engine):
         assert_problem(
             cs.post(url, headers=auth("finance-politie"), json={"org": unit, "period": "2026-Q4"}),
             409,
@@ -1270,7 +1269,7 @@ def test_a_period_overlapping_a_closed_statement_is_not_closed(
     )
     assert quarter.get_json()["statement_id"] == closed_id
     for period in ("2041-03", "2041", "2041-Q1"):
-        with db.nothing_written():
+        with nothing_written(db.engine):
             body = assert_problem(_close(cs, unit, period), 409, "period")
         assert body["closed_statement"] == {"id": closed_id, "period": "2041-Q1"}, period
         assert closed_id in body["detail"] and "2041-Q1" in body["detail"]
@@ -1282,7 +1281,7 @@ def test_a_period_overlapping_a_closed_statement_is_not_closed(
     assert _close(cs, unit, "2041-04").status_code == 201  # the next month: no overlap
     assert _close(cs, unit, "2042-05").status_code == 201
     for period in ("2042-Q2", "2042"):
-        with db.nothing_written():
+        with nothing_written(db.engine):
             body = assert_problem(_close(cs, unit, period), 409, "period")
         assert body["closed_statement"]["period"] == "2042-05"
     assert _close(cs, unit, "2042-Q3").status_code == 201
@@ -1301,7 +1300,7 @@ def test_a_period_overlapping_a_closed_statement_is_not_closed(
             "(gen_random_uuid(), %(org)s, %(period)s, '{}', 'finance-politie')",
             {"org": unit, "period": "\u0662\u0660\u0664\u0664-Q1"},  # ٢٠٤٤-Q1
         )
-    with db.nothing_written():
+    with nothing_written(db.engine):
         body = assert_problem(_close(cs, unit, "2044-02"), 409, "period")
     assert body["closed_statement"]["period"] == "\u0662\u0660\u0664\u0664-Q1"
 
@@ -1320,7 +1319,7 @@ def test_a_closed_statement_keeps_its_figures_and_lists_what_came_after(
     db.apply(on_time)
     first = db.allocation(source_id(on_time))
     assert review(cs, first["id"], "approve", persona="finance-politie").status_code == 200
-    with db.writes(statements=1, statement_lines=1, outbox=2):
+    with writes(db.engine, statements=1, statement_lines=1, outbox=2):
         closed = _close(cs, unit, "2043-Q1")
     assert closed.status_code == 201, closed.get_json()
     at_closing = closed.get_json()
@@ -1676,7 +1675,7 @@ def test_a_share_outside_0_to_100_is_refused(
     cs: FlaskClient, db: CostsharingDB, share: str
 ) -> None:
     unit, owner = scoped_orgs()
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.post(
             "/api/v1/agreements",
             headers=auth("admin"),
@@ -1684,7 +1683,7 @@ def test_a_share_outside_0_to_100_is_refused(
         )
     assert_problem(response, 422, "requester_share_pct")
     agreement = create_agreement(cs, owner_org=owner, requester_org=unit)
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.patch(
             f"/api/v1/agreements/{agreement['id']}",
             headers={**auth("admin"), "If-Match": '"v1"'},
@@ -1697,7 +1696,7 @@ def test_an_agreement_that_ends_before_it_starts_is_refused(
     cs: FlaskClient, db: CostsharingDB
 ) -> None:
     unit, owner = scoped_orgs()
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.post(
             "/api/v1/agreements",
             headers=auth("admin"),
@@ -1718,7 +1717,7 @@ def test_only_finance_reviews(
         ("dispute", {"reason": "Waarom niet"}),
         ("resolve", {"reason": "Waarom niet", "requester_amount": "1.00"}),
     ):
-        with db.nothing_written():
+        with nothing_written(db.engine):
             assert_problem(review(cs, allocation["id"], action, persona=persona, **body), 403)
     assert allocation_api(cs, allocation["booking_id"])["state"] == "proposed"
 
@@ -1744,7 +1743,7 @@ BAD_PERIODS = [
 def test_a_period_that_is_not_a_period_is_422(
     cs: FlaskClient, db: CostsharingDB, period: str
 ) -> None:
-    with db.nothing_written():
+    with nothing_written(db.engine):
         responses = [
             cs.get(
                 f"/api/v1/statements?org=politie-rotterdam&period={period}",
@@ -1788,7 +1787,7 @@ def test_resolving_with_an_agreement_of_another_legal_basis_is_refused(
         valid_from="2025-01-01",
         valid_to="2025-02-01",
     )
-    with db.writes():
+    with nothing_written(db.engine):
         refused = review(
             cs,
             allocation["id"],

@@ -26,7 +26,7 @@ from tests.integration.costsharing_support import (
     scoped_orgs,
     source_id,
 )
-from tests.support import PolledRecord
+from tests.support import PolledRecord, nothing_written, writes
 
 pytestmark = [pytest.mark.db]
 
@@ -89,7 +89,14 @@ def test_a_batch_gives_what_one_event_at_a_time_gives_and_redelivery_nothing(
         for i, e in enumerate(together)
     ]
     ledger_lines = sum(row[5] for row in expected)
-    with db.writes(allocations=3, ledger_entries=ledger_lines, booking_facts=3, outbox=3):
+    with writes(
+        db.engine,
+        allocations=3,
+        ledger_entries=ledger_lines,
+        booking_facts=3,
+        outbox=3,
+        processed_messages=5,  # one per event applied (the sixth is a duplicate)
+    ):
         result, dead = consumer.apply_batch(records)  # type: ignore[arg-type]
     assert (result.applied, result.duplicates, dead) == (5, 1, [])
     assert outcome(db, together) == expected
@@ -106,7 +113,7 @@ def test_a_batch_gives_what_one_event_at_a_time_gives_and_redelivery_nothing(
         assert (event["actor"], event["trace_id"]) == (cause["actor"], cause["trace_id"])
 
     # The whole batch again (a crash before the offsets were committed): nothing changes.
-    with db.nothing_written():
+    with nothing_written(db.engine):
         again, dead = consumer.apply_batch(records)  # type: ignore[arg-type]
     assert (again.applied, again.duplicates, dead) == (0, 6, [])
     with db.engine.connect() as conn:

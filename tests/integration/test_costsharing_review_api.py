@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 from tests.integration.costsharing_support import (
     CostsharingDB,
     amsterdam,
-    assert_problem,
     booking_data,
     completed,
     create_agreement,
@@ -24,7 +23,7 @@ from tests.integration.costsharing_support import (
     scoped_orgs,
     source_id,
 )
-from tests.support import auth
+from tests.support import assert_problem, auth, nothing_written
 
 pytestmark = pytest.mark.db
 
@@ -91,7 +90,7 @@ def test_the_preview_names_what_the_terms_would_cover_and_what_a_more_specific_o
         "price_basis": "marginal_cost",
         "requester_share_pct": "75",
     }
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.post(PREVIEW, headers=auth("admin"), json=terms)
     assert response.status_code == 200, response.get_json()
     preview = response.get_json()

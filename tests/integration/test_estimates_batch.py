@@ -17,13 +17,12 @@ from flask.testing import FlaskClient
 from services.costsharing.schemas import MAX_ESTIMATES_PER_BATCH
 from tests.integration.costsharing_support import (
     CostsharingDB,
-    assert_problem,
     asset_facts,
     create_agreement,
     scoped_orgs,
     tariff,
 )
-from tests.support import auth
+from tests.support import assert_problem, auth, nothing_written
 
 pytestmark = pytest.mark.db
 
@@ -72,7 +71,7 @@ def test_items_come_back_in_order_each_as_the_single_estimate_would(
         item(page["covered"], hours=0, requester_org=page["unit"]),  # end == start
         item(page["covered"], hours=2, quantity=2, requester_org=page["unit"]),
     ]
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.post(BATCH, headers=auth("planner-rotterdam"), json={"items": items})
     assert response.status_code == 200, response.get_json()
     results = response.get_json()["items"]
@@ -109,7 +108,7 @@ def test_a_malformed_item_refuses_the_batch_naming_the_item_and_field(
     good = item(page["covered"])
     missing_end = {k: v for k, v in good.items() if k != "end"}
     items = [good, {**good, "quantity": "two"}, good, missing_end, {**good, "colour": "red"}]
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.post(BATCH, headers=auth("planner-rotterdam"), json={"items": items})
     body = assert_problem(response, 422, "items.1.quantity", "items.3.end", "items.4.colour")
     assert body["errors"]["items.3.end"] == ["Missing data for required field."]
@@ -131,7 +130,7 @@ def test_a_malformed_item_refuses_the_batch_naming_the_item_and_field(
 def test_a_batch_without_proper_items_is_422(
     cs: FlaskClient, db: CostsharingDB, body: dict[str, Any], field: str
 ) -> None:
-    with db.nothing_written():
+    with nothing_written(db.engine):
         response = cs.post(BATCH, headers=auth("planner-rotterdam"), json=body)
     assert_problem(response, 422, field)
 
@@ -144,7 +143,7 @@ def test_at_most_the_stated_number_of_items(
     assert response.status_code == 200, response.get_json()
     assert len(response.get_json()["items"]) == MAX_ESTIMATES_PER_BATCH == 100
     assert {r["estimate"]["total"] for r in response.get_json()["items"]} == {"30900.00"}
-    with db.nothing_written():
+    with nothing_written(db.engine):
         too_many = cs.post(
             BATCH, headers=auth("planner-rotterdam"), json={"items": [*full, full[0]]}
         )

@@ -17,7 +17,6 @@ from flask.testing import FlaskClient
 from services.costsharing.evaluation import SAFETY_REGIONS, percentile
 from tests.integration.costsharing_support import (
     CostsharingDB,
-    assert_problem,
     asset_facts,
     at,
     booking_data,
@@ -28,7 +27,7 @@ from tests.integration.costsharing_support import (
     scoped_orgs,
     tariff,
 )
-from tests.support import auth
+from tests.support import assert_problem, auth
 
 pytestmark = pytest.mark.db
 

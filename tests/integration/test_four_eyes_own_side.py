@@ -15,7 +15,6 @@ from flask.testing import FlaskClient
 
 from tests.integration.costsharing_support import (
     CostsharingDB,
-    assert_problem,
     at,
     completed,
     create_agreement,
@@ -23,7 +22,7 @@ from tests.integration.costsharing_support import (
     scoped_orgs,
     source_id,
 )
-from tests.support import auth
+from tests.support import assert_problem, auth, nothing_written
 
 pytestmark = pytest.mark.db
 
@@ -74,7 +73,7 @@ def test_the_paying_side_does_not_settle_the_other_sides_objection_in_its_own_fa
     setting the police share to 0.00. The joint controller may."""
     make = disputed_by(cs, db, "finance-defensie", "100")
     allocation = make()
-    with db.nothing_written():
+    with nothing_written(db.engine):
         refused = review(cs, allocation, "resolve", persona="finance-politie",
                          reason="Dan betalen wij niets", requester_amount="0.00")  # fmt: skip
     body = assert_problem(refused, 403)
@@ -107,7 +106,7 @@ def test_the_bearing_side_does_not_lower_its_own_share_either(
     shift its half onto the police."""
     make = disputed_by(cs, db, "finance-politie", "50")
     allocation = make()
-    with db.nothing_written():
+    with nothing_written(db.engine):
         refused = review(cs, allocation, "resolve", persona="finance-defensie",
                          reason="Politie betaalt alles", requester_amount="11250.00")  # fmt: skip
     assert assert_problem(refused, 403)["rule"] == OWN_SIDE_RULE

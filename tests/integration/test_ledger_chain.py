@@ -26,7 +26,6 @@ from shared.runtime import database_url
 from shared.settings import Settings, sqlalchemy_url
 from tests.integration.costsharing_support import (
     CostsharingDB,
-    assert_problem,
     at,
     completed,
     create_agreement,
@@ -36,7 +35,7 @@ from tests.integration.costsharing_support import (
 )
 from tests.integration.test_costsharing_migrations import allocation as old_allocation
 from tests.integration.test_costsharing_migrations import line as old_line
-from tests.support import auth
+from tests.support import assert_problem, auth
 
 pytestmark = pytest.mark.db
 
