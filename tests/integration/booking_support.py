@@ -34,16 +34,6 @@ CONTRACTS = "/api/v1/contracts"
 PENDING = "/api/v1/approvals/pending"
 CALENDAR = "/api/v1/calendar"
 
-# Every table a booking write use case touches, plus the outbox its events go to.
-WRITE_TABLES = (
-    "bookings",
-    "booking_transitions",
-    "booking_series",
-    "orders",
-    "idempotency_keys",
-    "outbox",
-)
-
 DEFAULT_PURPOSE = "Zoekactie vermiste persoon Maasvlakte"
 
 
@@ -67,14 +57,6 @@ def booking_session(db_urls: dict[str, str]) -> Iterator[Session]:
         session.commit()
     finally:
         session.close()
-
-
-def write_counts(db_urls: dict[str, str]) -> dict[str, int]:
-    """Rows in every table a booking write touches (compare before and after a refusal)."""
-    with booking_engine(db_urls).connect() as conn:
-        return {
-            t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in WRITE_TABLES
-        }
 
 
 def backdate(db_urls: dict[str, str], booking_id: str, hours: float) -> None:
