@@ -9,7 +9,6 @@ catalog, the refusal, a cancellation arriving, and then the retirement and its e
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,8 +16,6 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
-from shared.db import make_engine
-from shared.settings import sqlalchemy_url
 from tests.support import auth, eventually, register_bookable_helicopter
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
@@ -27,13 +24,6 @@ ASSETS = "/api/v1/assets"
 BOOKINGS = "/api/v1/bookings"
 # Each wait is bounded; generous because other engineers load the same 2 cores.
 WAIT_S = 45.0
-
-
-@pytest.fixture
-def catalog_db(db_urls: dict[str, str]) -> Iterator[Engine]:
-    engine = make_engine(sqlalchemy_url(db_urls["catalog"]), pool_size=1)
-    yield engine
-    engine.dispose()
 
 
 def commitment_state(engine: Engine, booking_id: str) -> str | None:

@@ -11,23 +11,14 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
-from shared.db import make_engine
 from shared.events import validate_event
-from shared.settings import sqlalchemy_url
-from tests.support import auth
+from tests.support import assert_problem, auth, nothing_written
 
 pytestmark = pytest.mark.db
 
 ASSETS = "/api/v1/assets"
 DE_KOOY = {"lat": 52.9234, "lon": 4.7806}
 GILZE_RIJEN = {"lat": 51.5674, "lon": 4.9318}
-
-
-@pytest.fixture
-def catalog_db(db_urls: dict[str, str]) -> Any:
-    engine = make_engine(sqlalchemy_url(db_urls["catalog"]), pool_size=1)
-    yield engine
-    engine.dispose()
 
 
 def body(**overrides: Any) -> dict[str, Any]:
@@ -59,14 +50,6 @@ def asset_events(engine: Engine, asset_id: str) -> list[dict[str, Any]]:
                 text("SELECT payload FROM outbox WHERE aggregate_id = :a ORDER BY id"),
                 {"a": asset_id},
             ).scalars()
-        )
-
-
-def counts(engine: Engine) -> tuple[int, int]:
-    with engine.connect() as conn:
-        return (
-            conn.execute(text("SELECT count(*) FROM assets")).scalar_one(),
-            conn.execute(text("SELECT count(*) FROM outbox")).scalar_one(),
         )
 
 
@@ -117,11 +100,8 @@ def test_a_home_location_is_registered_changed_and_carried_by_events(
 def test_bad_coordinates_are_422_and_write_nothing(
     clients: dict[str, FlaskClient], catalog_db: Engine, location: Any
 ) -> None:
-    before = counts(catalog_db)
-    response = clients["catalog"].post(
-        ASSETS, headers=auth("owner-dhc"), json=body(home_location=location)
-    )
-    assert response.status_code == 422, response.get_json()
-    assert response.mimetype == "application/problem+json"
-    assert "home_location" in response.get_json()["errors"]
-    assert counts(catalog_db) == before
+    with nothing_written(catalog_db):
+        response = clients["catalog"].post(
+            ASSETS, headers=auth("owner-dhc"), json=body(home_location=location)
+        )
+    assert_problem(response, 422, "home_location")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,10 +20,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
-from shared.db import make_engine
 from shared.events import validate_event
 from shared.runtime import Broker
-from shared.settings import Settings, sqlalchemy_url
+from shared.settings import Settings
 from tests.integration.booking_support import BOOKINGS, booking_engine, events_of
 from tests.integration.reliability_support import read_topic
 from tests.support import auth, eventually
@@ -38,13 +36,6 @@ GILZE_RIJEN = {"lat": 51.5674, "lon": 4.9318}
 DE_KOOY = {"lat": 52.9234, "lon": 4.7806}
 # Days ahead no other test publishes availability on.
 _DAYS = itertools.count(300, 3)
-
-
-@pytest.fixture
-def catalog_db(db_urls: dict[str, str]) -> Iterator[Engine]:
-    engine = make_engine(sqlalchemy_url(db_urls["catalog"]), pool_size=1)
-    yield engine
-    engine.dispose()
 
 
 def far_window() -> tuple[datetime, datetime]:

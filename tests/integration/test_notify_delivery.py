@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,6 @@ from services.notify.deliveries import EMAIL, WEBHOOK, DeliverySweep
 from services.notify.models import Delivery
 from services.notify.sink import SmtpSink
 from shared.auth import ADMIN, OWNER, PLANNER
-from shared.db import make_engine, make_session_factory
 from shared.runtime import free_port
 from shared.settings import Settings
 from tests.integration.notify_support import (
@@ -56,13 +54,6 @@ class Clock:
 
 
 @pytest.fixture(scope="module")
-def sessions(settings: dict[str, Settings]) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings["notify"].database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def dev_notify(settings: dict[str, Settings]) -> FlaskClient:
     """Notify's API as development runs it: webhooks to 127.0.0.1 allowed."""
     dev = with_notify_env(settings["notify"], NOTIFY_ALLOW_LOOPBACK_WEBHOOKS="true")
@@ -71,7 +62,7 @@ def dev_notify(settings: dict[str, Settings]) -> FlaskClient:
 
 def sweep(
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
     channel: str,
     clock: Clock,
     **env: str,
@@ -80,11 +71,13 @@ def sweep(
         settings["notify"], NOTIFY_ALLOW_LOOPBACK_WEBHOOKS="true", NOTIFY_RETRY_BASE_S="30", **env
     )
     # A generous budget: the session's database may hold other tests' due deliveries too.
-    return DeliverySweep(sessions, load_notify_config(notify), channel, clock=clock, budget_s=60)
+    return DeliverySweep(
+        notify_sessions, load_notify_config(notify), channel, clock=clock, budget_s=60
+    )
 
 
-def deliveries_of(sessions: sessionmaker[Session], event: dict[str, Any]) -> list[Delivery]:
-    with sessions() as session:
+def deliveries_of(notify_sessions: sessionmaker[Session], event: dict[str, Any]) -> list[Delivery]:
+    with notify_sessions() as session:
         return list(
             session.scalars(
                 select(Delivery)
@@ -110,7 +103,7 @@ def register_webhook(
 def test_a_request_emails_the_owners_mailbox_through_smtp(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
     tmp_path: Path,
 ) -> None:
     owner, unit = unique_org("defensie"), unique_org("politie")
@@ -122,21 +115,21 @@ def test_a_request_emails_the_owners_mailbox_through_smtp(
     )
     assert r.status_code == 200, r.get_json()
     event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-    apply_events(settings["notify"], sessions, [event])
+    apply_events(settings["notify"], notify_sessions, [event])
 
     with SmtpSink(tmp_path / "mail", port=free_port()) as sink:
-        assert sweep(settings, sessions, EMAIL, Clock(), SMTP_URL=sink.url).run() >= 1
+        assert sweep(settings, notify_sessions, EMAIL, Clock(), SMTP_URL=sink.url).run() >= 1
     (mail,) = mails_to(tmp_path / "mail", address)
     assert mail["Subject"] == f"Nieuwe aanvraag: helikopter van {unit}"
     assert mail["Content-Language"] == "nl"
     assert event["data"]["booking_id"] in mail.get_content()
-    (delivery,) = deliveries_of(sessions, event)
+    (delivery,) = deliveries_of(notify_sessions, event)
     assert (delivery.state, delivery.attempts) == ("sent", 1)
 
 
 def test_mail_waits_while_smtp_is_down_and_goes_when_it_is_back(
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
     clients: dict[str, FlaskClient],
     tmp_path: Path,
 ) -> None:
@@ -146,11 +139,11 @@ def test_mail_waits_while_smtp_is_down_and_goes_when_it_is_back(
         f"/api/v1/mailboxes/{owner}/{OWNER}", headers=auth("admin"), json={"address": address}
     )
     event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-    apply_events(settings["notify"], sessions, [event])
+    apply_events(settings["notify"], notify_sessions, [event])
     port, clock = free_port(), Clock()
-    down = sweep(settings, sessions, EMAIL, clock, SMTP_URL=f"smtp://127.0.0.1:{port}")
+    down = sweep(settings, notify_sessions, EMAIL, clock, SMTP_URL=f"smtp://127.0.0.1:{port}")
     down.run()
-    (delivery,) = deliveries_of(sessions, event)
+    (delivery,) = deliveries_of(notify_sessions, event)
     assert (delivery.state, delivery.attempts) == ("pending", 1)
     assert "unreachable" in (delivery.last_error or "")
     with SmtpSink(tmp_path, port=port):
@@ -159,12 +152,12 @@ def test_mail_waits_while_smtp_is_down_and_goes_when_it_is_back(
         clock.advance(seconds=31)
         down.run()
     assert len(mails_to(tmp_path, address)) == 1
-    (delivery,) = deliveries_of(sessions, event)
+    (delivery,) = deliveries_of(notify_sessions, event)
     assert (delivery.state, delivery.attempts) == ("sent", 2)
 
 
 def test_a_webhook_gets_a_signed_delivery(
-    dev_notify: FlaskClient, settings: dict[str, Settings], sessions: sessionmaker[Session]
+    dev_notify: FlaskClient, settings: dict[str, Settings], notify_sessions: sessionmaker[Session]
 ) -> None:
     owner, unit = unique_org("defensie"), unique_org("politie")
     with receiving() as receiver:
@@ -173,8 +166,8 @@ def test_a_webhook_gets_a_signed_delivery(
         r = dev_notify.get(f"{WEBHOOKS}/{hook['id']}", headers=token_for(owner, ADMIN))
         assert r.status_code == 200 and "secret" not in r.get_json()  # shown once only
         event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-        apply_events(settings["notify"], sessions, [event])
-        sweep(settings, sessions, WEBHOOK, Clock()).run()
+        apply_events(settings["notify"], notify_sessions, [event])
+        sweep(settings, notify_sessions, WEBHOOK, Clock()).run()
     booking_id = event["data"]["booking_id"]
     (got,) = receiver.deliveries_of("booking.requested", booking_id)
     assert got.signature_ok
@@ -192,7 +185,7 @@ def test_a_webhook_gets_a_signed_delivery(
 
 
 def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(
-    dev_notify: FlaskClient, settings: dict[str, Settings], sessions: sessionmaker[Session]
+    dev_notify: FlaskClient, settings: dict[str, Settings], notify_sessions: sessionmaker[Session]
 ) -> None:
     owner, unit = unique_org("defensie"), unique_org("politie")
     with receiving() as receiver:
@@ -200,9 +193,9 @@ def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(
         receiver.secret = hook["secret"]
     # The receiver is down now.
     event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-    apply_events(settings["notify"], sessions, [event])
+    apply_events(settings["notify"], notify_sessions, [event])
     clock = Clock()
-    webhooks = sweep(settings, sessions, WEBHOOK, clock)
+    webhooks = sweep(settings, notify_sessions, WEBHOOK, clock)
     webhooks.run()
     receiver.start()
     try:
@@ -223,7 +216,7 @@ def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(
 
 
 def test_repeated_failure_pauses_a_webhook_until_it_is_resumed(
-    dev_notify: FlaskClient, settings: dict[str, Settings], sessions: sessionmaker[Session]
+    dev_notify: FlaskClient, settings: dict[str, Settings], notify_sessions: sessionmaker[Session]
 ) -> None:
     owner, unit = unique_org("defensie"), unique_org("politie")
     admin = token_for(owner, ADMIN)
@@ -231,9 +224,9 @@ def test_repeated_failure_pauses_a_webhook_until_it_is_resumed(
         hook = register_webhook(dev_notify, owner, receiver.url)
         receiver.secret = hook["secret"]
         event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-        apply_events(settings["notify"], sessions, [event])
+        apply_events(settings["notify"], notify_sessions, [event])
         clock = Clock()
-        webhooks = sweep(settings, sessions, WEBHOOK, clock, NOTIFY_WEBHOOK_PAUSE_AFTER="2")
+        webhooks = sweep(settings, notify_sessions, WEBHOOK, clock, NOTIFY_WEBHOOK_PAUSE_AFTER="2")
         webhooks.run()
         clock.advance(seconds=31)
         webhooks.run()
@@ -247,25 +240,25 @@ def test_repeated_failure_pauses_a_webhook_until_it_is_resumed(
         assert r.status_code == 200 and r.get_json()["state"] == "active"
         webhooks.run()
     assert [r.signature_ok for r in receiver.received] == [True, True, True]
-    (delivery,) = deliveries_of(sessions, event)
+    (delivery,) = deliveries_of(notify_sessions, event)
     assert (delivery.state, delivery.attempts) == ("sent", 3)
 
 
 def test_a_delivery_checks_the_address_again(
-    dev_notify: FlaskClient, settings: dict[str, Settings], sessions: sessionmaker[Session]
+    dev_notify: FlaskClient, settings: dict[str, Settings], notify_sessions: sessionmaker[Session]
 ) -> None:
     """Allowed when registered (development) but not when sent: refused, logged, retried."""
     owner, unit = unique_org("defensie"), unique_org("politie")
     with receiving() as receiver:
         register_webhook(dev_notify, owner, receiver.url)
         event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-        apply_events(settings["notify"], sessions, [event])
+        apply_events(settings["notify"], notify_sessions, [event])
         strict = DeliverySweep(
-            sessions, load_notify_config(settings["notify"], {}), WEBHOOK, budget_s=60
+            notify_sessions, load_notify_config(settings["notify"], {}), WEBHOOK, budget_s=60
         )
         strict.run()
     assert receiver.received == []
-    (delivery,) = deliveries_of(sessions, event)
+    (delivery,) = deliveries_of(notify_sessions, event)
     assert delivery.state == "pending" and "refused: loopback" in (delivery.last_error or "")
 
 
@@ -336,23 +329,23 @@ def test_an_organisation_never_sees_anothers_webhooks(dev_notify: FlaskClient) -
 
 
 def test_a_delivery_failing_for_a_day_is_given_up_and_says_why(
-    dev_notify: FlaskClient, settings: dict[str, Settings], sessions: sessionmaker[Session]
+    dev_notify: FlaskClient, settings: dict[str, Settings], notify_sessions: sessionmaker[Session]
 ) -> None:
     owner, unit = unique_org("defensie"), unique_org("politie")
     with receiving(status=503) as receiver:
         hook = register_webhook(dev_notify, owner, receiver.url)
         event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-        apply_events(settings["notify"], sessions, [event])
+        apply_events(settings["notify"], notify_sessions, [event])
         clock = Clock()
-        webhooks = sweep(settings, sessions, WEBHOOK, clock)
+        webhooks = sweep(settings, notify_sessions, WEBHOOK, clock)
         webhooks.run()
         clock.advance(hours=24, seconds=1)
         webhooks.run()
-    (delivery,) = deliveries_of(sessions, event)
+    (delivery,) = deliveries_of(notify_sessions, event)
     assert (delivery.state, delivery.attempts, delivery.last_error) == ("failed", 2, "HTTP 503")
     clock.advance(hours=1)
     webhooks.run()  # given up: never tried again
-    assert deliveries_of(sessions, event)[0].attempts == 2
+    assert deliveries_of(notify_sessions, event)[0].attempts == 2
     log = dev_notify.get(
         f"{WEBHOOKS}/{hook['id']}/deliveries", headers=token_for(owner, ADMIN)
     ).get_json()
@@ -362,7 +355,7 @@ def test_a_delivery_failing_for_a_day_is_given_up_and_says_why(
 def test_two_sweeps_at_once_send_each_email_once(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
     tmp_path: Path,
 ) -> None:
     """Two workers' sweeps claim with FOR UPDATE SKIP LOCKED: no email goes out twice."""
@@ -375,11 +368,11 @@ def test_two_sweeps_at_once_send_each_email_once(
         booking_event("booking.requested", owner_org=owner, requester_org=unique_org("politie"))
         for _ in range(40)
     ]
-    apply_events(settings["notify"], sessions, events)
+    apply_events(settings["notify"], notify_sessions, events)
     with SmtpSink(tmp_path, port=free_port()) as sink:
         pair = [
             DeliverySweep(
-                sessions,
+                notify_sessions,
                 load_notify_config(with_notify_env(settings["notify"], SMTP_URL=sink.url)),
                 EMAIL,
                 batch_size=5,
@@ -400,5 +393,5 @@ def test_two_sweeps_at_once_send_each_email_once(
     assert len(mails) == 40 and len(set(bodies)) == 40
     assert sum(tried) >= 40 and all(n > 0 for n in tried), tried
     for event in events:
-        (delivery,) = deliveries_of(sessions, event)
+        (delivery,) = deliveries_of(notify_sessions, event)
         assert (delivery.state, delivery.attempts) == ("sent", 1)

@@ -4,7 +4,6 @@ its real consumer path, against the session's real PostgreSQL."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notify.models import Delivery
 from shared.auth import ADMIN, FINANCE, OWNER, PLANNER
-from shared.db import make_engine, make_session_factory
 from shared.settings import Settings
 from tests.integration.notify_support import (
     NOTIFICATIONS,
@@ -28,13 +26,6 @@ from tests.support import auth
 pytestmark = [pytest.mark.db]
 
 
-@pytest.fixture(scope="module")
-def sessions(settings: dict[str, Settings]) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(settings["notify"].database_url)
-    yield make_session_factory(engine)
-    engine.dispose()
-
-
 def inbox(client: FlaskClient, headers: dict[str, str], query: str = "") -> dict[str, object]:
     response = client.get(f"{NOTIFICATIONS}{query}", headers=headers)
     assert response.status_code == 200, response.get_json()
@@ -45,13 +36,13 @@ def inbox(client: FlaskClient, headers: dict[str, str], query: str = "") -> dict
 def test_a_request_reaches_the_owners_inbox_and_no_one_elses(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
 ) -> None:
     notify = clients["notify"]
     owner, unit = unique_org("defensie"), unique_org("politie")
     owner_user = token_for(owner, OWNER)
     event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-    assert apply_events(settings["notify"], sessions, [event]).applied == 1
+    assert apply_events(settings["notify"], notify_sessions, [event]).applied == 1
 
     page = inbox(notify, owner_user)
     (item,) = page["items"]  # type: ignore[misc]
@@ -71,7 +62,7 @@ def test_a_request_reaches_the_owners_inbox_and_no_one_elses(
         r = notify.post(f"{NOTIFICATIONS}/{item['id']}/read", headers=stranger)
         assert r.status_code == 404
     # The same event delivered again (a consumer restart) tells nobody twice.
-    again = apply_events(settings["notify"], sessions, [event])
+    again = apply_events(settings["notify"], notify_sessions, [event])
     assert again.applied == 0 and again.duplicates == 1
     assert len(inbox(notify, owner_user)["items"]) == 1  # type: ignore[arg-type]
 
@@ -79,14 +70,14 @@ def test_a_request_reaches_the_owners_inbox_and_no_one_elses(
 def test_read_marks_are_per_user_and_read_all_clears_the_badge(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
 ) -> None:
     notify = clients["notify"]
     owner, unit = unique_org("defensie"), unique_org("politie")
     events = [
         booking_event("booking.requested", owner_org=owner, requester_org=unit) for _ in range(5)
     ]
-    apply_events(settings["notify"], sessions, events)
+    apply_events(settings["notify"], notify_sessions, events)
     alice, bob = token_for(owner, OWNER, sub="alice"), token_for(owner, OWNER, sub="bob")
 
     first = inbox(notify, alice, "?limit=2")
@@ -123,7 +114,7 @@ def test_a_forged_cursor_is_a_422_naming_it(clients: dict[str, FlaskClient]) -> 
 def test_decisions_go_to_the_unit_and_an_accepted_counter_offer_to_the_owner(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
 ) -> None:
     notify = clients["notify"]
     owner, unit = unique_org("defensie"), unique_org("politie")
@@ -146,7 +137,7 @@ def test_decisions_go_to_the_unit_and_an_accepted_counter_offer_to_the_owner(
     accepted = booking_event(
         "booking.approved", owner_org=owner, requester_org=unit, version=3, booking_id=booking_id
     )
-    apply_events(settings["notify"], sessions, [requested, countered, accepted])
+    apply_events(settings["notify"], notify_sessions, [requested, countered, accepted])
 
     planner = token_for(unit, PLANNER)
     (offered,) = inbox(notify, planner)["items"]  # type: ignore[misc]
@@ -159,7 +150,7 @@ def test_decisions_go_to_the_unit_and_an_accepted_counter_offer_to_the_owner(
 def test_disputes_reach_finance_on_both_sides_and_the_controller(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
 ) -> None:
     notify = clients["notify"]
     event = allocation_event(
@@ -167,7 +158,7 @@ def test_disputes_reach_finance_on_both_sides_and_the_controller(
         owner_org="defensie-dhc",
         requester_org="politie-rotterdam",
     )
-    apply_events(settings["notify"], sessions, [event])
+    apply_events(settings["notify"], notify_sessions, [event])
     allocation_id = event["data"]["allocation_id"]
     for persona in ("finance-politie", "finance-defensie", "controller"):
         items = inbox(notify, auth(persona), "?limit=100")["items"]
@@ -180,7 +171,7 @@ def test_disputes_reach_finance_on_both_sides_and_the_controller(
 def test_preferences_choose_the_language_and_emailed_kinds(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
 ) -> None:
     notify = clients["notify"]
     owner, unit = unique_org("defensie"), unique_org("politie")
@@ -211,10 +202,10 @@ def test_preferences_choose_the_language_and_emailed_kinds(
     assert r.get_json()["email_kinds"] == ["booking.requested"]
 
     event = booking_event("booking.requested", owner_org=owner, requester_org=unit)
-    apply_events(settings["notify"], sessions, [event])
+    apply_events(settings["notify"], notify_sessions, [event])
     (item,) = inbox(notify, me)["items"]  # type: ignore[misc]
     assert item["language"] == "en" and item["title"] == f"New request: helicopter from {unit}"
-    with sessions() as session:  # the user's own address gets it, in English
+    with notify_sessions() as session:  # the user's own address gets it, in English
         emails = session.scalars(
             select(Delivery).where(
                 Delivery.channel == "email",
@@ -230,7 +221,7 @@ def test_preferences_choose_the_language_and_emailed_kinds(
 def test_the_mailbox_directory_is_kept_by_administrators(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
 ) -> None:
     notify = clients["notify"]
     owner, unit = unique_org("defensie"), unique_org("politie")
@@ -251,8 +242,8 @@ def test_the_mailbox_directory_is_kept_by_administrators(
     event = booking_event(
         "booking.rejected", owner_org=owner, requester_org=unit, reason="Onderhoud"
     )
-    apply_events(settings["notify"], sessions, [event])
-    with sessions() as session:
+    apply_events(settings["notify"], notify_sessions, [event])
+    with notify_sessions() as session:
         count = session.scalar(
             select(func.count()).where(
                 Delivery.recipient == body["address"], Delivery.event_id == uuid.UUID(event["id"])
@@ -264,7 +255,7 @@ def test_the_mailbox_directory_is_kept_by_administrators(
 def test_an_escalation_alerts_the_owner_its_contact_and_the_controller_and_ranks_alternatives(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
-    sessions: sessionmaker[Session],
+    notify_sessions: sessionmaker[Session],
 ) -> None:
     notify = clients["notify"]
     owner, unit = unique_org("defensie"), unique_org("politie")
@@ -305,7 +296,7 @@ def test_an_escalation_alerts_the_owner_its_contact_and_the_controller_and_ranks
         alternatives=[alternative],
         reason=f"not decided by {decide_by}",
     )
-    apply_events(settings["notify"], sessions, [event])
+    apply_events(settings["notify"], notify_sessions, [event])
     booking_id = event["data"]["booking_id"]
 
     (alert,) = inbox(notify, token_for(owner, OWNER))["items"]  # type: ignore[misc]
@@ -314,7 +305,7 @@ def test_an_escalation_alerts_the_owner_its_contact_and_the_controller_and_ranks
     assert booking_id in {i["subject_id"] for i in controller}  # type: ignore[attr-defined]
     (offer,) = inbox(notify, token_for(unit, PLANNER))["items"]  # type: ignore[misc]
     assert "- 1. AW139 Gilze-Rijen" in offer["body"] and "inzetbaar in 44 min" in offer["body"]
-    with sessions() as session:  # the owner's escalation contact is emailed too
+    with notify_sessions() as session:  # the owner's escalation contact is emailed too
         emailed = session.scalars(
             select(Delivery.recipient).where(Delivery.event_id == uuid.UUID(event["id"]))
         ).all()
