@@ -13,25 +13,11 @@ from kafka.admin import NewTopic, OffsetSpec
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared.settings import Settings
+from shared.topics import DLQ_SUFFIX, TOPICS
 
 log = logging.getLogger(__name__)
 
-# Topic name → partitions. Keys are aggregate ids, so one aggregate's events stay in order.
-TOPICS: dict[str, int] = {
-    "catalog.assets": 3,
-    "booking.bookings": 3,
-    "costsharing.allocations": 3,
-}
-DLQ_SUFFIX = ".dlq"
 MAX_POLL_RECORDS = 500  # records a consumer applies in one transaction at most
-
-
-def topic_owner(name: str) -> str:
-    """The one service that may write ``name`` (a topic of TOPICS): the first word of the name,
-    catalog.assets → catalog. The broker's ACLs enforce it; consumers check it again."""
-    if name not in TOPICS:
-        raise KeyError(f"{name!r} is not one of the topics in shared/kafka.py TOPICS")
-    return name.partition(".")[0]
 
 
 def all_topic_names(settings: Settings) -> list[str]:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 
 from shared.db import OUTBOX_CHANNEL
 from shared.kafka import make_producer
+from shared.pacing import Linger
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ class OutboxRelay:
         batch_size: int = 500,
         send_timeout_s: float = 10.0,
         idle_poll_s: float = 10.0,
-        linger_s: float = 0.01,
     ) -> None:
         self.engine = engine
         self.settings = settings
@@ -61,8 +61,13 @@ class OutboxRelay:
         # only the safety net, so it is slow: each idle round is a transaction.
         self.idle_poll_s = idle_poll_s
         # After a wake-up, the commits of the next few milliseconds join the batch: one
-        # transaction, produce request and broker write for several events instead of one each.
-        self.linger_s = linger_s
+        # transaction, produce request and broker write for several events instead of one each;
+        # the faster rows come, the longer the pause (shared/pacing.py Linger).
+        self.linger = Linger(
+            settings.relay_linger_ms / 1000,
+            settings.linger_max_ms / 1000,
+            settings.linger_full_rate,
+        )
         self._producer: KafkaProducer | None = None
         self._last_prune = 0.0
 
@@ -141,6 +146,7 @@ class OutboxRelay:
                     listener = psycopg.connect(libpq_conninfo(self.engine), autocommit=True)
                     listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
                 published = self.publish_batch()
+                self.linger.saw(published, time.monotonic())
                 backoff = 0.2
                 if time.monotonic() - self._last_prune > 600:
                     self.prune()
@@ -151,7 +157,7 @@ class OutboxRelay:
                     for _ in listener.notifies(timeout=self.idle_poll_s, stop_after=1):
                         woken = True
                     if woken:
-                        stop.wait(self.linger_s)
+                        stop.wait(self.linger.seconds(time.monotonic()))
             except (KafkaError, psycopg.Error, OSError) as exc:
                 log.warning("relay: %s; retrying in %.1fs", exc, backoff)
                 self._drop_producer()

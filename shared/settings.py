@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 DEV_JWT_SECRET = "slagkracht-dev-secret-not-for-production-use"
@@ -61,10 +62,16 @@ class Settings:
     # How long the broker may hold an empty fetch while events flow, and once a consumer has
     # seen none for a second (an idle consumer then costs ~0.3 % of a core, not ~10 %; the
     # first event after a quiet spell waits up to half the idle wait: docs/benchmarks.md
-    # "Backbone"). Then a consumer lingers this long after a small batch, so the next is larger.
+    # "Backbone").
     fetch_max_wait_ms: int = 10
     fetch_idle_wait_ms: int = 1000
+    # After a batch that emptied its queue, a consumer (and the relay, after a NOTIFY) pauses
+    # so the next batch is larger: the floor while events trickle, growing with the rate they
+    # arrive at to linger_max_ms at linger_full_rate events a second (shared/pacing.py Linger).
     consumer_linger_ms: int = 10
+    relay_linger_ms: int = 10
+    linger_max_ms: int = 100
+    linger_full_rate: int = 400
     # How long a hold placed for a preempted unit lasts unless the unit confirms it (booking).
     booking_hold_minutes: int = 30
     # How the Kafka clients log in to the broker (production: SCRAM; dev and tests: none).
@@ -184,16 +191,7 @@ def load_settings(
     scheme = urlsplit(database_url).scheme
     if not scheme.startswith("postgres"):
         raise SettingsError(f"{db_var} must be a postgresql:// URL, got scheme {scheme!r}")
-    # Without a bootstrap list, the broker `slagkracht run` starts (on KAFKA_PORT, else 9092).
-    bootstrap = env.get(
-        "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{_int(env, 'KAFKA_PORT', 9092, minimum=1)}"
-    )
-    for server in bootstrap.split(","):
-        host, _, port = server.strip().rpartition(":")
-        if not host or not port.isdigit():
-            raise SettingsError(
-                f"KAFKA_BOOTSTRAP_SERVERS must be host:port[,host:port], got {bootstrap!r}"
-            )
+    bootstrap = _kafka_bootstrap(env)
     environment = env.get("SLAGKRACHT_ENV", "development")
     jwt_secret = env.get("JWT_SECRET", DEV_JWT_SECRET)
     jwks_url = env.get("JWT_JWKS_URL") or None
@@ -226,9 +224,43 @@ def load_settings(
         environment=environment,
         outbox_retention_hours=_int(env, "OUTBOX_RETENTION_HOURS", 168, minimum=1),
         consumer_group=env.get("KAFKA_CONSUMER_GROUP", ""),
-        fetch_max_wait_ms=_int(env, "KAFKA_FETCH_MAX_WAIT_MS", 10, minimum=1),
-        fetch_idle_wait_ms=_int(env, "KAFKA_FETCH_IDLE_WAIT_MS", 1000, minimum=1),
-        consumer_linger_ms=_int(env, "KAFKA_CONSUMER_LINGER_MS", 10),
         booking_hold_minutes=_int(env, "BOOKING_HOLD_MINUTES", 30, minimum=1),
         kafka_security=_kafka_security(env),
+        **_kafka_pacing(env),
     )
+
+
+def _kafka_bootstrap(env: Mapping[str, str]) -> str:
+    """KAFKA_BOOTSTRAP_SERVERS; without it, the broker `slagkracht run` starts (on KAFKA_PORT,
+    else 9092)."""
+    bootstrap = env.get(
+        "KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{_int(env, 'KAFKA_PORT', 9092, minimum=1)}"
+    )
+    for server in bootstrap.split(","):
+        host, _, port = server.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise SettingsError(
+                f"KAFKA_BOOTSTRAP_SERVERS must be host:port[,host:port], got {bootstrap!r}"
+            )
+    return bootstrap
+
+
+class _KafkaPacing(TypedDict):
+    fetch_max_wait_ms: int
+    fetch_idle_wait_ms: int
+    consumer_linger_ms: int
+    relay_linger_ms: int
+    linger_max_ms: int
+    linger_full_rate: int
+
+
+def _kafka_pacing(env: Mapping[str, str]) -> _KafkaPacing:
+    """The fetch waits and lingers of the consumers and relays (defaults on Settings)."""
+    return {
+        "fetch_max_wait_ms": _int(env, "KAFKA_FETCH_MAX_WAIT_MS", 10, minimum=1),
+        "fetch_idle_wait_ms": _int(env, "KAFKA_FETCH_IDLE_WAIT_MS", 1000, minimum=1),
+        "consumer_linger_ms": _int(env, "KAFKA_CONSUMER_LINGER_MS", 10),
+        "relay_linger_ms": _int(env, "RELAY_LINGER_MS", 10),
+        "linger_max_ms": _int(env, "KAFKA_LINGER_MAX_MS", 100),
+        "linger_full_rate": _int(env, "KAFKA_LINGER_FULL_RATE", 400, minimum=1),
+    }

@@ -7,6 +7,7 @@ from typing import Any
 from services.booking import readmodel
 from shared.consumer import BatchHandler, EventBatch, EventHandler
 from shared.db import UnitOfWork
+from shared.topics import event_types, event_types_except
 
 
 def apply_catalog_events(batch: EventBatch) -> None:
@@ -25,17 +26,7 @@ def on_catalog_event(uow: UnitOfWork, event: dict[str, Any]) -> None:
     apply_catalog_events(EventBatch.of_one(uow, event))
 
 
-ASSET_EVENTS = (
-    "catalog.asset.registered",
-    "catalog.asset.updated",
-    "catalog.asset.retired",
-    "catalog.tariff.set",
-    "catalog.availability.published",
-    "catalog.availability.withdrawn",
-    "catalog.blackout.added",
-    "catalog.blackout.removed",
-)
-CATALOG_BATCH = BatchHandler(
-    event_types=(*ASSET_EVENTS, "catalog.contract.published"), apply=apply_catalog_events
-)
+# Every catalog event: an asset's snapshot, or a framework contract (kept apart).
+ASSET_EVENTS = event_types_except("catalog.assets", "catalog.contract.published")
+CATALOG_BATCH = BatchHandler(event_types=event_types("catalog.assets"), apply=apply_catalog_events)
 HANDLERS: dict[str, EventHandler] = {t: on_catalog_event for t in CATALOG_BATCH.event_types}

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from services.catalog import service
+from services.catalog import commitments
 from shared.consumer import BatchHandler, EventBatch
+from shared.topics import event_types_except
 
 
 def apply_booking_events(batch: EventBatch) -> None:
     """Booking events of one polled batch: the newest state of each booking in one upsert."""
-    service.apply_booking_events(batch.session, [e["data"] for e in batch.events])
+    commitments.apply_booking_events(batch.session, [e["data"] for e in batch.events])
 
 
-BOOKING_EVENTS = (
-    "booking.requested",
-    "booking.approved",
-    "booking.rejected",
-    "booking.cancelled",
-    "booking.expired",
-    "booking.started",
-    "booking.completed",
-    "booking.counter_offered",
-    "booking.preempted",
-    # A hold occupies the alternative it was placed on until confirmed, released or lapsed.
-    "booking.held",
-    "booking.hold_confirmed",
-    "booking.hold_released",
-    "booking.hold_expired",
-)
+# Every event that moves a booking's state, holds too (a hold occupies the alternative it was
+# placed on until confirmed, released or lapsed). Not an escalation (the state is unchanged)
+# nor a call-off on a framework contract (no asset is committed).
+BOOKING_EVENTS = event_types_except("booking.bookings", "booking.escalated", "booking.order.placed")
 BOOKING_BATCH = BatchHandler(event_types=BOOKING_EVENTS, apply=apply_booking_events)

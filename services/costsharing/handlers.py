@@ -7,32 +7,20 @@ from typing import Any
 from services.costsharing import allocations, readmodel
 from shared.consumer import BatchHandler, EventBatch, EventHandler
 from shared.db import UnitOfWork
+from shared.topics import event_types_except
 
-BOOKING_STATE_EVENTS = (
-    "booking.requested",
-    "booking.approved",
-    "booking.rejected",
-    "booking.cancelled",
-    "booking.expired",
-    "booking.started",
-    "booking.completed",
-    "booking.counter_offered",
-    "booking.preempted",
-    # The crisis fast path: when an acute request escalated; a confirmed hold is a request
-    # (one that lapsed or was released never was, so those are not kept).
-    "booking.escalated",
-    "booking.hold_confirmed",
+# The facts of a booking: every state it passes through, and for the crisis fast path when an
+# acute request escalated. A confirmed hold is a request; one that was placed, lapsed or was
+# released never was, so those are not kept; a call-off is priced, not a booking's state.
+BOOKING_STATE_EVENTS = event_types_except(
+    "booking.bookings",
+    "booking.held",
+    "booking.hold_expired",
+    "booking.hold_released",
+    "booking.order.placed",
 )
-ASSET_EVENTS = (
-    "catalog.asset.registered",
-    "catalog.asset.updated",
-    "catalog.asset.retired",
-    "catalog.tariff.set",
-    "catalog.availability.published",
-    "catalog.availability.withdrawn",
-    "catalog.blackout.added",
-    "catalog.blackout.removed",
-)
+# Asset snapshots feed estimates and utilisation; framework contracts play no part.
+ASSET_EVENTS = event_types_except("catalog.assets", "catalog.contract.published")
 
 
 def apply_booking_events(batch: EventBatch) -> None:

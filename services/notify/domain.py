@@ -50,23 +50,6 @@ KINDS = (
     RESOLVED,
     STATEMENT_CLOSED,
 )
-BOOKING_EVENTS = (
-    "booking.requested",
-    "booking.approved",
-    "booking.rejected",
-    "booking.counter_offered",
-    "booking.preempted",
-    "booking.cancelled",
-    "booking.expired",
-    "booking.escalated",
-    "booking.held",
-    "booking.hold_confirmed",
-    "booking.hold_expired",
-    # Not notified, but they move a booking's state, which tells an acceptance from an approval.
-    "booking.started",
-    "booking.completed",
-    "booking.hold_released",
-)
 COSTSHARING_EVENTS = (DISPUTED, RESOLVED, STATEMENT_CLOSED)
 LANGUAGES = ("nl", "en")
 # A mailbox "role" of the directory that is no user role: the organisation's escalation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.notify import domain, notifications
 from shared.consumer import BatchHandler, EventBatch
+from shared.topics import event_types_except
 
 
 def apply_events(batch: EventBatch) -> None:
@@ -12,5 +13,8 @@ def apply_events(batch: EventBatch) -> None:
         notifications.record_event(batch.session, event)
 
 
-BOOKING_BATCH = BatchHandler(event_types=domain.BOOKING_EVENTS, apply=apply_events)
+# Every booking event but a call-off: the ones not notified (started, completed, a released
+# hold) still move a booking's state, which tells an acceptance from an approval.
+BOOKING_EVENTS = event_types_except("booking.bookings", "booking.order.placed")
+BOOKING_BATCH = BatchHandler(event_types=BOOKING_EVENTS, apply=apply_events)
 COSTSHARING_BATCH = BatchHandler(event_types=domain.COSTSHARING_EVENTS, apply=apply_events)

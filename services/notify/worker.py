@@ -10,7 +10,7 @@ from services.notify.config import load_notify_config
 from services.notify.deliveries import EMAIL, WEBHOOK, DeliverySweep
 from services.notify.handlers import BOOKING_BATCH, COSTSHARING_BATCH
 from services.notify.wakeup import DeliveryWakeup
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, Subscription
 from shared.settings import Settings
 from shared.worker import PeriodicJob
 
@@ -41,19 +41,15 @@ def delivery_jobs(
 def build(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> tuple[list[EventConsumer], list[PeriodicJob]]:
-    return [
-        EventConsumer(
-            name="notify.bookings",
-            settings=settings,
-            session_factory=session_factory,
-            topics=["booking.bookings"],
-            batch=BOOKING_BATCH,
-        ),
-        EventConsumer(
-            name="notify.allocations",
-            settings=settings,
-            session_factory=session_factory,
-            topics=["costsharing.allocations"],
-            batch=COSTSHARING_BATCH,
-        ),
-    ], delivery_jobs(settings, session_factory)
+    # One Kafka client for both topics; each keeps the name its applied events are deduped
+    # under (processed_messages.consumer), as when each had a client of its own.
+    consumer = EventConsumer(
+        name="notify.events",
+        settings=settings,
+        session_factory=session_factory,
+        subscriptions=[
+            Subscription("booking.bookings", "notify.bookings", batch=BOOKING_BATCH),
+            Subscription("costsharing.allocations", "notify.allocations", batch=COSTSHARING_BATCH),
+        ],
+    )
+    return [consumer], delivery_jobs(settings, session_factory)

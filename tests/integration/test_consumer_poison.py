@@ -2,7 +2,8 @@
 what it cannot apply to the topic's DLQ (with the reason), applies the rest and commits past it
 all; and a topic takes events only from the service that owns it (issue 10, parts 1 and 2).
 
-The consumers are the ones the workers build (services/*/worker.py), on a lane of their own (a
+The consumers are the ones the workers build (services/*/worker.py: one Kafka client per worker,
+one subscription per topic it reads, each with its own dedupe name), on a lane of their own (a
 topic prefix on the session's broker: tests/integration/reliability_support.py), over the
 session's databases. The test drives them one ``poll_once`` at a time, so anything escaping it
 fails the test, and reads their progress as the broker has it (the groups' committed offsets).
@@ -31,11 +32,12 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 from services import registry
-from shared.consumer import EventConsumer
+from shared.consumer import EventConsumer, Subscription
 from shared.db import make_session_factory
 from shared.events import decode_event, validate_event
-from shared.kafka import TOPICS, make_producer, topic_owner
+from shared.kafka import make_producer
 from shared.runtime import Broker
+from shared.topics import TOPICS, topic_owner
 from tests.integration.booking_support import (
     act,
     backdate,
@@ -65,8 +67,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.db, pytest.mark.broker]
 BOOKINGS = "booking.bookings"
 ASSETS = "catalog.assets"
 ALLOCATIONS = "costsharing.allocations"
-# Each consumer's effect, counted by the aggregate's id in its service's database (a consumer
-# not named here is held to its processed_messages row, written in the effect's transaction).
+# Each subscription's effect, counted by the aggregate's id in its service's database (one not
+# named here is held to its processed_messages row, written in the effect's transaction).
 EFFECTS = {
     "catalog.booking-commitments": (
         "catalog",
@@ -90,21 +92,36 @@ def encode(event: Any) -> bytes:
 
 
 # -- the consumers, the broker and the databases -----------------------------------------------
+@dataclass(frozen=True)
+class Reader:
+    """One worker's reading of one topic: its Kafka client and what it does with the topic."""
+
+    service: str
+    consumer: EventConsumer
+    subscription: Subscription
+
+    @property
+    def name(self) -> str:
+        """The dedupe name of what it applies, and a dead letter's dlq_consumer."""
+        return self.subscription.name
+
+
 class Stack:
     """Every consumer every worker builds, on one lane, with a producer and probes of progress."""
 
     def __init__(self, lane: Lane) -> None:
         self.lane = lane
-        # topic → (service, consumer) of every consumer reading it
-        self.consumers: dict[str, list[tuple[str, EventConsumer]]] = {t: [] for t in TOPICS}
+        self.consumers: list[EventConsumer] = []
+        self.readers: dict[str, list[Reader]] = {t: [] for t in TOPICS}  # by topic
         for service in registry.SERVICES:
             sessions = make_session_factory(lane.engines[service])
             built, _jobs = registry.worker_builder(service)(lane.settings[service], sessions)
+            self.consumers += built
             for consumer in built:
-                for topic, readers in self.consumers.items():
-                    if lane.topic(topic) in consumer.topics:
-                        readers.append((service, consumer))
-        assert self.consumers[BOOKINGS] and self.consumers[ASSETS]
+                for topic in consumer.topics:
+                    subscription = consumer.subscription(topic)
+                    self.readers[subscription.topic].append(Reader(service, consumer, subscription))
+        assert self.readers[BOOKINGS] and self.readers[ASSETS]
         self.joined: set[str] = set()  # names of the consumers that hold their partitions
         bootstrap = lane.broker.bootstrap.split(",")
         # Large enough for the 10 MB record (the services' producers keep kafka-python's 1 MiB).
@@ -118,14 +135,16 @@ class Stack:
             consumer.name: KafkaConsumer(
                 bootstrap_servers=bootstrap, group_id=consumer.group_id, enable_auto_commit=False
             )
-            for readers in self.consumers.values()
-            for _, consumer in readers
+            for consumer in self.consumers
         }
 
+    def reader(self, topic: str, service: str) -> Reader:
+        (found,) = [r for r in self.readers[topic] if r.service == service]
+        return found
+
     def close(self) -> None:
-        for readers in self.consumers.values():
-            for _, consumer in readers:
-                consumer.close()
+        for consumer in self.consumers:
+            consumer.close()
         self.producer.close(timeout=5)
         for client in (self.probe, *self.watchers.values()):
             client.close(autocommit=False)
@@ -147,7 +166,7 @@ class Stack:
             TopicPartition(name, p) for p in sorted(self.probe.partitions_for_topic(name))
         ]
         ends = self.probe.end_offsets(partitions)
-        behind = [consumer for _, consumer in self.consumers[topic]]
+        behind = [reader.consumer for reader in self.readers[topic]]
         for consumer in behind:
             self.join(consumer)
 
@@ -192,28 +211,28 @@ class Stack:
             ] = record
         return found
 
-    def applied(self, service: str, consumer: EventConsumer, topic: str) -> set[str]:
-        """Ids of the events ``consumer`` recorded as applied (or seen again) from ``topic``."""
+    def applied(self, reader: Reader) -> set[str]:
+        """Ids of the events ``reader`` recorded as applied (or seen again) from its topic."""
         rows = self.lane.rows(
-            service,
+            reader.service,
             "SELECT event_id::text FROM processed_messages WHERE consumer = :c AND topic = :t",
-            c=consumer.name,
-            t=self.lane.topic(topic),
+            c=reader.name,
+            t=self.lane.topic(reader.subscription.topic),
         )
         return {row[0] for row in rows}
 
-    def effect(self, consumer: EventConsumer, aggregate_id: str) -> int:
-        service, sql = EFFECTS[consumer.name]
+    def effect(self, reader: Reader, aggregate_id: str) -> int:
+        service, sql = EFFECTS[reader.name]
         return int(self.lane.scalar(service, sql, id=aggregate_id))
 
-    def took_effect(self, service: str, consumer: EventConsumer, event: dict[str, Any]) -> bool:
-        if consumer.name in EFFECTS:
-            return self.effect(consumer, event["aggregate_id"]) >= 1
+    def took_effect(self, reader: Reader, event: dict[str, Any]) -> bool:
+        if reader.name in EFFECTS:
+            return self.effect(reader, event["aggregate_id"]) >= 1
         return bool(
             self.lane.scalar(
-                service,
+                reader.service,
                 "SELECT count(*) FROM processed_messages WHERE consumer = :c AND event_id = :e",
-                c=consumer.name,
+                c=reader.name,
                 e=event["id"],
             )
         )
@@ -408,12 +427,12 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_the_next_booking_takes_effec
     valid = templates.booking()
     poison_at, valid_at = stack.produce(BOOKINGS, [poison, encode(valid)], partition=0)
 
-    stack.drain(BOOKINGS)  # both consumers commit past the poison and the event behind it
+    stack.drain(BOOKINGS)  # every consumer commits past the poison and the event behind it
 
     dead = stack.dead_letters(BOOKINGS)
-    for service, consumer in stack.consumers[BOOKINGS]:
-        record = dead.get((consumer.name, 0, poison_at))
-        assert record is not None, f"{consumer.name} did not dead-letter the poison"
+    for reader in stack.readers[BOOKINGS]:
+        record = dead.get((reader.name, 0, poison_at))
+        assert record is not None, f"{reader.name} did not dead-letter the poison"
         assert reason in (header(record, "dlq_reason") or ""), header(record, "dlq_reason")
         assert header(record, "original_topic") == stack.lane.topic(BOOKINGS)
         if poison is not None and len(poison) >= TEN_MB:
@@ -424,8 +443,8 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_the_next_booking_takes_effec
             assert header(record, "original_value_sha256") == hashlib.sha256(poison).hexdigest()
         else:
             assert record.value == poison and header(record, "dlq_truncated") is None
-        assert (consumer.name, 0, valid_at) not in dead
-        assert stack.took_effect(service, consumer, valid), f"{consumer.name}: no effect"
+        assert (reader.name, 0, valid_at) not in dead
+        assert stack.took_effect(reader, valid), f"{reader.name}: no effect"
 
 
 def test_the_two_poisons_found_do_not_stop_the_running_workers(
@@ -492,14 +511,14 @@ def test_a_valid_event_beyond_a_database_limit_is_dead_lettered_not_retried_fore
 
     stack.drain(BOOKINGS)
 
-    billing = dict(stack.consumers[BOOKINGS])["costsharing"]
+    billing = stack.reader(BOOKINGS, "costsharing")
     letter = stack.dead_letters(BOOKINGS)[(billing.name, 2, huge_at)]
     assert header(letter, "dlq_reason") == (
         "refused by the database in costsharing.bookings: ProgramLimitExceeded"
     )
     assert stack.effect(billing, huge["aggregate_id"]) == 0
-    for service, consumer in stack.consumers[BOOKINGS]:
-        assert stack.took_effect(service, consumer, valid), f"{consumer.name}: no effect"
+    for reader in stack.readers[BOOKINGS]:
+        assert stack.took_effect(reader, valid), f"{reader.name}: no effect"
 
 
 def test_a_valid_event_a_consumer_does_not_act_on_is_ignored_not_dead_lettered(
@@ -520,13 +539,10 @@ def test_a_valid_event_a_consumer_does_not_act_on_is_ignored_not_dead_lettered(
     stack.drain(BOOKINGS)
 
     dead = stack.dead_letters(BOOKINGS)
-    readers = {
-        consumer.name: (service, consumer) for service, consumer in stack.consumers[BOOKINGS]
-    }
-    for name, handles in (("catalog.booking-commitments", False), ("costsharing.bookings", True)):
-        service, consumer = readers[name]
-        assert (name, 1, order_at) not in dead
-        assert (order["id"] in stack.applied(service, consumer, BOOKINGS)) is handles
+    for service, handles in (("catalog", False), ("costsharing", True)):
+        reader = stack.reader(BOOKINGS, service)
+        assert (reader.name, 1, order_at) not in dead
+        assert (order["id"] in stack.applied(reader)) is handles
 
 
 # -- 2. only the owner writes its topic -----------------------------------------------------------
@@ -542,16 +558,16 @@ def test_a_booking_completed_not_produced_by_booking_is_dead_lettered_and_not_bi
     stack.drain(BOOKINGS)
 
     dead = stack.dead_letters(BOOKINGS)
-    billing = dict(stack.consumers[BOOKINGS])["costsharing"]
+    billing = stack.reader(BOOKINGS, "costsharing")
     assert stack.effect(billing, forged["aggregate_id"]) == 0, "the forged booking was billed"
     assert stack.effect(billing, genuine["aggregate_id"]) == 1
-    for service, consumer in stack.consumers[BOOKINGS]:
-        record = dead[(consumer.name, 1, forged_at)]
+    for reader in stack.readers[BOOKINGS]:
+        record = dead[(reader.name, 1, forged_at)]
         assert header(record, "dlq_reason") == (
             f"producer 'costsharing' may not write {stack.lane.topic(BOOKINGS)}; only booking does"
         )
-        assert (consumer.name, 1, genuine_at) not in dead
-        assert forged["id"] not in stack.applied(service, consumer, BOOKINGS)
+        assert (reader.name, 1, genuine_at) not in dead
+        assert forged["id"] not in stack.applied(reader)
 
 
 # -- 3. anything at all, at every consumer --------------------------------------------------------
@@ -671,13 +687,16 @@ def messages(base: dict[str, Any]) -> st.SearchStrategy[Message]:
     )
 
 
-def ignorable(value: bytes | None, topic: str, consumer: EventConsumer) -> bool:
-    """A valid event from the topic's owner that ``consumer`` does not act on."""
+def ignorable(value: bytes | None, topic: str, reader: Reader) -> bool:
+    """A valid event from the topic's owner that ``reader`` does not act on."""
     try:
         event = decode_event(value)
     except Exception:  # noqa: BLE001 - anything not a valid event is not ignorable
         return False
-    return event["producer"] == topic_owner(topic) and event["type"] not in consumer.event_types
+    return (
+        event["producer"] == topic_owner(topic)
+        and event["type"] not in reader.subscription.event_types
+    )
 
 
 @hypothesis_settings(
@@ -695,7 +714,7 @@ def ignorable(value: bytes | None, topic: str, consumer: EventConsumer) -> bool:
 def test_every_record_ends_applied_or_in_the_dlq_at_every_consumer(
     stack: Stack, templates: Templates, data: st.DataObject
 ) -> None:
-    topic = data.draw(st.sampled_from([t for t in TOPICS if stack.consumers[t]]), label="topic")
+    topic = data.draw(st.sampled_from([t for t in TOPICS if stack.readers[t]]), label="topic")
     partition = data.draw(st.integers(0, 2), label="partition")
     base = templates.valid(topic)
     drawn = data.draw(st.lists(messages(base), min_size=1, max_size=4), label="messages")
@@ -706,22 +725,22 @@ def test_every_record_ends_applied_or_in_the_dlq_at_every_consumer(
     stack.drain(topic)  # every consumer of the topic commits the end of every partition
 
     dead = stack.dead_letters(topic)
-    for service, consumer in stack.consumers[topic]:
-        applied = stack.applied(service, consumer, topic)
+    for reader in stack.readers[topic]:
+        applied = stack.applied(reader)
         for message, (value, event_id), offset in zip(drawn, sent, offsets, strict=False):
-            letter = dead.get((consumer.name, partition, offset))
+            letter = dead.get((reader.name, partition, offset))
             fates = {
                 "in the DLQ": letter is not None,
                 "applied": event_id in applied,
-                "ignored": ignorable(value, topic, consumer),
+                "ignored": ignorable(value, topic, reader),
             }
-            assert sum(fates.values()) == 1, (consumer.name, offset, fates, value and value[:300])
-            event(f"{consumer.name}: {next(fate for fate, held in fates.items() if held)}")
+            assert sum(fates.values()) == 1, (reader.name, offset, fates, value and value[:300])
+            event(f"{reader.name}: {next(fate for fate, held in fates.items() if held)}")
             if letter is not None:
                 assert header(letter, "dlq_reason") and letter.value == value
             if not message.mutated:
-                assert not fates["in the DLQ"], f"{consumer.name} refused a valid event"
-        assert (consumer.name, partition, offsets[-1]) not in dead
-        if after["type"] in consumer.event_types:
+                assert not fates["in the DLQ"], f"{reader.name} refused a valid event"
+        assert (reader.name, partition, offsets[-1]) not in dead
+        if after["type"] in reader.subscription.event_types:
             assert after["id"] in applied
-            assert stack.took_effect(service, consumer, after), f"{consumer.name}: no effect"
+            assert stack.took_effect(reader, after), f"{reader.name}: no effect"

@@ -44,6 +44,7 @@ pytestmark = [pytest.mark.db, pytest.mark.broker]
 
 BOOKINGS = "booking.bookings"
 CONSUMER = "costsharing.bookings"  # services/costsharing/worker.py: the dedupe key's consumer
+GROUP = "costsharing.events"  # the worker's one Kafka client: its group is <group_id>.<this>
 
 
 @pytest.fixture
@@ -136,7 +137,7 @@ class Topic:
         ends = self.probe.end_offsets(self.partitions)
         watcher = KafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers.split(","),
-            group_id=f"{worker_settings.group_id}.{CONSUMER}",
+            group_id=f"{worker_settings.group_id}.{GROUP}",
             enable_auto_commit=False,
         )
 

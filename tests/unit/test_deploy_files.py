@@ -6,7 +6,7 @@ answers ``/healthz``, every container's environment passes ``load_settings`` in 
 mode, and the names that tie containers together (services, ports, databases, the broker
 address) agree. The broker's security is checked the same way: its listeners all want a login,
 nothing is allowed without an ACL, each worker's login has exactly the ACLs its code needs
-(``shared/kafka.py`` topics and the consumers its ``worker.py`` builds), and passwords are
+(``shared/topics.py`` topics and the consumer its ``worker.py`` builds), and passwords are
 Docker secrets. The scripts of ``deploy/kafka`` run here against stand-ins for Kafka's tools.
 When Debian's ``docker-compose`` (1.29) is installed it validates the file too; in CI
 (``CI=true``) it must be installed (``deploy/ci-packages.txt``).
@@ -34,9 +34,9 @@ from sqlalchemy.orm import sessionmaker
 import services.cli
 from services import registry
 from services.portal import live
-from shared.kafka import DLQ_SUFFIX, TOPICS, topic_owner
 from shared.migrate import APP_ROLE
 from shared.settings import DEV_JWT_SECRET, Settings, load_settings
+from shared.topics import DLQ_SUFFIX, TOPICS, topic_owner
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -557,6 +557,7 @@ def test_each_worker_login_may_write_its_topics_and_dlqs_and_read_what_it_consum
         assert principal not in principals.values(), f"{service} shares a login"
         principals[service] = principal
         consumers, _ = registry.worker_builder(service)(settings, sessionmaker())
+        assert len(consumers) == 1, f"{service}: one Kafka client serves all its topics"
         consumed = {topic for consumer in consumers for topic in consumer.topics}
         owned = {settings.topic(name) for name in TOPICS if topic_owner(name) == service}
         granted = acls.get(principal, set())
@@ -569,11 +570,8 @@ def test_each_worker_login_may_write_its_topics_and_dlqs_and_read_what_it_consum
         ((operation, pattern, prefix),) = groups  # one group ACL per login, nothing else
         assert (operation, pattern) == ("Read", "prefixed"), service
         assert {r for _, r, _, _ in granted} <= {"topic", "group"}, service
-        for consumer in consumers:
-            group = consumer.consumer_overrides.get("group_id") or (
-                f"{settings.group_id}.{consumer.name}"  # as EventConsumer._open names it
-            )
-            assert group.startswith(prefix), (service, consumer.name, group)
+        for consumer in consumers:  # one Kafka client (one group) per worker
+            assert consumer.group_id.startswith(prefix), (service, consumer.name, consumer.group_id)
     # The portal's live board reads two topics by assignment: no group, no writes.
     portal = container_env(services_["portal"])["KAFKA_SASL_USERNAME"]
     assert portal not in principals.values()

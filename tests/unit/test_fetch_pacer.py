@@ -1,10 +1,12 @@
-"""The consumer's fetch wait: short while events flow, long once none have come for a while."""
+"""The consumer's fetch wait (short while events flow, long once none have come for a while)
+and the linger after a batch (longer the faster events arrive)."""
 
 from __future__ import annotations
 
 import pytest
 
 from shared.consumer import FetchPacer
+from shared.pacing import Linger
 from shared.settings import SettingsError, load_settings
 
 
@@ -35,3 +37,30 @@ def test_the_waits_and_the_linger_come_from_the_environment() -> None:
     assert (tuned.fetch_idle_wait_ms, tuned.consumer_linger_ms) == (2000, 0)
     with pytest.raises(SettingsError, match="KAFKA_FETCH_IDLE_WAIT_MS must be at least 1"):
         load_settings("booking", {**env, "KAFKA_FETCH_IDLE_WAIT_MS": "0"})
+
+
+def test_the_linger_grows_with_the_arrival_rate_up_to_its_cap() -> None:
+    linger = Linger(floor_s=0.01, cap_s=0.1, full_rate=400)
+    assert linger.seconds(now=0.0) == 0.01  # nothing seen: the floor
+    linger.saw(20, now=0.5)  # 20 events a second: a trickle
+    assert linger.seconds(now=0.9) == 0.01
+    linger.saw(180, now=0.9)  # 200 a second: half the cap
+    assert linger.seconds(now=1.0) == pytest.approx(0.05)
+    linger.saw(600, now=1.2)  # far above full_rate: the cap
+    assert linger.seconds(now=1.3) == 0.1
+    assert linger.seconds(now=2.3) == 0.01  # a second later the window is empty again
+
+
+def test_the_lingers_come_from_the_environment() -> None:
+    env = {"DATABASE_URL": "postgresql://u@127.0.0.1:5432/booking"}
+    defaults = load_settings("booking", env)
+    assert (defaults.relay_linger_ms, defaults.linger_max_ms, defaults.linger_full_rate) == (
+        10,
+        100,
+        400,
+    )
+    tuned = load_settings(
+        "booking",
+        {**env, "RELAY_LINGER_MS": "0", "KAFKA_LINGER_MAX_MS": "50", "KAFKA_LINGER_FULL_RATE": "9"},
+    )
+    assert (tuned.relay_linger_ms, tuned.linger_max_ms, tuned.linger_full_rate) == (0, 50, 9)
