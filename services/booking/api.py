@@ -16,18 +16,26 @@ from services.booking.schemas import (
     BoardQuery,
     BoardRead,
     BookingCreate,
+    BookingPage,
     BookingQuery,
     BookingRead,
     CompleteIn,
-    ContractViewRead,
+    ContractQuery,
+    ContractViewPage,
     CounterOfferIn,
     DecisionTimeIn,
+    DecisionTimePage,
+    DecisionTimeQuery,
     DecisionTimeRead,
     FeedQuery,
     FeedRead,
     FreeAssetRead,
+    HistoryQuery,
     OrderCreate,
+    OrderPage,
+    OrderQuery,
     OrderRead,
+    PendingQuery,
     PendingRead,
     PreemptIn,
     PublicDeploymentPage,
@@ -35,10 +43,10 @@ from services.booking.schemas import (
     SeriesCreate,
     SeriesRead,
     TransitionIn,
-    TransitionRead,
-    redact,
+    TransitionPage,
 )
 from services.booking.search import find_free
+from services.booking.visibility import one_seen_by, order_seen_by
 from shared.auth import current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import idempotent_request, run_idempotent
@@ -52,16 +60,14 @@ _BOOKING_CREATE = BookingCreate()
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 
 
-def _dump(booking: Any) -> dict[str, Any]:
-    principal = current_principal()
-    return redact(dict(BookingRead().dump(booking)), service.can_see_purpose(principal, booking))
+def _dump(uow: UnitOfWork, booking: Any) -> dict[str, Any]:
+    """A booking as the caller may see it, as a body to keep (an idempotent answer)."""
+    return dict(BookingRead().dump(one_seen_by(uow, current_principal(), booking)))
 
 
 def _dump_order(order: Any) -> dict[str, Any]:
-    """A call-off as its reader may see it: finance reads all, but no other unit's purpose."""
-    return redact(
-        dict(OrderRead().dump(order)), service.can_see_purpose(current_principal(), order)
-    )
+    """A call-off as its reader may see it, as a body to keep (an idempotent answer)."""
+    return dict(OrderRead().dump(order_seen_by(current_principal(), order)))
 
 
 def _create(body_in: dict[str, Any], use_case: Any) -> Response:
@@ -104,13 +110,12 @@ class CapacityBoard(MethodView):
 class Bookings(MethodView):
     @require_roles()
     @blp.arguments(BookingQuery, location="query")
-    @blp.response(200, BookingRead(many=True))
+    @blp.response(200, BookingPage)
     def get(self, query: dict[str, Any]) -> Any:
-        """List the bookings you may see (filter by state, asset, organisation, period)"""
-        principal = current_principal()
+        """List the bookings you may see (filter by state, asset, organisation, period), by
+        planned start, paged by `next_cursor`"""
         with request_uow() as uow:
-            bookings = service.list_bookings(uow, principal=principal, **query)
-            return json_response([_dump(b) for b in bookings])
+            return service.list_bookings(uow, principal=current_principal(), **query)
 
     @require_roles()
     @blp.arguments(_BOOKING_CREATE)
@@ -137,18 +142,20 @@ class BookingById(MethodView):
         principal = current_principal()
         with request_uow() as uow:
             booking = service.get_booking(uow, principal=principal, booking_id=booking_id)
-            return json_response(_dump(booking))
+            return one_seen_by(uow, principal, booking)
 
 
 @blp.route("/bookings/<uuid:booking_id>/history")
 class BookingHistory(MethodView):
     @require_roles()
-    @blp.response(200, TransitionRead(many=True))
-    def get(self, booking_id: uuid.UUID) -> Any:
-        """The audit trail of a booking: who did what, when and why"""
+    @blp.arguments(HistoryQuery, location="query")
+    @blp.response(200, TransitionPage)
+    def get(self, query: dict[str, Any], booking_id: uuid.UUID) -> Any:
+        """The audit trail of a booking: who did what, when and why; oldest first, paged by
+        `next_cursor`"""
         principal = current_principal()
         with request_uow() as uow:
-            return service.history(uow, principal=principal, booking_id=booking_id)
+            return service.history(uow, principal=principal, booking_id=booking_id, **query)
 
 
 def _transition(booking_id: uuid.UUID, action: Action, body: dict[str, Any]) -> Any:
@@ -159,7 +166,7 @@ def _transition(booking_id: uuid.UUID, action: Action, body: dict[str, Any]) -> 
         booking = service.transition(
             uow, principal=principal, booking_id=booking_id, action=action, **body
         )
-        result = _dump(booking)
+        result = _dump(uow, booking)
         uow.commit()
     return json_response(result)
 
@@ -210,11 +217,13 @@ _register_transition(
 @blp.route("/decision-times")
 class DecisionTimes(MethodView):
     @require_roles()
-    @blp.response(200, DecisionTimeRead(many=True))
-    def get(self) -> Any:
-        """How long owners have to decide an acute request, per category (others: 30 min)"""
+    @blp.arguments(DecisionTimeQuery, location="query")
+    @blp.response(200, DecisionTimePage)
+    def get(self, query: dict[str, Any]) -> Any:
+        """How long owners have to decide an acute request, per category (others: 30 min);
+        paged by `next_cursor`"""
         with request_uow() as uow:
-            return json_response(DecisionTimeRead(many=True).dump(crisis.list_decision_times(uow)))
+            return crisis.list_decision_times(uow, **query)
 
 
 @blp.route("/decision-times/<string:category>")
@@ -239,15 +248,13 @@ class DecisionTimeByCategory(MethodView):
 @blp.route("/approvals/pending")
 class PendingApprovals(MethodView):
     @require_roles()
+    @blp.arguments(PendingQuery, location="query")
     @blp.response(200, PendingRead)
-    def get(self) -> Any:
-        """The owner's queue of undecided requests, most urgent first, with counts"""
-        principal = current_principal()
+    def get(self, query: dict[str, Any]) -> Any:
+        """The owner's queue of undecided requests, most urgent first, with counts; paged by
+        `next_cursor`"""
         with request_uow() as uow:
-            queue = service.pending_approvals(uow, principal=principal)
-            return json_response(
-                {"counts": queue["counts"], "items": [_dump(b) for b in queue["items"]]}
-            )
+            return service.pending_approvals(uow, principal=current_principal(), **query)
 
 
 @blp.route("/series")
@@ -263,7 +270,7 @@ class SeriesView(MethodView):
             result = series.create_series(uow, principal=p, series_in=series_in)
             return {
                 "series_id": str(result["series_id"]),
-                "created": [_dump(b) for b in result["created"]],
+                "created": [_dump(uow, b) for b in result["created"]],
                 "conflicts": SeriesRead().dump({"conflicts": result["conflicts"]})["conflicts"],
             }
 
@@ -273,23 +280,24 @@ class SeriesView(MethodView):
 @blp.route("/contracts")
 class Contracts(MethodView):
     @require_roles()
-    @blp.response(200, ContractViewRead(many=True))
-    def get(self) -> Any:
-        """Framework contracts with their remaining volume"""
+    @blp.arguments(ContractQuery, location="query")
+    @blp.response(200, ContractViewPage)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Framework contracts with their remaining volume, by reference; paged by
+        `next_cursor`"""
         with request_uow() as uow:
-            return json_response(ContractViewRead(many=True).dump(orders.list_contracts(uow)))
+            return orders.list_contracts(uow, **query)
 
 
 @blp.route("/orders")
 class Orders(MethodView):
     @require_roles()
-    @blp.response(200, OrderRead(many=True))
-    def get(self) -> Any:
-        """Call-offs you may see"""
+    @blp.arguments(OrderQuery, location="query")
+    @blp.response(200, OrderPage)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Call-offs you may see, newest first; paged by `next_cursor`"""
         with request_uow() as uow:
-            return json_response(
-                [_dump_order(o) for o in orders.list_orders(uow, principal=current_principal())]
-            )
+            return orders.list_orders(uow, principal=current_principal(), **query)
 
     @require_roles()
     @blp.arguments(OrderCreate)
@@ -309,9 +317,10 @@ class OrderById(MethodView):
     @blp.response(200, OrderRead)
     def get(self, order_id: uuid.UUID) -> Any:
         """One call-off"""
+        principal = current_principal()
         with request_uow() as uow:
-            return json_response(
-                _dump_order(orders.get_order(uow, principal=current_principal(), order_id=order_id))
+            return order_seen_by(
+                principal, orders.get_order(uow, principal=principal, order_id=order_id)
             )
 
 

@@ -32,6 +32,7 @@ from services.booking.service import _record, bookable_asset, check_fits
 from shared.auth import ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid
+from shared.paging import Page, decode_cursor, page_of
 
 # How many ranked alternatives an escalation carries, and how many free assets of the
 # category it ranks them from (the cheapest first, as the search orders them: far more than
@@ -226,10 +227,16 @@ def _try_hold(
 
 
 # -- decision times -----------------------------------------------------------------------------
-def list_decision_times(uow: UnitOfWork) -> Sequence[CategoryDecisionTime]:
-    return uow.session.scalars(
-        select(CategoryDecisionTime).order_by(CategoryDecisionTime.category)
-    ).all()
+def list_decision_times(
+    uow: UnitOfWork, *, cursor: str | None = None, limit: int = 100
+) -> Page[CategoryDecisionTime]:
+    """A page of the decision times administrators set, by category."""
+    query = select(CategoryDecisionTime)
+    if cursor:
+        (after,) = decode_cursor(cursor, str)
+        query = query.where(CategoryDecisionTime.category > after)
+    rows = uow.session.scalars(query.order_by(CategoryDecisionTime.category).limit(limit + 1)).all()
+    return page_of(rows, limit=limit, key=lambda row: (row.category,))
 
 
 def set_decision_time(

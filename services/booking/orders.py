@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 
 from services.booking.domain import LegalBasis
 from services.booking.models import AssetView, ContractView, Order
 from services.booking.search import tariff_at
+from services.booking.visibility import order_seen_by
 from shared.auth import FINANCE, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
+from shared.paging import Page, decode_cursor, page_of
 from shared.tariffs import tier_price
 
 BOOKINGS_TOPIC = "booking.bookings"
@@ -131,19 +132,33 @@ def _visible_orders(principal: Principal) -> Any:
 
 
 def list_orders(
-    uow: UnitOfWork, *, principal: Principal, limit: int = 50, offset: int = 0
-) -> Sequence[Order]:
-    return uow.session.scalars(
-        select(Order)
-        .where(_visible_orders(principal))
-        .order_by(Order.created_at.desc(), Order.id)
-        .limit(limit)
-        .offset(offset)
+    uow: UnitOfWork, *, principal: Principal, cursor: str | None = None, limit: int = 50
+) -> Page[Any]:
+    """A page of the call-offs the caller may see, newest first (then by id)."""
+    query = select(Order).where(_visible_orders(principal))
+    if cursor:
+        placed, order_id = decode_cursor(cursor, datetime, uuid.UUID)
+        query = query.where(
+            or_(
+                Order.created_at < placed,
+                and_(Order.created_at == placed, Order.id > order_id),
+            )
+        )
+    rows = uow.session.scalars(
+        query.order_by(Order.created_at.desc(), Order.id).limit(limit + 1)
     ).all()
+    page = page_of(rows, limit=limit, key=lambda o: (o.created_at, o.id))
+    return Page([order_seen_by(principal, o) for o in page.items], page.next_cursor)
 
 
-def list_contracts(uow: UnitOfWork) -> Sequence[ContractView]:
-    return uow.session.scalars(select(ContractView).order_by(ContractView.reference)).all()
+def list_contracts(uow: UnitOfWork, *, cursor: str | None = None, limit: int = 100) -> Page[Any]:
+    """A page of the framework contracts, by reference (then id)."""
+    order = (ContractView.reference, ContractView.contract_id)
+    query = select(ContractView)
+    if cursor:
+        query = query.where(tuple_(*order) > tuple_(*decode_cursor(cursor, str, uuid.UUID)))
+    rows = uow.session.scalars(query.order_by(*order).limit(limit + 1)).all()
+    return page_of(rows, limit=limit, key=lambda c: (c.reference, c.contract_id))
 
 
 def get_order(uow: UnitOfWork, *, principal: Principal, order_id: uuid.UUID) -> Order:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from marshmallow import Schema, fields, validate
 
 from services.booking.domain import LegalBasis, PurposeClass, State, decision_seconds
+from shared.paging import cursor_field, limit_field, page_schema
 from shared.units import region_of_use
 from shared.web import WholeMatch
 
@@ -140,16 +139,22 @@ class BookingQuery(Schema):
     organisation = fields.String(validate=validate.Length(max=80))
     period_start = fields.AwareDateTime(data_key="from")
     period_end = fields.AwareDateTime(data_key="to")
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    cursor = cursor_field()
+    limit = limit_field(50, 200)
 
 
-def redact(booking: dict[str, Any], visible: bool) -> dict[str, Any]:
-    """Hide another unit's purpose and contact from those who may not see them (a booking or a
-    call-off, which has a purpose but no contact)."""
-    if not visible:
-        booking = {**booking, **{k: None for k in ("purpose", "contact") if k in booking}}
-    return booking
+def page_query(name: str, default: int, maximum: int) -> type[Schema]:
+    """The query of a list with nothing to filter: ``cursor`` and ``limit``."""
+    return Schema.from_dict(
+        {"cursor": cursor_field(), "limit": limit_field(default, maximum)}, name=name
+    )
+
+
+HistoryQuery = page_query("HistoryQuery", 100, 200)
+PendingQuery = page_query("PendingQuery", 200, 200)
+OrderQuery = page_query("OrderQuery", 50, 200)
+ContractQuery = page_query("ContractQuery", 100, 200)
+DecisionTimeQuery = page_query("DecisionTimeQuery", 100, 200)
 
 
 class CounterOfferIn(Schema):
@@ -274,8 +279,12 @@ class PendingCounts(Schema):
 
 
 class PendingRead(Schema):
-    counts = fields.Nested(PendingCounts)
+    counts = fields.Nested(PendingCounts, metadata={"description": "over the whole queue"})
     items = fields.List(fields.Nested(BookingRead))
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "pass as cursor for the next page; null on the last"},
+    )
 
 
 class FeedRead(Schema):
@@ -353,3 +362,10 @@ class BoardRead(Schema):
     at = fields.AwareDateTime()
     until = fields.AwareDateTime()
     rows = fields.List(fields.Nested(BoardRowRead))
+
+
+BookingPage = page_schema(BookingRead, "BookingPage")
+TransitionPage = page_schema(TransitionRead, "TransitionPage")
+OrderPage = page_schema(OrderRead, "OrderPage")
+ContractViewPage = page_schema(ContractViewRead, "ContractViewPage")
+DecisionTimePage = page_schema(DecisionTimeRead, "DecisionTimePage")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import psycopg
 import psycopg.errors
 from psycopg.rows import namedtuple_row
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.booking.domain import (
@@ -41,15 +41,16 @@ from services.booking.models import (
     Booking,
     BookingTransition,
     CategoryDecisionTime,
-    Order,
 )
 from services.booking.readmodel import apply_asset_snapshot, apply_contract
 from services.booking.search import PUBLISHED_CONDITION, find_free, is_published, tariff_at
-from shared.auth import FINANCE, OWNER, PLANNER, Principal
+from services.booking.visibility import Holder, Seen, may_see, seen_by, visible, visible_ids
+from shared.auth import OWNER, PLANNER, Principal
 from shared.db import UnitOfWork, driver_error
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import make_event
 from shared.idempotency import IdempotentRequest
+from shared.paging import Page, decode_cursor, page_of
 from shared.units import region_of_use
 
 __all__ = ["apply_asset_snapshot", "apply_contract"]  # read model, re-exported for callers
@@ -507,7 +508,7 @@ def _request_once(
         _check_size_and_notice(facts, start, quantity, priority=priority, now=now)
         if not facts.published:
             raise _unpublished(facts)
-        holders = [_Holder(*c) for c in facts.clashes]  # [id, requester_org, owner_org]
+        holders = [Holder(*c) for c in facts.clashes]  # [id, requester_org, owner_org]
         clashes = [h.id for h in holders]
         if clashes and priority is not Priority.ACUTE:
             raise _taken(facts, holders[0], principal)
@@ -662,43 +663,11 @@ _EVENT_FIELDS = (
 
 
 # -- reading ------------------------------------------------------------------------------------
-# Who may see a booking: the requesting unit's planners, the asset owner, finance and joint
-# roles. ``_visible`` says it as a query filter, ``may_see`` for a booking in hand (e.g. the
-# one a 409 would name); change both together.
-def _visible(principal: Principal) -> Any:
-    """Which bookings a caller may see: own unit's, own assets', or all for finance/joint."""
-    if principal.is_joint or principal.has_role(FINANCE):
-        return True
-    clauses = []
-    if principal.has_role(PLANNER):
-        clauses.append(Booking.requester_org == principal.org)
-    if principal.has_role(OWNER):
-        clauses.append(Booking.owner_org == principal.org)
-    return or_(*clauses) if clauses else False
-
-
-class _Holder(NamedTuple):
-    """The facts of a booking holding a slot that the hot path reads (not an ORM row)."""
-
-    id: str
-    requester_org: str
-    owner_org: str
-
-
-def may_see(principal: Principal, booking: Booking | _Holder) -> bool:
-    """The rule of ``_visible`` for one booking in hand."""
-    if principal.is_joint or principal.has_role(FINANCE):
-        return True
-    return (principal.has_role(PLANNER) and booking.requester_org == principal.org) or (
-        principal.has_role(OWNER) and booking.owner_org == principal.org
-    )
-
-
 def get_booking(
     uow: UnitOfWork, *, principal: Principal, booking_id: uuid.UUID, for_update: bool = False
 ) -> Booking:
     """A booking the caller may see; another organisation's booking does not exist for them."""
-    query = select(Booking).where(Booking.id == booking_id).where(_visible(principal))
+    query = select(Booking).where(Booking.id == booking_id).where(visible(principal))
     if for_update:
         query = query.with_for_update()
     booking = uow.session.scalar(query)
@@ -716,10 +685,11 @@ def list_bookings(
     organisation: str | None = None,
     period_start: datetime | None = None,
     period_end: datetime | None = None,
+    cursor: str | None = None,
     limit: int = 50,
-    offset: int = 0,
-) -> Sequence[Booking]:
-    query = select(Booking).where(_visible(principal))
+) -> Page[Any]:
+    """A page of the bookings the caller may see, by planned start (then id)."""
+    query = select(Booking).where(visible(principal))
     if state is not None:
         query = query.where(Booking.state == state.value)
     if asset_id is not None:
@@ -732,32 +702,88 @@ def list_bookings(
         query = query.where(Booking.planned_end > period_start)
     if period_end is not None:
         query = query.where(Booking.planned_start < period_end)
-    query = query.order_by(Booking.planned_start, Booking.id).limit(limit).offset(offset)
-    return uow.session.scalars(query).all()
+    if cursor:
+        after = decode_cursor(cursor, datetime, uuid.UUID)
+        query = query.where(tuple_(Booking.planned_start, Booking.id) > tuple_(*after))
+    query = query.order_by(Booking.planned_start, Booking.id).limit(limit + 1)
+    page = page_of(
+        uow.session.scalars(query).all(), limit=limit, key=lambda b: (b.planned_start, b.id)
+    )
+    return Page(seen_by(uow, principal, page.items), page.next_cursor)
 
 
-def history(uow: UnitOfWork, *, principal: Principal, booking_id: uuid.UUID) -> Sequence[Any]:
+# The reason recorded when a preemption approves the acute request; it names the displaced
+# booking, which only those who may see it read (history).
+PREEMPTING_REASON = "approved by preempting booking {}"
+PREEMPTING_HIDDEN = "approved by preempting another unit's booking"
+
+
+def history(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    booking_id: uuid.UUID,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page[Any]:
+    """A page of the booking's audit trail, oldest first."""
     get_booking(uow, principal=principal, booking_id=booking_id)
-    return uow.session.scalars(
-        select(BookingTransition)
-        .where(BookingTransition.booking_id == booking_id)
-        .order_by(BookingTransition.id)
-    ).all()
+    query = select(BookingTransition).where(BookingTransition.booking_id == booking_id)
+    if cursor:
+        (after,) = decode_cursor(cursor, int)
+        query = query.where(BookingTransition.id > after)
+    rows = uow.session.scalars(query.order_by(BookingTransition.id).limit(limit + 1)).all()
+    page = page_of(rows, limit=limit, key=lambda t: (t.id,))
+    named = {t.id: displaced for t in page.items if (displaced := _displaced_named(t))}
+    if not named:
+        return page
+    seen = visible_ids(uow, principal, named.values())
+    hidden = {"reason": PREEMPTING_HIDDEN}
+    items = [
+        Seen(t, hidden) if t.id in named and named[t.id] not in seen else t for t in page.items
+    ]
+    return Page(items, page.next_cursor)
 
 
-def pending_approvals(uow: UnitOfWork, *, principal: Principal) -> dict[str, Any]:
-    """The owner's queue: undecided requests for its assets, most urgent first, with counts."""
+def _displaced_named(transition: BookingTransition) -> uuid.UUID | None:
+    """The displaced booking a preemption's approval of the acute request names, if any."""
+    prefix = PREEMPTING_REASON.format("")
+    reason = transition.reason or ""
+    if transition.action != Action.APPROVE.value or not reason.startswith(prefix):
+        return None
+    try:
+        return uuid.UUID(reason.removeprefix(prefix))
+    except ValueError:
+        return None
+
+
+# An undecided request without a decision clock sorts after every clock (NULLS LAST), as
+# this moment: a cursor needs a value to compare, and no clock runs to the year 9999.
+_NO_CLOCK = datetime.max.replace(tzinfo=UTC)
+
+
+def pending_approvals(
+    uow: UnitOfWork, *, principal: Principal, cursor: str | None = None, limit: int = 200
+) -> dict[str, Any]:
+    """The owner's queue: undecided requests for its assets, most urgent first, with counts:
+    ``{counts, items, next_cursor}``."""
     if not principal.has_role(OWNER):
         raise Forbidden("The approval queue is for asset owners (defensie-beheerder).")
-    rows = uow.session.scalars(
-        select(Booking)
-        .where(Booking.owner_org == principal.org, Booking.state == State.REQUESTED.value)
-        # Acute first, the nearest decision clock first (only acute requests have one).
-        .order_by(
-            Booking.priority, Booking.decide_by.asc().nulls_last(), Booking.expires_at, Booking.id
+    waiting = (Booking.owner_org == principal.org, Booking.state == State.REQUESTED.value)
+    clock = func.coalesce(Booking.decide_by, _NO_CLOCK)
+    # Acute first, the nearest decision clock first (only acute requests have one).
+    order = (Booking.priority, clock, Booking.expires_at, Booking.id)
+    query = select(Booking).where(*waiting)
+    if cursor:
+        query = query.where(
+            tuple_(*order) > tuple_(*decode_cursor(cursor, int, datetime, datetime, uuid.UUID))
         )
-        .limit(200)
-    ).all()
+    rows = uow.session.scalars(query.order_by(*order).limit(limit + 1)).all()
+    page = page_of(
+        rows,
+        limit=limit,
+        key=lambda b: (b.priority, b.decide_by or _NO_CLOCK, b.expires_at, b.id),
+    )
     counts: dict[str, int] = {
         "total": 0,
         "priority_1": 0,
@@ -767,20 +793,15 @@ def pending_approvals(uow: UnitOfWork, *, principal: Principal) -> dict[str, Any
     }
     for row in uow.session.execute(
         select(Booking.priority, Booking.needs_preemption, func.count())
-        .where(Booking.owner_org == principal.org, Booking.state == State.REQUESTED.value)
+        .where(*waiting)
         .group_by(Booking.priority, Booking.needs_preemption)
     ):
         counts["total"] += row[2]
         counts[f"priority_{row[0]}"] += row[2]
         if row[1]:
             counts["needs_preemption"] += row[2]
-    return {"counts": counts, "items": rows}
-
-
-def can_see_purpose(principal: Principal, booking: Booking | Order) -> bool:
-    """A police unit never sees another unit's purpose; the owner (of the asset, or of the
-    contract called off) and joint roles do. Finance of either side reads the rest, not this."""
-    return principal.org in (booking.requester_org, booking.owner_org) or principal.is_joint
+    items = seen_by(uow, principal, page.items)
+    return {"counts": counts, "items": items, "next_cursor": page.next_cursor}
 
 
 # -- transitions --------------------------------------------------------------------------------
@@ -1064,7 +1085,7 @@ def _preempt(
             Action.APPROVE.value,
             previous,
             principal,
-            f"approved by preempting booking {displaced.id}",
+            PREEMPTING_REASON.format(displaced.id),
             event="booking.approved",
         )
     hold = crisis.place_hold(uow, displaced, alternatives, now=now, minutes=hold_minutes)

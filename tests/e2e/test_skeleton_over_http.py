@@ -194,7 +194,7 @@ def test_register_request_approve_complete_allocate(
     assert alloc["usage_quantity"] == "3.00"
     history = requests.get(
         f"{booking}/api/v1/bookings/{bid}/history", headers=auth("planner-rotterdam"), timeout=30
-    ).json()
+    ).json()["items"]
     assert [h["action"] for h in history] == ["request", "approve", "complete"]
 
 

@@ -284,4 +284,19 @@ def act(
 
 
 def ids(response: TestResponse) -> list[str]:
-    return [item["id"] for item in response.get_json()]
+    return [item["id"] for item in response.get_json()["items"]]
+
+
+def all_items(client: FlaskClient, url: str, persona: str, **query: Any) -> list[dict[str, Any]]:
+    """Every item of a list, page after page by ``next_cursor``."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {**query, **({"cursor": cursor} if cursor else {})}
+        response = client.get(url, headers=auth(persona), query_string=params)
+        assert response.status_code == 200, response.get_json()
+        page = response.get_json()
+        items.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items

@@ -370,7 +370,7 @@ def test_another_organisation_does_not_see_it_in_lists(
         headers=auth(persona),
     )
     assert response.status_code == 200
-    assert rotterdam_booking["id"] not in {b["id"] for b in response.get_json()}
+    assert rotterdam_booking["id"] not in {b["id"] for b in response.get_json()["items"]}
 
 
 @pytest.mark.parametrize(
@@ -471,7 +471,7 @@ def test_finance_of_another_organisation_sees_the_booking_but_not_its_purpose(
         headers=auth(persona),
     )
     assert listed.status_code == 200
-    mine = [b for b in listed.get_json() if b["id"] == rotterdam_booking["id"]]
+    mine = [b for b in listed.get_json()["items"] if b["id"] == rotterdam_booking["id"]]
     assert len(mine) == 1
     assert mine[0]["purpose"] is None and mine[0]["contact"] is None
 

@@ -34,6 +34,7 @@ from tests.integration.booking_support import (
     PENDING,
     SERIES,
     act,
+    all_items,
     backdate,
     blackout,
     booking_body,
@@ -378,7 +379,7 @@ def test_the_created_booking_is_what_get_history_and_the_event_say(
     replay = client.post(BOOKINGS, headers=headers_for("planner-rotterdam", key), json=body)
     assert replay.status_code == 201 and replay.get_json() == booking
     history = client.get(f"{BOOKINGS}/{booking['id']}/history", headers=auth("planner-rotterdam"))
-    ((step,),) = [history.get_json()]
+    ((step,),) = [history.get_json()["items"]]
     assert (step["action"], step["from_state"], step["to_state"]) == ("request", None, "requested")
     assert (step["actor"], step["actor_org"], step["reason"]) == (
         "planner-rotterdam",
@@ -444,7 +445,7 @@ def test_approve_is_recorded_in_the_history_with_actor_time_and_reason(
     assert approved["version"] == booking["version"] + 1
     response = client.get(f"{BOOKINGS}/{booking['id']}/history", headers=auth("planner-rotterdam"))
     assert response.status_code == 200, response.get_json()
-    history = response.get_json()
+    history = response.get_json()["items"]
     assert [(h["action"], h["from_state"], h["to_state"]) for h in history] == [
         ("request", None, "requested"),
         ("approve", "requested", "approved"),
@@ -477,7 +478,7 @@ def test_reject_needs_a_reason_and_frees_the_slot(
     assert rejected["state"] == "rejected"
     history = client.get(
         f"{BOOKINGS}/{booking['id']}/history", headers=auth("owner-dhc")
-    ).get_json()
+    ).get_json()["items"]
     assert history[-1]["reason"] == "Toestel in onderhoud"
     assert events_of(db_urls, booking["id"])[-1]["data"]["reason"] == "Toestel in onderhoud"
     request_booking(client, asset, start, persona="planner-amsterdam")
@@ -789,7 +790,7 @@ def test_an_acute_request_preempts_an_approved_exercise(
     assert events_of(db_urls, acute["id"])[-1]["type"] == "booking.approved"
     history = client.get(
         f"{BOOKINGS}/{exercise['id']}/history", headers=auth("planner-amsterdam")
-    ).get_json()
+    ).get_json()["items"]
     assert history[-1]["action"] == "preempt" and history[-1]["actor"] == "owner-dhc"
 
 
@@ -861,7 +862,7 @@ def test_the_list_filters_by_state_asset_organisation_and_period(
     def listed(persona: str = "owner-dhc", **query: Any) -> list[str]:
         response = client.get(BOOKINGS, headers=auth(persona), query_string=query)
         assert response.status_code == 200, response.get_json()
-        return [b["id"] for b in response.get_json()]
+        return [b["id"] for b in response.get_json()["items"]]
 
     a = asset["asset_id"]
     assert listed(asset_id=a) == [first["id"], second["id"]]  # ordered by start
@@ -899,6 +900,7 @@ def test_the_owners_queue_counts_pending_requests_by_priority_most_urgent_first(
             "needs_preemption": 0,
         },
         "items": [],
+        "next_cursor": None,
     }
     exercise = request_booking(client, asset, start, priority=3)
     response = client.post(f"{BOOKINGS}/{exercise['id']}/approve", headers=owner, json={})
@@ -953,7 +955,7 @@ def test_history_of_a_booking_lists_every_step_in_order(
     )
     history = client.get(
         f"{BOOKINGS}/{booking['id']}/history", headers=auth("finance-politie")
-    ).get_json()
+    ).get_json()["items"]
     assert [h["action"] for h in history] == [
         "request",
         "counter-offer",
@@ -1036,9 +1038,8 @@ def test_a_call_off_lowers_the_remaining_volume_and_over_ordering_is_409(
     contract = put_contract(db_urls, total_volume=10)
 
     def remaining() -> int:
-        response = client.get(CONTRACTS, headers=auth("planner-rotterdam"))
-        assert response.status_code == 200
-        (mine,) = [c for c in response.get_json() if c["contract_id"] == contract["contract_id"]]
+        listed = all_items(client, CONTRACTS, "planner-rotterdam")
+        (mine,) = [c for c in listed if c["contract_id"] == contract["contract_id"]]
         return int(mine["remaining_volume"])
 
     assert remaining() == 10
@@ -1066,7 +1067,7 @@ def test_a_call_off_lowers_the_remaining_volume_and_over_ordering_is_409(
     for persona in ("finance-politie", "finance-defensie"):
         one = client.get(f"{ORDERS}/{order['id']}", headers=auth(persona))
         assert one.status_code == 200 and one.get_json()["purpose"] is None, persona
-        listed = client.get(ORDERS, headers=auth(persona)).get_json()
+        listed = all_items(client, ORDERS, persona)
         assert [o["purpose"] for o in listed if o["id"] == order["id"]] == [None], persona
     controller = client.get(f"{ORDERS}/{order['id']}", headers=auth("controller"))
     assert controller.get_json()["purpose"] == order["purpose"]
@@ -1156,7 +1157,7 @@ def test_an_undecided_request_expires_and_frees_the_slot(
     assert event["type"] == "booking.expired" and event["actor"] == "system"
     history = client.get(
         f"{BOOKINGS}/{booking['id']}/history", headers=auth("planner-rotterdam")
-    ).get_json()
+    ).get_json()["items"]
     assert history[-1]["action"] == "expire" and history[-1]["actor"] == "system"
     # An expired request cannot be approved any more, and the slot is free again.
     problem = act(client, booking["id"], "approve", expect=409)
@@ -1415,3 +1416,41 @@ def test_a_request_past_its_deadline_cannot_be_approved_before_the_sweep(
     late = act(clients["booking"], booking_id, "approve", expect=409)
     assert late["current_state"] == "expired"
     assert booking_row(db_urls, booking_id)["state"] == "requested"
+
+
+def test_bookings_page_by_cursor_and_a_forged_cursor_is_422(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """Keyset paging: pages follow ``next_cursor`` with nothing repeated or skipped, even when
+    a booking is added before the page already read; any list refuses a cursor that is not one
+    of its keys."""
+    client = clients["booking"]
+    asset = put_asset(db_urls)
+    start = in_hours(24)
+    made = [request_booking(client, asset, start + timedelta(days=2 * n))["id"] for n in (1, 2, 3)]
+
+    def page(**query: Any) -> dict[str, Any]:
+        query = {"asset_id": asset["asset_id"], "limit": 2, **query}
+        response = client.get(BOOKINGS, headers=auth("owner-dhc"), query_string=query)
+        assert response.status_code == 200, response.get_json()
+        return dict(response.get_json())
+
+    first = page()
+    assert [b["id"] for b in first["items"]] == made[:2] and first["next_cursor"]
+    request_booking(client, asset, start)  # before the first page: not on the next one
+    second = page(cursor=first["next_cursor"])
+    assert [b["id"] for b in second["items"]] == made[2:] and second["next_cursor"] is None
+    booking_id = made[0]
+    for url in (
+        BOOKINGS,
+        f"{BOOKINGS}/{booking_id}/history",
+        PENDING,
+        ORDERS,
+        CONTRACTS,
+        "/api/v1/decision-times",
+    ):
+        for cursor in ("nope", "W251bGxd", "x" * 501):  # not base64 JSON; [null]; too long
+            response = client.get(url, headers=auth("owner-dhc"), query_string={"cursor": cursor})
+            assert response.status_code == 422, (url, response.get_json())
+            assert response.mimetype == "application/problem+json"
+            assert "cursor" in response.get_json()["errors"], url

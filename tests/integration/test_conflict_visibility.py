@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.integration.booking_support import (
+    BOOKINGS,
     SERIES,
     act,
     booking_body,
@@ -19,6 +20,7 @@ from tests.integration.booking_support import (
     put_asset,
     request_booking,
 )
+from tests.support import auth
 
 pytestmark = pytest.mark.db
 
@@ -118,3 +120,59 @@ def test_a_series_names_only_the_bookings_its_unit_may_see(
     assert "conflicting_booking" not in hidden and theirs["id"] not in hidden["reason"]
     assert "already booked" in hidden["reason"]
     assert named["conflicting_booking"] == mine["id"] and mine["id"] in named["reason"]
+
+
+def _preempt(client: FlaskClient, db_urls: dict[str, str], acute_unit: str) -> tuple[str, str]:
+    """Amsterdam's approved exercise, preempted for an acute request of ``acute_unit``:
+    (the exercise's id, the acute request's id)."""
+    asset = put_asset(db_urls)
+    put_asset(db_urls)  # an alternative, so the displaced unit is offered (and held) one
+    start = in_hours(24)
+    exercise = request_booking(
+        client, asset, start, persona="planner-amsterdam", priority=3, legal_basis="joint_exercise"
+    )
+    act(client, exercise["id"], "approve")
+    acute = request_booking(
+        client, asset, start + timedelta(hours=1), persona=acute_unit, priority=1
+    )
+    act(client, exercise["id"], "preempt", by_booking_id=acute["id"], reason="Acute zoekactie")
+    return exercise["id"], acute["id"]
+
+
+def _read(client: FlaskClient, path: str, persona: str) -> Any:
+    response = client.get(f"{BOOKINGS}{path}", headers=auth(persona))
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_a_preemption_names_the_other_unit_s_booking_to_neither_unit(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """The displaced unit reads that its booking was preempted, not which booking of another
+    unit took the slot (preempted_by is null); the acute unit's history says it was approved
+    by preempting a booking, not which. The owner, who sees both, reads both ids."""
+    client = clients["booking"]
+    exercise, acute = _preempt(client, db_urls, "planner-rotterdam")
+    displaced = _read(client, f"/{exercise}", "planner-amsterdam")
+    assert displaced["state"] == "preempted" and displaced["preempted_by"] is None
+    assert acute not in str(displaced)
+    listed = _read(client, "?state=preempted&limit=200", "planner-amsterdam")
+    mine = [b for b in listed["items"] if b["id"] == exercise]
+    assert mine and mine[0]["preempted_by"] is None
+    assert acute not in str(_read(client, f"/{exercise}/history", "planner-amsterdam"))
+    history = _read(client, f"/{acute}/history", "planner-rotterdam")
+    assert history["items"][-1]["action"] == "approve"
+    assert exercise not in str(history) and "preempting" in history["items"][-1]["reason"]
+    assert _read(client, f"/{exercise}", "owner-dhc")["preempted_by"] == acute
+    assert exercise in _read(client, f"/{acute}/history", "owner-dhc")["items"][-1]["reason"]
+    assert _read(client, f"/{exercise}", "controller")["preempted_by"] == acute
+
+
+def test_a_preemption_within_one_unit_names_its_booking(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    client = clients["booking"]
+    exercise, acute = _preempt(client, db_urls, "planner-amsterdam")
+    assert _read(client, f"/{exercise}", "planner-amsterdam")["preempted_by"] == acute
+    history = _read(client, f"/{acute}/history", "planner-amsterdam")
+    assert exercise in history["items"][-1]["reason"]

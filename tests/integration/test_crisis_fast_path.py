@@ -33,6 +33,7 @@ from tests.integration.booking_support import (
     PENDING,
     SERIES,
     act,
+    all_items,
     booking_body,
     booking_engine,
     booking_row,
@@ -168,7 +169,7 @@ def test_an_administrator_sets_a_categorys_decision_time(
     clients: dict[str, FlaskClient], db_urls: dict[str, str]
 ) -> None:
     client = clients["booking"]
-    listed = client.get(DECISION_TIMES, headers=auth("planner-rotterdam")).get_json()
+    listed = all_items(client, DECISION_TIMES, "planner-rotterdam")
     minutes = {row["category"]: row["decision_minutes"] for row in listed}
     seeded = {"helicopter": 15, "drone": 15, "dive_team": 30, "search_team": 30, "terrain": 60}
     assert seeded.items() <= minutes.items()
@@ -289,7 +290,7 @@ def test_an_undecided_acute_request_escalates_once_with_ranked_alternatives(
     read = client.get(f"{BOOKINGS}/{acute['id']}", headers=auth("owner-dhc")).get_json()
     assert moment(read["escalated_at"]) == decide_by + timedelta(seconds=1)
     history = client.get(f"{BOOKINGS}/{acute['id']}/history", headers=auth("owner-dhc"))
-    assert [h["action"] for h in history.get_json()] == ["request", "escalate"]
+    assert [h["action"] for h in history.get_json()["items"]] == ["request", "escalate"]
     assert act(client, acute["id"], "approve")["state"] == "approved"
     escalate(make_uow, decide_by + timedelta(minutes=10))
     assert len(events_typed(db_urls, acute["id"], "booking.escalated")) == 1
@@ -421,7 +422,7 @@ def test_a_preemption_holds_the_best_alternative_and_the_unit_confirms_it(
     hold_id, exercise = case["hold_id"], case["exercise"]
 
     # The displaced unit sees the hold in its bookings; it stands in for the preempted one.
-    held = client.get(f"{BOOKINGS}?state=held", headers=auth("planner-amsterdam")).get_json()
+    held = all_items(client, BOOKINGS, "planner-amsterdam", state="held")
     assert hold_id in [b["id"] for b in held]
     hold = client.get(f"{BOOKINGS}/{hold_id}", headers=auth("planner-amsterdam")).get_json()
     assert hold["state"] == "held" and hold["held_for"] == exercise["id"]

@@ -444,7 +444,7 @@ def test_a_missing_resource_is_a_404_problem(
         ("catalog", "/api/v1/assets?limit=0"),
         ("catalog", "/api/v1/assets?category=submarine"),
         ("booking", "/api/v1/bookings?state=lost"),
-        ("booking", "/api/v1/bookings?offset=-1"),
+        ("booking", "/api/v1/bookings?cursor=nope"),
         ("costsharing", "/api/v1/allocations?booking_id=nope"),
     ],
 )

@@ -92,5 +92,5 @@ def unit_bookings(stack: dict[str, str], persona: str) -> list[dict[str, Any]]:
         timeout=TIMEOUT_S,
     )
     assert response.status_code == 200, response.text
-    rows: list[dict[str, Any]] = response.json()
+    rows: list[dict[str, Any]] = response.json()["items"]
     return rows

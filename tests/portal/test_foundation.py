@@ -494,7 +494,7 @@ def test_the_bookings_list_filters_by_amsterdam_days_and_pages_keep_the_filter(
         "priority": 2,
         "state": "approved",
     }
-    fake_api.answer("GET", "/bookings", 200, [row] * 21)  # one more than a page
+    fake_api.answer("GET", "/bookings", 200, {"items": [row] * 20, "next_cursor": "c2"})
     fake_api.answer("GET", f"/assets/{ASSET['id']}", 200, ASSET)
     page = client.get(
         "/planner/bookings",
@@ -504,11 +504,14 @@ def test_the_bookings_list_filters_by_amsterdam_days_and_pages_keep_the_filter(
     sent = fake_api.last("/bookings")["args"]
     assert sent["from"] == "2026-07-01T00:00:00+02:00"  # midnight in Amsterdam (summer)
     assert sent["to"] == "2026-08-01T00:00:00+02:00"  # the whole last day
-    assert sent["state"] == "approved" and sent["limit"] == "21"
+    assert sent["state"] == "approved" and sent["limit"] == "20" and "cursor" not in sent
     next_page = re.search(r'rel="next" href="([^"]+)"', page.text)
     assert next_page
     link = next_page.group(1).replace("&amp;", "&")
-    assert "from=2026-07-01" in link and "to=2026-07-31" in link and "page=2" in link
+    assert "from=2026-07-01" in link and "to=2026-07-31" in link and "cursor=c2" in link
+    second = client.get(link)
+    assert second.status_code == 200 and fake_api.last("/bookings")["args"]["cursor"] == "c2"
+    assert 'rel="prev"' in second.text
     bad = client.get("/planner/bookings", query_string={"from": "1 juli"})
     assert bad.status_code == 200 and 'id="f-from-error"' in bad.text
     assert "from" not in fake_api.last("/bookings")["args"]

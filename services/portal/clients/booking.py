@@ -13,14 +13,16 @@ class BookingClient(ApiClient):
     def availability(self, **params: Any) -> Any:
         return self.get("/availability", **params)
 
-    def bookings(self, **params: Any) -> Any:
-        return self.get("/bookings", **params)
+    def bookings(self, **params: Any) -> dict[str, Any]:
+        """A page of bookings: ``{items, next_cursor}`` (pass ``cursor`` for the next)."""
+        return dict(self.get("/bookings", **params))
 
     def booking(self, booking_id: str) -> dict[str, Any]:
         return dict(self.get(f"/bookings/{booking_id}"))
 
     def history(self, booking_id: str) -> list[dict[str, Any]]:
-        return list(self.get(f"/bookings/{booking_id}/history"))
+        """The booking's audit trail (its first 200 steps: a booking has about ten)."""
+        return list(self.get(f"/bookings/{booking_id}/history", limit=200)["items"])
 
     def request_booking(self, body: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         return dict(self.post("/bookings", body, headers={"Idempotency-Key": idempotency_key}))
@@ -30,16 +32,19 @@ class BookingClient(ApiClient):
         return self.post(f"/bookings/{booking_id}/{action}", body or {})
 
     def pending_approvals(self, **params: Any) -> Any:
+        """The owner's queue: ``{counts, items, next_cursor}``."""
         return self.get("/approvals/pending", **params)
 
     def create_series(self, body: dict[str, Any], idempotency_key: str) -> Any:
         return self.post("/series", body, headers={"Idempotency-Key": idempotency_key})
 
-    def contracts(self, **params: Any) -> Any:
-        return self.get("/contracts", **params)
+    def contracts(self, **params: Any) -> dict[str, Any]:
+        """A page of framework contracts: ``{items, next_cursor}``."""
+        return dict(self.get("/contracts", **params))
 
-    def orders(self, **params: Any) -> Any:
-        return self.get("/orders", **params)
+    def orders(self, **params: Any) -> dict[str, Any]:
+        """A page of call-offs, newest first: ``{items, next_cursor}``."""
+        return dict(self.get("/orders", **params))
 
     def place_order(self, body: dict[str, Any], idempotency_key: str) -> Any:
         return self.post("/orders", body, headers={"Idempotency-Key": idempotency_key})

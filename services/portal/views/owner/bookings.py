@@ -51,7 +51,7 @@ def displaceable(booking: dict[str, Any]) -> list[dict[str, Any]]:
         state="approved",
         **{"from": booking["planned_start"], "to": booking["planned_end"]},
         limit=50,
-    )
+    )["items"]
     return [
         b for b in overlapping if b["id"] != booking["id"] and b["priority"] > booking["priority"]
     ]

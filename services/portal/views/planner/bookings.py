@@ -74,7 +74,7 @@ def hold_for(displaced: dict[str, Any]) -> dict[str, Any] | None:
     """The hold booking placed for a preempted booking on its best alternative, if any (a
     provisional booking of the unit, ``held_for`` the displaced one, until confirmed)."""
     try:
-        held = apis().booking.bookings(state="held", limit=200)
+        held = apis().booking.bookings(state="held", limit=200)["items"]
     except ApiProblem as exc:
         if exc.status != 422:  # an API without holds refuses the state: there is none
             raise

@@ -118,8 +118,8 @@ def _contracts_page(
     message: str = "",
     values: dict[str, Any] | None = None,
 ) -> str:
-    contracts = apis().booking.contracts()
-    orders = apis().booking.orders()
+    contracts = apis().booking.contracts(limit=200)["items"]
+    orders = apis().booking.orders()["items"]
     names = asset_names(
         [i for c in contracts for i in c.get("item_ids", [])] + [o["item_id"] for o in orders]
     )
