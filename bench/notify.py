@@ -43,6 +43,7 @@ from _common import ROOT, call, embedded_postgres, log, start_gunicorn
 
 from services.booking.readmodel import apply_asset_snapshot
 from services.notify import preferences, webhooks
+from services.notify.commands import RegisterWebhook
 from services.notify.config import load_notify_config
 from services.notify.domain import signature
 from services.notify.sink import MailFolder, SmtpSink
@@ -186,13 +187,10 @@ def seed(settings: dict[str, Settings], assets: int) -> tuple[list[str], Receive
             uow, org=OWNER_ORG, role=OWNER, address="beheer@defensie-dhc.example",
             language="nl", actor="bench",
         )  # fmt: skip
-        _, receiver.secret = webhooks.register(
-            uow,
-            principal=admin,
-            webhook_in={"url": receiver.url, "kinds": ["booking.requested"], "org": OWNER_ORG},
-            config=config,
-        )
-        uow.commit()
+        command = RegisterWebhook(url=receiver.url, kinds=["booking.requested"], org=OWNER_ORG)
+        # register commits the unit of work: the mailbox above with it
+        hook = webhooks.register(uow, principal=admin, command=command, config=config)
+        receiver.secret = hook.secret
     engine.dispose()
     return [s["asset_id"] for s in snapshots], receiver
 

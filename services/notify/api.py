@@ -1,4 +1,8 @@
-"""Notify HTTP entry points: the inbox, preferences, the mailbox directory and webhooks."""
+"""Notify HTTP entry points: the inbox, preferences, the mailbox directory and webhooks.
+
+A view parses the request, calls one use case (which commits its own unit of work) and
+returns what it gives for ``@blp.response`` to serialise. Lists answer ``{items, next_cursor}``
+(shared/paging.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any, cast
 from flask import Response, current_app
 from flask.views import MethodView
 
-from services.notify import notifications, preferences, webhooks
+from services.notify import commands, notifications, preferences, webhooks
 from services.notify.config import NotifyConfig
 from services.notify.schemas import (
     DeliveryPage,
@@ -16,18 +20,21 @@ from services.notify.schemas import (
     InboxPage,
     InboxQuery,
     MailboxIn,
+    MailboxPage,
     MailboxRead,
     MarkedRead,
     NotificationRead,
+    PageQuery,
     PreferencesIn,
     PreferencesRead,
     UnreadCount,
     WebhookCreated,
     WebhookIn,
+    WebhookPage,
     WebhookRead,
 )
 from shared.auth import current_principal, require_roles
-from shared.web import Blueprint, json_response, request_uow
+from shared.web import Blueprint, request_uow
 
 blp = Blueprint("notify", __name__, url_prefix="/api/v1", description="Who is told what")
 
@@ -42,14 +49,13 @@ class Inbox(MethodView):
     @require_roles()
     @blp.arguments(InboxQuery, location="query")
     @blp.response(200, InboxPage)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: commands.InboxQuery) -> Any:
         """Your inbox: your organisation's notifications for your roles, newest first
 
         `unread=true` leaves out what you marked read; `next_cursor` gives the next page.
         The text is in your preferred language (Dutch unless you chose English)."""
         with request_uow() as uow:
-            page = notifications.list_inbox(uow, principal=current_principal(), **query)
-            return json_response(InboxPage().dump(page))
+            return notifications.list_inbox(uow, principal=current_principal(), query=query)
 
 
 @blp.route("/notifications/unread-count")
@@ -59,8 +65,7 @@ class Unread(MethodView):
     def get(self) -> Any:
         """How many of your inbox's notifications you have not read (the portal's badge)"""
         with request_uow() as uow:
-            count = notifications.unread_count(uow, principal=current_principal())
-            return json_response({"unread_count": count})
+            return {"unread_count": notifications.unread_count(uow, principal=current_principal())}
 
 
 @blp.route("/notifications/<uuid:notification_id>")
@@ -70,10 +75,9 @@ class NotificationById(MethodView):
     def get(self, notification_id: uuid.UUID) -> Any:
         """One notification of your inbox (another organisation's is a 404)"""
         with request_uow() as uow:
-            item = notifications.get_notification(
+            return notifications.get_notification(
                 uow, principal=current_principal(), notification_id=notification_id
             )
-            return json_response(NotificationRead().dump(item))
 
 
 @blp.route("/notifications/<uuid:notification_id>/read")
@@ -83,11 +87,9 @@ class MarkRead(MethodView):
     def post(self, notification_id: uuid.UUID) -> Any:
         """Mark one notification read, for you (colleagues keep their own marks)"""
         with request_uow() as uow:
-            item = notifications.mark_read(
+            return notifications.mark_read(
                 uow, principal=current_principal(), notification_id=notification_id
             )
-            uow.commit()
-        return json_response(NotificationRead().dump(item))
 
 
 @blp.route("/notifications/read-all")
@@ -97,9 +99,7 @@ class MarkAllRead(MethodView):
     def post(self) -> Any:
         """Mark every notification of your inbox read"""
         with request_uow() as uow:
-            marked = notifications.mark_all_read(uow, principal=current_principal())
-            uow.commit()
-        return json_response({"marked": marked})
+            return {"marked": notifications.mark_all_read(uow, principal=current_principal())}
 
 
 # -- preferences and the mailbox directory --------------------------------------------------
@@ -110,31 +110,28 @@ class Preferences(MethodView):
     def get(self) -> Any:
         """Your language and which kinds also come to your own address"""
         with request_uow() as uow:
-            return json_response(preferences.get_preferences(uow, principal=current_principal()))
+            return preferences.get_preferences(uow, principal=current_principal())
 
     @require_roles()
     @blp.arguments(PreferencesIn)
     @blp.response(200, PreferencesRead)
-    def put(self, preferences_in: dict[str, Any]) -> Any:
+    def put(self, command: commands.SetPreferences) -> Any:
         """Replace your preferences (email kinds need an email address)"""
         with request_uow() as uow:
-            body = preferences.put_preferences(
-                uow, principal=current_principal(), preferences_in=preferences_in
-            )
-            uow.commit()
-        return json_response(body)
+            return preferences.put_preferences(uow, principal=current_principal(), command=command)
 
 
 @blp.route("/mailboxes")
 class Mailboxes(MethodView):
     @require_roles()
-    @blp.response(200, MailboxRead(many=True))
-    def get(self) -> Any:
-        """The addresses notifications are emailed to, per organisation and role
-        (administrators: their organisation's; the joint administrator all)"""
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, MailboxPage)
+    def get(self, page: commands.PageQuery) -> Any:
+        """The addresses notifications are emailed to, per organisation and role, in that
+        order (administrators: their organisation's; the joint administrator all);
+        `next_cursor` gives the next page"""
         with request_uow() as uow:
-            rows = preferences.list_mailboxes(uow, principal=current_principal())
-            return json_response(MailboxRead(many=True).dump(rows))
+            return preferences.list_mailboxes(uow, principal=current_principal(), page=page)
 
 
 @blp.route("/mailboxes/<string:org>/<string:role>")
@@ -142,32 +139,30 @@ class MailboxByKey(MethodView):
     @require_roles()
     @blp.arguments(MailboxIn)
     @blp.response(200, MailboxRead)
-    def put(self, mailbox_in: dict[str, Any], org: str, role: str) -> Any:
+    def put(self, command: commands.SetMailbox, org: str, role: str) -> Any:
         """Set where a role of an organisation is emailed, and in which language"""
         with request_uow() as uow:
-            row = preferences.put_mailbox(
-                uow, principal=current_principal(), org=org, role=role, mailbox_in=mailbox_in
+            return preferences.put_mailbox(
+                uow, principal=current_principal(), org=org, role=role, command=command
             )
-            body = MailboxRead().dump(row)
-            uow.commit()
-        return json_response(body)
 
 
 # -- webhooks -------------------------------------------------------------------------------
 @blp.route("/webhooks")
 class Webhooks(MethodView):
     @require_roles()
-    @blp.response(200, WebhookRead(many=True))
-    def get(self) -> Any:
-        """Your organisation's webhooks (administrators)"""
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, WebhookPage)
+    def get(self, page: commands.PageQuery) -> Any:
+        """Your organisation's webhooks (administrators), oldest first; `next_cursor` gives
+        the next page"""
         with request_uow() as uow:
-            rows = webhooks.list_webhooks(uow, principal=current_principal())
-            return json_response(WebhookRead(many=True).dump(rows))
+            return webhooks.list_webhooks(uow, principal=current_principal(), page=page)
 
     @require_roles()
     @blp.arguments(WebhookIn)
     @blp.response(201, WebhookCreated)
-    def post(self, webhook_in: dict[str, Any]) -> Any:
+    def post(self, command: commands.RegisterWebhook) -> Any:
         """Register a webhook (administrators); the answer holds its secret, this once
 
         Each delivery is a POST of JSON with `X-Slagkracht-Timestamp` and
@@ -177,12 +172,9 @@ class Webhooks(MethodView):
         the webhook is paused until resumed. URLs whose host resolves to a private,
         loopback or link-local address are refused (422 on `url`)."""
         with request_uow() as uow:
-            row, secret = webhooks.register(
-                uow, principal=current_principal(), webhook_in=webhook_in, config=notify_config()
+            return webhooks.register(
+                uow, principal=current_principal(), command=command, config=notify_config()
             )
-            body = {**WebhookRead().dump(row), "secret": secret}
-            uow.commit()
-        return json_response(body, 201)
 
 
 @blp.route("/webhooks/<uuid:webhook_id>")
@@ -192,8 +184,7 @@ class WebhookById(MethodView):
     def get(self, webhook_id: uuid.UUID) -> Any:
         """One webhook (another organisation's is a 404)"""
         with request_uow() as uow:
-            row = webhooks.get_webhook(uow, principal=current_principal(), webhook_id=webhook_id)
-            return json_response(WebhookRead().dump(row))
+            return webhooks.get_webhook(uow, principal=current_principal(), webhook_id=webhook_id)
 
     @require_roles()
     @blp.response(204)
@@ -201,7 +192,6 @@ class WebhookById(MethodView):
         """Remove a webhook, with its pending deliveries and its delivery log"""
         with request_uow() as uow:
             webhooks.remove(uow, principal=current_principal(), webhook_id=webhook_id)
-            uow.commit()
         return Response(status=204)
 
 
@@ -212,10 +202,7 @@ class WebhookResume(MethodView):
     def post(self, webhook_id: uuid.UUID) -> Any:
         """Resume a paused webhook: what waited is delivered now"""
         with request_uow() as uow:
-            row = webhooks.resume(uow, principal=current_principal(), webhook_id=webhook_id)
-            body = WebhookRead().dump(row)
-            uow.commit()
-        return json_response(body)
+            return webhooks.resume(uow, principal=current_principal(), webhook_id=webhook_id)
 
 
 @blp.route("/webhooks/<uuid:webhook_id>/deliveries")
@@ -223,10 +210,9 @@ class WebhookDeliveries(MethodView):
     @require_roles()
     @blp.arguments(DeliveryQuery, location="query")
     @blp.response(200, DeliveryPage)
-    def get(self, query: dict[str, Any], webhook_id: uuid.UUID) -> Any:
+    def get(self, page: commands.PageQuery, webhook_id: uuid.UUID) -> Any:
         """Every delivery of a webhook, newest first, each with every attempt"""
         with request_uow() as uow:
-            page = webhooks.list_deliveries(
-                uow, principal=current_principal(), webhook_id=webhook_id, **query
+            return webhooks.list_deliveries(
+                uow, principal=current_principal(), webhook_id=webhook_id, page=page
             )
-            return json_response(DeliveryPage().dump(page))

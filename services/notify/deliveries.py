@@ -1,5 +1,6 @@
-"""The delivery outbox: emails and webhook calls are rows written with their notification,
-sent by the worker's sweeps, retried with backoff, every attempt logged.
+"""The delivery outbox: emails and webhook calls are rows written with their notification
+(``delivery_queue.py``), sent by the worker's sweeps, retried with backoff, every attempt
+logged.
 
 A sweep claims due rows with FOR UPDATE SKIP LOCKED and leases them (moves their next attempt
 a while ahead) in a short transaction, sends without holding a lock, then records the outcome.
@@ -8,13 +9,12 @@ is sent at least once (a webhook receiver dedupes on X-Slagkracht-Delivery)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import smtplib
 import ssl
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,161 +23,21 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import any_, literal, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notify import domain, messages
+from services.notify import domain
 from services.notify.config import NotifyConfig
-from services.notify.models import Delivery, DeliveryAttempt, Mailbox, Preference, Webhook
+from services.notify.delivery_queue import EMAIL as EMAIL  # the channels: a sweep sends one
+from services.notify.delivery_queue import WEBHOOK as WEBHOOK
+from services.notify.models import Delivery, DeliveryAttempt, Webhook
 from services.notify.targets import UnsafeTarget, check_url, post
 
 log = logging.getLogger(__name__)
 
 DELIVERIES = Counter("notify_deliveries_total", "Delivery attempts", ["channel", "outcome"])
-EMAIL, WEBHOOK = "email", "webhook"
 
 
-# -- queueing (inside the notification's transaction) ----------------------------------------
-def _rendered(
-    cache: dict[str, tuple[str, str]], kind: str, language: str, params: dict[str, Any]
-) -> tuple[str, str]:
-    if language not in cache:
-        cache[language] = messages.render(kind, language, params)
-    return cache[language]
-
-
-def queue_emails(
-    session: Session,
-    *,
-    event_id: uuid.UUID,
-    kind: str,
-    params: dict[str, Any],
-    to: Sequence[domain.Recipient],
-    now: datetime,
-    contacts: Sequence[domain.Recipient] = (),
-) -> int:
-    """An email per address: each recipient's mailbox (the directory), every user of that
-    organisation and role who asked for this kind by email, and the mailboxes of ``contacts``
-    (e.g. an escalation contact); one address gets one email."""
-    pairs = [(r.org, r.role) for r in (*to, *contacts)]
-    addresses: dict[str, str] = {}  # lower-cased address -> language
-    for box in session.scalars(select(Mailbox).where(tuple_(Mailbox.org, Mailbox.role).in_(pairs))):
-        addresses.setdefault(box.address.lower(), box.language)
-    for r in to:
-        for pref in session.scalars(
-            select(Preference).where(
-                Preference.org == r.org,
-                literal(r.role) == any_(Preference.roles),
-                literal(kind) == any_(Preference.email_kinds),
-                Preference.email.is_not(None),
-            )
-        ):
-            addresses.setdefault(str(pref.email).lower(), pref.language)
-    cache: dict[str, tuple[str, str]] = {}
-    rows = []
-    for address, language in sorted(addresses.items()):
-        subject, body = _rendered(cache, kind, language, params)
-        rows.append(
-            _row(EMAIL, event_id, kind, address, body, now, subject=subject, language=language)
-        )
-    if rows:
-        session.execute(insert(Delivery).values(rows))
-    return len(rows)
-
-
-def webhook_body(
-    event: dict[str, Any], kind: str, params: dict[str, Any], org: str, roles: list[str]
-) -> str:
-    """What a webhook receives: the kind, the organisation's roles told, the facts, and the
-    text in both languages (a control room shows it as is)."""
-    texts = {}
-    for language in domain.LANGUAGES:
-        subject, body = messages.render(kind, language, params)
-        texts[language] = {"subject": subject, "body": body}
-    return json.dumps(
-        {
-            "event_id": event["id"],
-            "kind": kind,
-            "occurred_at": event["occurred_at"],
-            "org": org,
-            "roles": roles,
-            "subject_id": domain.subject_id(kind, event["data"]),
-            "data": params,
-            "text": texts,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-        sort_keys=True,
-    )
-
-
-def queue_webhooks(
-    session: Session,
-    *,
-    event: dict[str, Any],
-    kind: str,
-    params: dict[str, Any],
-    to: Sequence[domain.Recipient],
-    now: datetime,
-) -> int:
-    """A call per webhook of a told organisation that subscribed to ``kind`` (paused ones too:
-    they wait for their resume)."""
-    roles: dict[str, list[str]] = {}
-    for r in to:
-        roles.setdefault(r.org, []).append(r.role)
-    hooks = session.scalars(
-        select(Webhook).where(Webhook.org.in_(sorted(roles)), literal(kind) == any_(Webhook.kinds))
-    ).all()
-    event_id = uuid.UUID(event["id"])
-    rows = [
-        _row(
-            WEBHOOK,
-            event_id,
-            kind,
-            hook.url,
-            webhook_body(event, kind, params, hook.org, sorted(roles[hook.org])),
-            now,
-            webhook_id=hook.id,
-        )
-        for hook in hooks
-    ]
-    if rows:
-        session.execute(
-            insert(Delivery)
-            .values(rows)
-            .on_conflict_do_nothing(constraint="uq_delivery_webhook_event")
-        )
-    return len(rows)
-
-
-def _row(
-    channel: str,
-    event_id: uuid.UUID,
-    kind: str,
-    recipient: str,
-    body: str,
-    now: datetime,
-    **extra: Any,
-) -> dict[str, Any]:
-    return {
-        "channel": channel,
-        "event_id": event_id,
-        "kind": kind,
-        "recipient": recipient,
-        "body": body,
-        "state": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-        "subject": None,
-        "language": None,
-        "webhook_id": None,
-        **extra,
-    }
-
-
-# -- sending -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Claimed:
     id: int

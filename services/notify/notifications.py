@@ -3,8 +3,6 @@ queued in the same transaction), and a user reads theirs."""
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -13,11 +11,13 @@ from sqlalchemy import and_, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from services.notify import deliveries, domain, messages
+from services.notify import delivery_queue, domain, messages
+from services.notify.commands import InboxQuery
 from services.notify.models import BookingState, Notification, NotificationRead, Preference
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import Invalid, NotFound
+from shared.errors import NotFound
+from shared.paging import decode_cursor, page_of
 
 
 # -- from events ----------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def record_event(session: Session, event: dict[str, Any], *, now: datetime | Non
     ).all()
     told = [domain.Recipient(org, role) for org, role in inserted]
     if told:
-        deliveries.queue_emails(
+        delivery_queue.queue_emails(
             session,
             event_id=event_id,
             kind=kind,
@@ -84,7 +84,9 @@ def record_event(session: Session, event: dict[str, Any], *, now: datetime | Non
             now=now,
             contacts=domain.escalation_contacts(kind, data),
         )
-        deliveries.queue_webhooks(session, event=event, kind=kind, params=params, to=told, now=now)
+        delivery_queue.queue_webhooks(
+            session, event=event, kind=kind, params=params, to=told, now=now
+        )
     return len(told)
 
 
@@ -104,27 +106,6 @@ def _unread(principal: Principal) -> Any:
         NotificationRead.notification_id == Notification.id, NotificationRead.sub == principal.sub
     )
     return ~read.exists()
-
-
-def _encode_cursor(created_at: datetime, notification_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(notification_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(decoded, list) and len(decoded) == 2):
-            raise TypeError("cursor is not a pair")
-        created_at, notification_id = decoded
-        if not (isinstance(created_at, str) and isinstance(notification_id, str)):
-            raise TypeError("cursor members are not text")
-        return datetime.fromisoformat(created_at), uuid.UUID(notification_id)
-    except (ValueError, TypeError) as exc:  # JSONDecodeError and binascii.Error are ValueErrors
-        raise Invalid(
-            "The cursor is not one this list gave out (or the sort changed).",
-            errors={"cursor": ["Invalid cursor."]},
-        ) from exc
 
 
 def _item(row: Notification, language: str, read_at: datetime | None) -> dict[str, Any]:
@@ -150,39 +131,31 @@ def unread_count(uow: UnitOfWork, *, principal: Principal) -> int:
     )
 
 
-def list_inbox(
-    uow: UnitOfWork,
-    *,
-    principal: Principal,
-    unread: bool = False,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> dict[str, Any]:
+def list_inbox(uow: UnitOfWork, *, principal: Principal, query: InboxQuery) -> dict[str, Any]:
     """Newest first, ``limit`` a page; ``next_cursor`` continues after the last one."""
     read = NotificationRead.__table__.alias("r")
-    query = (
+    select_page = (
         select(Notification, read.c.read_at)
         .outerjoin(
             read, and_(read.c.notification_id == Notification.id, read.c.sub == principal.sub)
         )
         .where(_visible(principal))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit + 1)
+        .limit(query.limit + 1)
     )
-    if unread:
-        query = query.where(read.c.read_at.is_(None))
-    if cursor:
-        created_at, notification_id = _decode_cursor(cursor)
-        query = query.where(
-            tuple_(Notification.created_at, Notification.id) < tuple_(created_at, notification_id)
+    if query.unread:
+        select_page = select_page.where(read.c.read_at.is_(None))
+    if query.cursor:
+        after = decode_cursor(query.cursor, datetime, uuid.UUID)
+        select_page = select_page.where(
+            tuple_(Notification.created_at, Notification.id) < tuple_(*after)
         )
-    rows = uow.session.execute(query).all()
+    rows = uow.session.execute(select_page).all()
+    page = page_of(rows, limit=query.limit, key=lambda row: (row[0].created_at, row[0].id))
     language = language_of(uow.session, principal.sub)
-    page = rows[:limit]
-    last = page[-1][0] if len(rows) > limit else None
     return {
-        "items": [_item(row, language, read_at) for row, read_at in page],
-        "next_cursor": _encode_cursor(last.created_at, last.id) if last is not None else None,
+        "items": [_item(row, language, read_at) for row, read_at in page.items],
+        "next_cursor": page.next_cursor,
         "unread_count": unread_count(uow, principal=principal),
     }
 
@@ -213,13 +186,16 @@ def get_notification(
 def mark_read(
     uow: UnitOfWork, *, principal: Principal, notification_id: uuid.UUID
 ) -> dict[str, Any]:
+    """The notification marked read for the caller (colleagues keep their own marks)."""
     row = _visible_notification(uow, principal, notification_id)
     uow.session.execute(
         insert(NotificationRead)
         .values(notification_id=row.id, sub=principal.sub)
         .on_conflict_do_nothing()
     )
-    return get_notification(uow, principal=principal, notification_id=notification_id)
+    item = get_notification(uow, principal=principal, notification_id=notification_id)
+    uow.commit()
+    return item
 
 
 def mark_all_read(uow: UnitOfWork, *, principal: Principal) -> int:
@@ -233,4 +209,6 @@ def mark_all_read(uow: UnitOfWork, *, principal: Principal) -> int:
         .on_conflict_do_nothing()
         .returning(NotificationRead.notification_id)
     )
-    return len(result.all())
+    marked = len(result.all())
+    uow.commit()
+    return marked

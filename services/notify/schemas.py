@@ -1,10 +1,14 @@
-"""Notify request/response schemas."""
+"""Notify request/response schemas: requests load into the typed commands and queries of
+``commands.py``; lists answer ``{items, next_cursor}`` (shared/paging.py)."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
-from services.notify import domain
+from marshmallow import Schema, fields, post_load, validate
+
+from services.notify import commands, domain
+from shared.paging import cursor_field, limit_field, page_schema
 
 
 def kind_field() -> fields.String:
@@ -16,8 +20,23 @@ LANGUAGE = validate.OneOf(domain.LANGUAGES)
 
 class InboxQuery(Schema):
     unread = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=20, strict=False, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(validate=validate.Length(max=500))
+    limit = limit_field(default=20, maximum=100)
+    cursor = cursor_field()
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> commands.InboxQuery:
+        return commands.InboxQuery(**data)
+
+
+class PageQuery(Schema):
+    """A page of a list of a few items per organisation (mailboxes, webhooks)."""
+
+    limit = limit_field()
+    cursor = cursor_field()
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> commands.PageQuery:
+        return commands.PageQuery(**data)
 
 
 class NotificationRead(Schema):
@@ -55,6 +74,10 @@ class PreferencesIn(Schema):
         kind_field(), load_default=list, validate=validate.Length(max=len(domain.KINDS))
     )
 
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> commands.SetPreferences:
+        return commands.SetPreferences(**data)
+
 
 class PreferencesRead(Schema):
     language = fields.String()
@@ -65,6 +88,10 @@ class PreferencesRead(Schema):
 class MailboxIn(Schema):
     address = fields.Email(required=True, validate=validate.Length(max=254))
     language = fields.String(load_default=domain.DEFAULT_LANGUAGE, validate=LANGUAGE)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> commands.SetMailbox:
+        return commands.SetMailbox(**data)
 
 
 class MailboxRead(Schema):
@@ -92,6 +119,10 @@ class WebhookIn(Schema):
         validate=validate.Length(min=3, max=80),
         metadata={"description": "whose notifications; default your own organisation"},
     )
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> commands.RegisterWebhook:
+        return commands.RegisterWebhook(**data)
 
 
 class WebhookRead(Schema):
@@ -134,10 +165,14 @@ class DeliveryRead(Schema):
 
 
 class DeliveryQuery(Schema):
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(validate=validate.Length(max=40))
+    limit = limit_field(default=20, maximum=100)
+    cursor = cursor_field()
+
+    @post_load
+    def _query(self, data: dict[str, Any], **_: Any) -> commands.PageQuery:
+        return commands.PageQuery(**data)
 
 
-class DeliveryPage(Schema):
-    items = fields.List(fields.Nested(DeliveryRead))
-    next_cursor = fields.String(allow_none=True)
+MailboxPage = page_schema(MailboxRead, "MailboxPage")
+WebhookPage = page_schema(WebhookRead, "WebhookPage")
+DeliveryPage = page_schema(DeliveryRead, "DeliveryPage")

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, tuple_, update
 
 from services.notify import domain
+from services.notify.commands import PageQuery, RegisterWebhook
 from services.notify.config import NotifyConfig
 from services.notify.models import Delivery, DeliveryAttempt, Webhook
 from services.notify.targets import UnsafeTarget, check_url
 from shared.auth import ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
+from shared.paging import Page, decode_cursor, page_of
 
 ACTIVE, PAUSED = "active", "paused"
 
@@ -64,25 +67,27 @@ def url_problem(url: str, config: NotifyConfig) -> None:
 
 
 def register(
-    uow: UnitOfWork, *, principal: Principal, webhook_in: dict[str, Any], config: NotifyConfig
-) -> tuple[Webhook, str]:
-    """A new webhook and its secret (returned this once only)."""
-    org = managed_org(principal, webhook_in.get("org"))
-    url_problem(webhook_in["url"], config)
-    secret = secrets.token_urlsafe(32)
+    uow: UnitOfWork, *, principal: Principal, command: RegisterWebhook, config: NotifyConfig
+) -> Webhook:
+    """A new webhook, with the secret that signs its deliveries (the answer to registering is
+    the only one that shows it)."""
+    org = managed_org(principal, command.org)
+    url_problem(command.url, config)
     row = Webhook(
         id=uuid.uuid4(),
         org=org,
-        url=webhook_in["url"],
-        kinds=sorted(set(webhook_in["kinds"])),
-        secret=secret,
+        url=command.url,
+        kinds=sorted(set(command.kinds)),
+        secret=secrets.token_urlsafe(32),
         state=ACTIVE,
         consecutive_failures=0,
         created_by=principal.sub,
     )
     uow.session.add(row)
     uow.session.flush()
-    return row, secret
+    uow.session.refresh(row)  # created_at is the database's: read before the session closes
+    uow.commit()
+    return row
 
 
 def _visible(principal: Principal) -> Any:
@@ -90,9 +95,19 @@ def _visible(principal: Principal) -> Any:
     return True if acts_for_all(principal) else Webhook.org == principal.org
 
 
-def list_webhooks(uow: UnitOfWork, *, principal: Principal) -> list[Webhook]:
-    query = select(Webhook).where(_visible(principal)).order_by(Webhook.created_at, Webhook.id)
-    return list(uow.session.scalars(query))
+def list_webhooks(uow: UnitOfWork, *, principal: Principal, page: PageQuery) -> Page[Webhook]:
+    """Oldest first (an organisation's, or every one for the joint administrator)."""
+    query = (
+        select(Webhook)
+        .where(_visible(principal))
+        .order_by(Webhook.created_at, Webhook.id)
+        .limit(page.limit + 1)
+    )
+    if page.cursor:
+        after = decode_cursor(page.cursor, datetime, uuid.UUID)
+        query = query.where(tuple_(Webhook.created_at, Webhook.id) > tuple_(*after))
+    rows = list(uow.session.scalars(query))
+    return page_of(rows, limit=page.limit, key=lambda hook: (hook.created_at, hook.id))
 
 
 def get_webhook(
@@ -115,6 +130,7 @@ def resume(uow: UnitOfWork, *, principal: Principal, webhook_id: uuid.UUID) -> W
         .values(next_attempt_at=Delivery.created_at)
     )
     uow.session.flush()
+    uow.commit()
     return row
 
 
@@ -126,54 +142,46 @@ def remove(uow: UnitOfWork, *, principal: Principal, webhook_id: uuid.UUID) -> N
     uow.session.execute(delete(Delivery).where(Delivery.webhook_id == row.id))
     uow.session.delete(row)
     uow.session.flush()
+    uow.commit()
 
 
 def list_deliveries(
-    uow: UnitOfWork,
-    *,
-    principal: Principal,
-    webhook_id: uuid.UUID,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> dict[str, Any]:
+    uow: UnitOfWork, *, principal: Principal, webhook_id: uuid.UUID, page: PageQuery
+) -> Page[dict[str, Any]]:
     """Newest first, each with every attempt (when, outcome, status, error, duration)."""
     hook = get_webhook(uow, principal=principal, webhook_id=webhook_id)
     query = (
         select(Delivery)
         .where(Delivery.webhook_id == hook.id)
         .order_by(Delivery.id.desc())
-        .limit(limit + 1)
+        .limit(page.limit + 1)
     )
-    if cursor:
-        if not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
-            raise Invalid(
-                "The cursor is not one this list gave out (or the sort changed).",
-                errors={"cursor": ["Invalid cursor."]},
-            )
-        query = query.where(Delivery.id < int(cursor))
-    rows = list(uow.session.scalars(query))
-    page = rows[:limit]
-    attempts: dict[int, list[DeliveryAttempt]] = {row.id: [] for row in page}
-    if page:
+    if page.cursor:
+        (after,) = decode_cursor(page.cursor, int)
+        query = query.where(Delivery.id < after)
+    found = page_of(list(uow.session.scalars(query)), limit=page.limit, key=lambda d: (d.id,))
+    attempts: dict[int, list[DeliveryAttempt]] = {row.id: [] for row in found.items}
+    if attempts:
         for attempt in uow.session.scalars(
             select(DeliveryAttempt)
             .where(DeliveryAttempt.delivery_id.in_(list(attempts)))
             .order_by(DeliveryAttempt.delivery_id, DeliveryAttempt.attempt)
         ):
             attempts[attempt.delivery_id].append(attempt)
-    items = [
-        {
-            "id": row.id,
-            "event_id": row.event_id,
-            "kind": row.kind,
-            "state": row.state,
-            "attempts": row.attempts,
-            "next_attempt_at": row.next_attempt_at if row.state == "pending" else None,
-            "last_error": row.last_error,
-            "created_at": row.created_at,
-            "sent_at": row.sent_at,
-            "attempt_log": attempts[row.id],
-        }
-        for row in page
-    ]
-    return {"items": items, "next_cursor": str(page[-1].id) if len(rows) > limit else None}
+    items = [_delivery(row, attempts[row.id]) for row in found.items]
+    return Page(items=items, next_cursor=found.next_cursor)
+
+
+def _delivery(row: Delivery, attempts: list[DeliveryAttempt]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "event_id": row.event_id,
+        "kind": row.kind,
+        "state": row.state,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_attempt_at if row.state == "pending" else None,
+        "last_error": row.last_error,
+        "created_at": row.created_at,
+        "sent_at": row.sent_at,
+        "attempt_log": attempts,
+    }

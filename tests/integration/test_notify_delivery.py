@@ -284,7 +284,10 @@ def test_webhook_urls_to_private_loopback_or_link_local_addresses_are_refused(
     )
     assert r.status_code == 422, r.get_json()
     assert r.mimetype == "application/problem+json" and "url" in r.get_json()["errors"]
-    assert clients["notify"].get(WEBHOOKS, headers=token_for(org, ADMIN)).get_json() == []
+    assert clients["notify"].get(WEBHOOKS, headers=token_for(org, ADMIN)).get_json() == {
+        "items": [],
+        "next_cursor": None,
+    }
 
 
 def test_development_allows_loopback_but_never_private_addresses(
@@ -300,6 +303,24 @@ def test_development_allows_loopback_but_never_private_addresses(
         assert r.status_code == status, (url, r.get_json())
 
 
+def test_webhooks_are_paged_oldest_first_with_a_stable_cursor(dev_notify: FlaskClient) -> None:
+    org = unique_org("politie")
+    admin = token_for(org, ADMIN)
+    hooks = [register_webhook(dev_notify, org, f"http://127.0.0.1:9/{n}") for n in range(3)]
+    first = dev_notify.get(f"{WEBHOOKS}?limit=2", headers=admin).get_json()
+    assert [h["id"] for h in first["items"]] == [h["id"] for h in hooks[:2]]
+    # One registered between the pages follows the rest: nothing repeats, nothing is skipped.
+    hooks.append(register_webhook(dev_notify, org, "http://127.0.0.1:9/3"))
+    later = f"{WEBHOOKS}?limit=2&cursor={first['next_cursor']}"
+    second = dev_notify.get(later, headers=admin).get_json()
+    assert [h["id"] for h in second["items"]] == [h["id"] for h in hooks[2:]]
+    assert second["next_cursor"] is None
+    assert "secret" not in second["items"][0]
+    for path in (WEBHOOKS, f"{WEBHOOKS}/{hooks[0]['id']}/deliveries"):
+        r = dev_notify.get(f"{path}?cursor=bm90LWEtY3Vyc29y", headers=admin)
+        assert r.status_code == 422 and "cursor" in r.get_json()["errors"], path
+
+
 def test_an_organisation_never_sees_anothers_webhooks(dev_notify: FlaskClient) -> None:
     mine, theirs = unique_org("politie"), unique_org("politie")
     hook = register_webhook(dev_notify, mine, "http://127.0.0.1:9/hook")
@@ -312,7 +333,7 @@ def test_an_organisation_never_sees_anothers_webhooks(dev_notify: FlaskClient) -
     ):
         r = getattr(dev_notify, method)(path, headers=stranger)
         assert r.status_code == 404, (method, path)
-    assert dev_notify.get(WEBHOOKS, headers=stranger).get_json() == []
+    assert dev_notify.get(WEBHOOKS, headers=stranger).get_json()["items"] == []
     # The organisation's planners do not manage its webhooks; the joint administrator does.
     r = dev_notify.get(WEBHOOKS, headers=token_for(mine, PLANNER))
     assert r.status_code == 403
@@ -325,7 +346,7 @@ def test_an_organisation_never_sees_anothers_webhooks(dev_notify: FlaskClient) -
     assert dev_notify.get(f"{WEBHOOKS}/{hook['id']}", headers=auth("admin")).status_code == 200
     r = dev_notify.delete(f"{WEBHOOKS}/{hook['id']}", headers=token_for(mine, ADMIN))
     assert r.status_code == 204
-    assert dev_notify.get(WEBHOOKS, headers=token_for(mine, ADMIN)).get_json() == []
+    assert dev_notify.get(WEBHOOKS, headers=token_for(mine, ADMIN)).get_json()["items"] == []
 
 
 def test_a_delivery_failing_for_a_day_is_given_up_and_says_why(

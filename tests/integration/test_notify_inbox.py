@@ -218,6 +218,24 @@ def test_preferences_choose_the_language_and_emailed_kinds(
         ]
 
 
+def test_the_mailbox_directory_is_paged_by_organisation_and_role(
+    clients: dict[str, FlaskClient],
+) -> None:
+    notify, unit = clients["notify"], unique_org("politie")
+    admin = token_for(unit, ADMIN)
+    for role in (PLANNER, FINANCE, "escalation"):
+        body = {"address": f"{role}@{unit}.example", "language": "nl"}
+        r = notify.put(f"/api/v1/mailboxes/{unit}/{role}", headers=admin, json=body)
+        assert r.status_code == 200, r.get_json()
+    first = notify.get("/api/v1/mailboxes?limit=2", headers=admin).get_json()
+    assert [m["role"] for m in first["items"]] == ["escalation", FINANCE]
+    later = f"/api/v1/mailboxes?limit=2&cursor={first['next_cursor']}"
+    second = notify.get(later, headers=admin).get_json()
+    assert [m["role"] for m in second["items"]] == [PLANNER] and second["next_cursor"] is None
+    r = notify.get("/api/v1/mailboxes?cursor=bm90LWEtY3Vyc29y", headers=admin)
+    assert r.status_code == 422 and "cursor" in r.get_json()["errors"]
+
+
 def test_the_mailbox_directory_is_kept_by_administrators(
     clients: dict[str, FlaskClient],
     settings: dict[str, Settings],
@@ -237,7 +255,8 @@ def test_the_mailbox_directory_is_kept_by_administrators(
     r = notify.put(path, headers=token_for(unit, ADMIN), json=body)
     assert r.status_code == 200 and r.get_json()["address"] == body["address"]
     listed = notify.get("/api/v1/mailboxes", headers=token_for(unit, ADMIN)).get_json()
-    assert [(m["org"], m["role"]) for m in listed] == [(unit, PLANNER)]
+    assert [(m["org"], m["role"]) for m in listed["items"]] == [(unit, PLANNER)]
+    assert listed["next_cursor"] is None
 
     event = booking_event(
         "booking.rejected", owner_org=owner, requester_org=unit, reason="Onderhoud"

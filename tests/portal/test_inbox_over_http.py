@@ -295,7 +295,7 @@ def test_an_administrator_registers_a_webhook_and_sees_its_secret_once(
     assert created.status_code == 200, created.text
     secret = re.search(r'id="webhook-secret"[^>]*>([^<]+)</code>', created.text)
     assert secret and len(secret.group(1)) >= 32
-    hooks = notify_get(portal_stack, "admin", "/webhooks")
+    hooks = notify_get(portal_stack, "admin", "/webhooks", limit=200)["items"]
     hook = next(h for h in hooks if h["url"] == url)
     assert hook["org"] == "politie-rotterdam" and hook["state"] == "active"
     # Shown once: neither the list nor the webhook's page gives it again.
@@ -319,7 +319,10 @@ def test_an_administrator_registers_a_webhook_and_sees_its_secret_once(
         f"/notifications/webhooks/{hook['id']}/delete", {"csrf_token": csrf_token(detail.text)}
     )
     assert removed.status_code == 200 and url not in removed.text
-    assert all(h["id"] != hook["id"] for h in notify_get(portal_stack, "admin", "/webhooks"))
+    assert all(
+        h["id"] != hook["id"]
+        for h in notify_get(portal_stack, "admin", "/webhooks", limit=200)["items"]
+    )
 
 
 def test_webhooks_are_for_administrators_only(owner: PortalClient) -> None:
@@ -369,7 +372,11 @@ def test_the_webhooks_page_shows_each_delivery_and_its_attempts(
         },
     )
     assert created.status_code == 200, created.text
-    hook = next(h for h in notify_get(portal_stack, "admin", "/webhooks") if h["url"] == url)
+    hook = next(
+        h
+        for h in notify_get(portal_stack, "admin", "/webhooks", limit=200)["items"]
+        if h["url"] == url
+    )
     booking = _requested(portal_stack, 66)
     act(portal_stack, "owner-dhc", booking["id"], "approve", {})
     eventually(

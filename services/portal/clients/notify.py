@@ -11,6 +11,8 @@ from typing import Any
 
 from services.portal.clients.base import ApiClient
 
+WEBHOOKS_PER_PAGE = 200  # notify's most per page
+
 
 class NotifyClient(ApiClient):
     service = "notify"
@@ -46,7 +48,16 @@ class NotifyClient(ApiClient):
 
     # -- webhooks (administrators) -----------------------------------------------------------
     def webhooks(self) -> list[dict[str, Any]]:
-        return list(self.get("/webhooks"))
+        """Every webhook the administrator manages, oldest first: an organisation has a few,
+        so the list page shows them all (each page of notify's list followed)."""
+        found: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            page = self.get("/webhooks", cursor=cursor, limit=WEBHOOKS_PER_PAGE)
+            found += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return found
 
     def webhook(self, webhook_id: str) -> dict[str, Any]:
         return dict(self.get(f"/webhooks/{webhook_id}"))
