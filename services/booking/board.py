@@ -12,7 +12,9 @@ What the counts mean (docs/architecture.md, "The live capacity board"):
   count errs on the side of too few);
 - readiness notice is not taken into account (the search by time does that for a window);
 - *requested*: requests and counter-offers awaiting agreement; *in use*: started, not
-  completed. A booking counts in the region its request named, else its asset's first region.
+  completed. A booking counts in its region of use (shared/units.py, as booking's read and
+  cost-sharing's figures count it): the region its request named, else the requesting
+  unit's home region, else (an organisation without one) its asset's first region.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 from services.booking.domain import ACTIVE_STATES, State, check_in_range
 from services.booking.models import RegionSeat
 from shared.errors import Invalid
+from shared.units import HOME_REGIONS
 
 BOARD_CATEGORIES = ("helicopter", "drone", "dive_team", "search_team", "terrain")
 HORIZON = timedelta(hours=24)
@@ -72,9 +75,20 @@ _FREE = text(
     """
 )
 
+
+def region_of_use_sql(booking: str, asset: str) -> str:
+    """SQL for where the booking aliased ``booking`` counts: ``shared.units.region_of_use``
+    (the named region, else the unit's home region), else the first region of the asset
+    aliased ``asset``. The home regions are our own constants, written into the SQL."""
+    homes = " ".join(f"WHEN '{org}' THEN '{code}'" for org, code in sorted(HOME_REGIONS.items()))
+    return (
+        f"COALESCE({booking}.region, CASE {booking}.requester_org {homes} END, {asset}.regions[1])"
+    )
+
+
 _BOOKED = text(
     f"""
-    SELECT COALESCE(b.region, a.regions[1]) AS region, b.category,
+    SELECT {region_of_use_sql("b", "a")} AS region, b.category,
            count(*) FILTER (WHERE b.state IN {_REQUESTED}) AS requested,
            count(*) FILTER (WHERE b.state = 'in_use') AS in_use
     FROM bookings b JOIN asset_view a ON a.asset_id = b.asset_id

@@ -6,8 +6,10 @@ region, the purpose class, the legal basis and the operating (owning) organisati
 free-text purpose, the contact, who requested it, nor any other field of the booking: the
 query selects only these columns, so a field added to bookings later cannot leak into it.
 
-The region is the one the request named (``region_source`` "request"); a booking that named
-none is shown in its drone's first home region (``region_source`` "asset").
+The region is the use's region of use, as the board and cost-sharing's figures count it
+(shared/units.py): the one the request named, else the requesting unit's home region
+(``region_source`` "request" for both: which of the two it was would say who asked), else
+the drone's first home region ("asset").
 """
 
 from __future__ import annotations
@@ -25,10 +27,14 @@ from services.booking.domain import State
 from services.booking.models import AssetView, Booking
 from shared.errors import Invalid
 from shared.tariffs import DUTCH_ZONE
+from shared.units import HOME_REGIONS
 
 PUBLIC_CATEGORY = "drone"
 
-_region_of_use = func.coalesce(Booking.region, AssetView.regions[1])
+# shared.units.region_of_use in SQL: the named region, else the requesting unit's home region.
+_requested_region = func.coalesce(Booking.region, case(HOME_REGIONS, value=Booking.requester_org))
+_region_of_use = func.coalesce(_requested_region, AssetView.regions[1])
+_region_source = case((_requested_region.is_not(None), literal("request")), else_=literal("asset"))
 
 
 def encode_cursor(actual_end: datetime, booking_id: uuid.UUID) -> str:
@@ -84,9 +90,7 @@ def drone_deployments(
             Booking.purpose_class,
             Booking.owner_org,
             _region_of_use.label("region"),
-            case((Booking.region.is_(None), literal("asset")), else_=literal("request")).label(
-                "region_source"
-            ),
+            _region_source.label("region_source"),
         )
         .join(AssetView, AssetView.asset_id == Booking.asset_id)
         .where(

@@ -9,12 +9,24 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.integration.booking_support import act, in_hours, one_off, put_asset, request_booking
+from shared.auth import PLANNER
+from shared.units import HOME_REGIONS
+from tests.integration.booking_support import (
+    BOOKINGS,
+    act,
+    booking_body,
+    in_hours,
+    one_off,
+    org_token,
+    put_asset,
+    request_booking,
+)
 from tests.support import auth
 
 pytestmark = pytest.mark.db
 
 BOARD = "/api/v1/board"
+ROTTERDAM = HOME_REGIONS["politie-rotterdam"]  # VR17
 COUNTS = ("free_now", "free_next_24h", "requested", "in_use")
 
 
@@ -61,11 +73,19 @@ def test_the_board_counts_free_assets_and_bookings_per_region_and_category(
     }
     assert delta(before_now, after, "VR04")["free_now"] == 1
 
-    # A request for the whole evening window takes that asset out of the next 24 h; a request
-    # that names no region counts in its asset's first region, one that names one in that.
-    request_booking(client, evening, in_hours(10), hours=2)
+    # A request for the whole evening window takes that asset out of the next 24 h. A request
+    # counts in its region of use (shared/units.py): the region it names; else the requesting
+    # unit's home region (planner-rotterdam's: VR17), not its asset's first region; else (an
+    # organisation without one) its asset's first region.
+    request_booking(client, evening, in_hours(10), hours=2, region="VR03")
     used = request_booking(client, always, in_hours(3), hours=2)
     request_booking(client, always, in_hours(20), hours=1, region="VR04")
+    homeless = client.post(  # an organisation an administrator added: no home region
+        BOOKINGS,
+        headers=org_token("politie-nieuw", PLANNER),
+        json=booking_body(always, in_hours(26), hours=1),
+    )
+    assert homeless.status_code == 201, homeless.get_json()
     after = board(client, now)
     assert delta(before_now, after, "VR03") == {
         "free_now": 1,
@@ -74,12 +94,18 @@ def test_the_board_counts_free_assets_and_bookings_per_region_and_category(
         "in_use": 0,
     }
     assert delta(before_now, after, "VR04")["requested"] == 1
+    assert delta(before_now, after, ROTTERDAM)["requested"] == 1
 
     act(client, used["id"], "approve")
     act(client, used["id"], "start")
     after = board(client, now)
-    assert delta(before_now, after, "VR03")["requested"] == 1
-    assert delta(before_now, after, "VR03")["in_use"] == 1
+    assert delta(before_now, after, ROTTERDAM) == {
+        "free_now": 0,
+        "free_next_24h": 0,
+        "requested": 0,
+        "in_use": 1,
+    }
+    assert delta(before_now, after, "VR03")["in_use"] == 0
     # At a moment inside its booking the asset is not free (its only unit is booked).
     assert delta(before_later, board(client, later), "VR03")["free_now"] == 0
 

@@ -11,8 +11,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from services.booking.domain import PurposeClass
+from shared.auth import PLANNER
 from shared.tariffs import DUTCH_ZONE as ZONE
+from shared.units import HOME_REGIONS
 from tests.integration.booking_support import (
+    BOOKINGS,
     DEFAULT_PURPOSE,
     act,
     backdate,
@@ -20,6 +23,7 @@ from tests.integration.booking_support import (
     booking_engine,
     events_of,
     in_hours,
+    org_token,
     put_asset,
     request_booking,
 )
@@ -34,12 +38,22 @@ PRIVATE_FIELDS = ("purpose", "contact", "requested_by", "requester_org", "actor"
 
 
 def completed_use(
-    client: FlaskClient, db_urls: dict[str, str], asset: dict[str, Any], **body: Any
+    client: FlaskClient,
+    db_urls: dict[str, str],
+    asset: dict[str, Any],
+    headers: dict[str, str] | None = None,
+    **body: Any,
 ) -> tuple[dict[str, Any], datetime]:
-    """A drone booking requested, approved, started and completed 2 h after it began, 30 h
-    ago; returns the booking and the actual start."""
+    """A drone booking requested (by planner-rotterdam, or with ``headers``), approved,
+    started and completed 2 h after it began, 30 h ago; returns the booking and the actual
+    start."""
     start = in_hours(24)
-    booking = request_booking(client, asset, start, **body)
+    if headers is None:
+        booking = request_booking(client, asset, start, **body)
+    else:
+        made = client.post(BOOKINGS, headers=headers, json=booking_body(asset, start, **body))
+        assert made.status_code == 201, made.get_json()
+        booking = made.get_json()
     act(client, booking["id"], "approve", persona="owner-dhc")
     act(client, booking["id"], "start", persona="owner-dhc")
     backdate(db_urls, booking["id"], hours=30)
@@ -54,6 +68,11 @@ def completed_use(
     )
     assert done["state"] == "completed"
     return done, used
+
+
+def in_region(client: FlaskClient, region: str) -> set[str]:
+    """The ids the register lists under ``region`` (its region filter)."""
+    return {item["id"] for item in register_items(client, region=region)}
 
 
 def register_items(client: FlaskClient, **params: Any) -> list[dict[str, Any]]:
@@ -75,8 +94,9 @@ def register_items(client: FlaskClient, **params: Any) -> list[dict[str, Any]]:
 @pytest.fixture
 def dhc_drone(db_urls: dict[str, str]) -> dict[str, Any]:
     # owner-dhc decides for defensie-dhc: the demo personas own no other drone organisation.
+    # Its home region is none of the regions its uses name or its requesters' home regions.
     return put_asset(
-        db_urls, category="drone", name="Drone RPAS", owner_org="defensie-dhc", regions=["VR17"]
+        db_urls, category="drone", name="Drone RPAS", owner_org="defensie-dhc", regions=["VR03"]
     )
 
 
@@ -86,6 +106,9 @@ def test_a_completed_drone_use_is_published_without_a_token_and_without_private_
     client = clients["booking"]
     named, used = completed_use(client, db_urls, dhc_drone, region="VR18", purpose_class="search")
     unnamed, _ = completed_use(client, db_urls, dhc_drone, legal_basis="steunverlening")
+    homeless, _ = completed_use(
+        client, db_urls, dhc_drone, headers=org_token("politie-nieuw", PLANNER)
+    )
 
     items = {item["id"]: item for item in register_items(client)}
 
@@ -99,9 +122,21 @@ def test_a_completed_drone_use_is_published_without_a_token_and_without_private_
         "legal_basis": "bijstand_politiewet",
         "operator_org": "defensie-dhc",
     }
-    # No region in the request: the drone's first home region, and the register says so.
-    assert items[unnamed["id"]]["region"] == "VR17"
-    assert items[unnamed["id"]]["region_source"] == "asset"
+    # No region in the request: where the use counts everywhere else (its region of use),
+    # the requesting unit's home region (planner-rotterdam's: VR17), still a region from the
+    # request (not saying which unit asked); a unit without one: the drone's first home
+    # region, and the register says so.
+    assert (items[unnamed["id"]]["region"], items[unnamed["id"]]["region_source"]) == (
+        HOME_REGIONS["politie-rotterdam"],
+        "request",
+    )
+    assert unnamed["region_of_use"] == items[unnamed["id"]]["region"]
+    assert (items[homeless["id"]]["region"], items[homeless["id"]]["region_source"]) == (
+        "VR03",
+        "asset",
+    )
+    assert in_region(client, "VR17") >= {unnamed["id"]}
+    assert unnamed["id"] not in in_region(client, "VR03")
     assert items[unnamed["id"]]["purpose_class"] == "other"  # none given: the default
     assert items[unnamed["id"]]["legal_basis"] == "steunverlening"
     raw = client.get(REGISTER).get_data(as_text=True)
