@@ -30,7 +30,7 @@ CPU column). The table also gives the server-side CPU per request (gunicorn work
 PostgreSQL), which other load on the machine distorts least.
 
 --explain prints EXPLAIN (ANALYZE, BUFFERS) of the statement list_assets sends for the first URL
-of each list scenario and for every filter and search URL (service.list_query gives the SQL).
+of each list scenario and for every filter and search URL (listing.list_query gives the SQL).
 
 Targets: list/search rate >= 30 % of the reference rate, p95 <= 30 ms.
 Bounded: each run by its seconds (the Python client by --max-requests too), the whole by
@@ -479,14 +479,14 @@ def measure_interleaved(
 
 # -- EXPLAIN ANALYZE of what list_assets sends ------------------------------------------------
 def explain(url: str, scenario_paths: dict[str, str]) -> None:
-    """EXPLAIN ANALYZE the statement service.list_assets sends for each URL's query."""
-    from services.catalog import service
+    """EXPLAIN ANALYZE the statement listing.list_assets sends for each URL's query."""
+    from services.catalog import listing
     from services.catalog.schemas import AssetListQuery
 
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         for name, path in scenario_paths.items():
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query))
-            statement, params = service.list_query(**AssetListQuery().load(query))
+            statement, params = listing.list_query(AssetListQuery().load(query))
             rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params).fetchall()
             print(f"\n-- {name}: {path}")
             for (line,) in rows:

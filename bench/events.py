@@ -17,7 +17,7 @@ Measures
       ``--writer outbox`` (default): UnitOfWork + add_event alone, carrying the data of a real
       registration made at warm-up (fresh asset id each), so relay and consumer do exactly
       the work a registration causes; or ``--writer register``: the whole use case,
-      ``services.catalog.service.register_asset`` (asset, tariff and event rows);
+      ``services.catalog.assets.register_asset`` (asset, tariff and event rows);
   (b) latency at a steady ``--rate`` events/s for ``--seconds``: one transaction every
       1/rate s from one writer, commit returned → booking's row committed. The effect time is
       when a NOTIFY from an AFTER INSERT trigger on asset_view (installed in this throwaway
@@ -70,7 +70,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from services.catalog.service import register_asset  # noqa: E402
+from services.catalog.assets import register_asset  # noqa: E402
+from services.catalog.commands import RegisterAsset  # noqa: E402
+from services.catalog.domain import Category, Tariff, TariffUnit  # noqa: E402
 from shared.auth import OWNER, Principal  # noqa: E402
 from shared.db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
 from shared.kafka import TOPICS, create_topics, make_producer  # noqa: E402
@@ -110,27 +112,27 @@ def libpq(url: str) -> str:
 # -- the business transaction ------------------------------------------------------------------
 
 
-def asset_in(run_id: str, i: int) -> dict[str, Any]:
+def asset_in(run_id: str, i: int) -> RegisterAsset:
     """A helicopter registration like the demo data (1 asset row, 1 tariff row, 1 event)."""
-    return {
-        "registration": f"B{run_id}-{i:06d}",
-        "name": f"NH90 bench {i}",
-        "category": "helicopter",
-        "home_base": "Marinevliegkamp De Kooy",
-        "regions": ["VR10", "VR11", "VR12", "VR13"],
-        "capacity": 1,
-        "readiness_notice": "PT2H",
-        "attributes": {"type": "NH90 NFH", "hoist": True, "illustrative_prices": True},
-        "tariff": {
-            "unit": "flight_hour",
-            "full_cost_rate": Decimal("9800.00"),
-            "marginal_cost_rate": Decimal("3900.00"),
-            "mobilisation_fee": Decimal("1500.00"),
-            "market_reference_price": Decimal("11000.00"),
-            "valid_from": date(2026, 1, 1),
-            "valid_to": None,
-        },
-    }
+    return RegisterAsset(
+        registration=f"B{run_id}-{i:06d}",
+        name=f"NH90 bench {i}",
+        category=Category.HELICOPTER,
+        home_base="Marinevliegkamp De Kooy",
+        regions=["VR10", "VR11", "VR12", "VR13"],
+        capacity=1,
+        readiness_notice="PT2H",
+        attributes={"type": "NH90 NFH", "hoist": True, "illustrative_prices": True},
+        tariff=Tariff(
+            unit=TariffUnit.FLIGHT_HOUR,
+            full_cost_rate=Decimal("9800.00"),
+            marginal_cost_rate=Decimal("3900.00"),
+            mobilisation_fee=Decimal("1500.00"),
+            market_reference_price=Decimal("11000.00"),
+            valid_from=date(2026, 1, 1),
+            valid_to=None,
+        ),
+    )
 
 
 class Catalog:
@@ -168,12 +170,8 @@ class Catalog:
         """One committed registration; returns the asset id and when the commit returned."""
         i = self.next_number()
         with self._uow(i) as uow:
-            asset = register_asset(
-                uow, principal=OWNER_PRINCIPAL, asset_in=asset_in(self.run_id, i)
-            )
-            asset_id = str(asset.id)
-            uow.commit()
-            return asset_id, time.time()
+            asset = register_asset(uow, principal=OWNER_PRINCIPAL, command=asset_in(self.run_id, i))
+            return str(asset.id), time.time()
 
     def load_template(self) -> None:
         with self.engine.connect() as conn:
@@ -701,7 +699,7 @@ def print_table(r: Results) -> None:
     ]  # fmt: skip
     header = ("measure", "ours", "raw Kafka", "ours/raw", "target", "")
     what = {
-        "register": "services.catalog.service.register_asset (asset + tariff + event)",
+        "register": "services.catalog.assets.register_asset (asset + tariff + event)",
         "outbox": "UnitOfWork.add_event alone (a real registration's event data)",
     }[r.params["writer"]]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]

@@ -20,11 +20,12 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from services.catalog import assets as catalog
 from services.catalog import availability as catalog_availability
 from services.catalog import contracts as catalog_contracts
-from services.catalog import service as catalog
 from services.catalog.domain import AssetStatus
 from services.catalog.models import Asset, AvailabilityWindow, FrameworkContract
+from services.catalog.schemas import AssetCreate, ContractCreate, WindowIn
 from services.costsharing import agreements as costsharing
 from services.costsharing.models import Agreement
 from services.demo_data import (
@@ -48,6 +49,15 @@ ADMIN_PRINCIPAL = Principal(
 )
 
 
+def _joined(uow: UnitOfWork) -> UnitOfWork:
+    """``uow`` for several catalog use cases in one transaction: each use case's commit only
+    flushes, and the loader commits them together (an asset with its windows, or all of an
+    extension's withdrawals and publications)."""
+    return UnitOfWork.within(
+        uow.session, producer=uow.producer, topic_for=uow.topic_for, actor=uow.actor
+    )
+
+
 def _owner(org: str) -> Principal:
     return Principal(sub=f"demo-{org}", name=f"Demo {org}", org=org, roles=frozenset({OWNER}))
 
@@ -58,7 +68,7 @@ def _publish_availability(
     owner = _owner(asset.owner_org)
     for window_in in availability_rules(pattern, today):
         catalog_availability.publish_window(
-            uow, principal=owner, asset_id=asset.id, window_in=window_in
+            uow, principal=owner, asset_id=asset.id, command=WindowIn().load(window_in)
         )
 
 
@@ -136,8 +146,11 @@ def _existing(
 
 def _register(uow: _UnitOfWorkFactory, demo: DemoAsset, pattern: list[Any], today: date) -> Any:
     with uow() as writing:
-        asset = catalog.register_asset(writing, principal=_owner(demo.org), asset_in=demo.asset_in)
-        _publish_availability(writing, asset, pattern, today)
+        command = AssetCreate().load(demo.asset_in)
+        asset = catalog.register_asset(
+            _joined(writing), principal=_owner(demo.org), command=command
+        )
+        _publish_availability(_joined(writing), asset, pattern, today)
         writing.commit()
     return asset.id
 
@@ -151,7 +164,7 @@ def _extend(
     if reach is not None and reach >= today + timedelta(days=HORIZON_DAYS):
         return False
     with uow() as writing:
-        if _extend_availability(writing, asset.owner_org, asset.id, pattern, today):
+        if _extend_availability(_joined(writing), asset.owner_org, asset.id, pattern, today):
             writing.commit()
             return True
     return False
@@ -167,16 +180,18 @@ def _add_contract(uow: _UnitOfWorkFactory, contract: dict[str, Any], ids: dict[s
         catalog_contracts.create_contract(
             writing,
             principal=_owner(contract["owner_org"]),
-            contract_in={
-                "reference": reference,
-                "supplier": contract["supplier"],
-                "description": contract["description"],
-                "valid_from": date.fromisoformat(contract["valid_from"]),
-                "valid_to": date.fromisoformat(contract["valid_to"]),
-                "total_volume": contract["total_volume"],
-                "item_ids": [ids[registration] for registration in contract["items"]],
-                "tiers": [dict(tier) for tier in contract["tiers"]],
-            },
+            command=ContractCreate().load(
+                {
+                    "reference": reference,
+                    "supplier": contract["supplier"],
+                    "description": contract["description"],
+                    "valid_from": date.fromisoformat(contract["valid_from"]),
+                    "valid_to": date.fromisoformat(contract["valid_to"]),
+                    "total_volume": contract["total_volume"],
+                    "item_ids": [ids[registration] for registration in contract["items"]],
+                    "tiers": [dict(tier) for tier in contract["tiers"]],
+                }
+            ),
         )
         writing.commit()
     return True

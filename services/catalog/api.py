@@ -1,16 +1,33 @@
-"""Catalog HTTP entry points: request → use case → schema. Thin."""
+"""Catalog HTTP entry points: assets, tariffs, availability, blackouts, contracts (reference
+data's are in ``reference_api``, on the same blueprint). A view parses (its schemas build the
+command), calls one use case, which commits its own unit of work, and returns what
+``@blp.response`` dumps."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from flask import Response
 from flask.views import MethodView
+from marshmallow import Schema
 
-from services.catalog import availability, contracts, service
-from services.catalog.domain import BOOKING_MODE, CATEGORY_LABELS
+from services.catalog import assets, availability, contracts, listing
+from services.catalog.commands import (
+    AddBlackout,
+    AssetQuery,
+    ChangeAsset,
+    PageQuery,
+    PublishContract,
+    PublishWindow,
+    RegisterAsset,
+    RetireAsset,
+)
+from services.catalog.commands import AvailabilityQuery as AvailabilityRange
+from services.catalog.domain import Tariff
+from services.catalog.models import Asset
 from services.catalog.schemas import (
     AssetCreate,
     AssetListQuery,
@@ -19,379 +36,254 @@ from services.catalog.schemas import (
     AssetUpdate,
     AvailabilityQuery,
     BlackoutIn,
+    BlackoutPage,
     BlackoutRead,
-    CategoryRead,
     ContractCreate,
+    ContractPage,
     ContractRead,
-    IntervalRead,
-    OrganisationCreate,
-    OrganisationRead,
-    OrganisationUpdate,
-    ReferenceChangePage,
-    ReferenceChangeQuery,
-    RegionCreate,
-    RegionRead,
-    RegionUpdate,
+    IntervalPage,
     RetireIn,
     TariffIn,
+    TariffPage,
     TariffRead,
     WindowIn,
+    WindowPage,
     WindowRead,
 )
-from shared.auth import ADMIN, current_principal, require_roles
+from services.catalog.schemas import PageQuery as PageQuerySchema
+from shared.auth import current_principal, require_roles
 from shared.db import UnitOfWork
 from shared.idempotency import run_idempotent
-from shared.web import Blueprint, if_match_version, json_response, request_uow, with_etag
+from shared.web import Blueprint, if_match_version, json_response, request_uow
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="What Defence can lend")
 
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}}}
+# Instances, not classes: webargs would build (deep-copy) the schema on every request.
 LIST_QUERY = AssetListQuery()
-LIST_ITEM_KEYS = service.LIST_ITEM_KEYS
+PAGE_QUERY = PageQuerySchema()
+INTERVAL_PAGE = IntervalPage()
 
 
-def _asset_response(asset: Any, status: int = 200) -> Response:
-    return with_etag(json_response(AssetRead().dump(asset), status), asset.version)
+def create_once(command: Any, use_case: Callable[..., Any], schema: Schema) -> Response:
+    """Run a creating use case once per Idempotency-Key and answer 201 with its dump.
 
-
-def _create(body_in: dict[str, Any], use_case: Any, schema: Any) -> Response:
-    """Run a creating use case once per Idempotency-Key and answer 201 with its dump."""
+    The use case's unit of work joins the transaction that stores the key (its commit only
+    flushes; run_idempotent commits both), so a retry always finds the first answer. That
+    answer is stored as sent and replayed as is: dumped here, not by ``@blp.response``."""
     principal = current_principal()
 
     def action(uow: UnitOfWork) -> dict[str, Any]:
-        return dict(schema.dump(use_case(uow, principal)))
+        joined = UnitOfWork.within(
+            uow.session,
+            producer=uow.producer,
+            topic_for=uow.topic_for,
+            actor=uow.actor,
+            trace_id=uow.trace_id,
+        )
+        return dict(schema.dump(use_case(joined, principal=principal, command=command)))
 
-    body, _ = run_idempotent(request_uow, actor=principal.sub, body=body_in, action=action)
+    body, _ = run_idempotent(request_uow, actor=principal.sub, body=asdict(command), action=action)
     return json_response(body, 201)
 
 
-def _change(use_case: Any, schema: Any | None = None, status: int = 200) -> Response:
-    principal = current_principal()
-    with request_uow() as uow:
-        result = use_case(uow, principal)
-        body = schema.dump(result) if schema is not None else None
-        uow.commit()
-    return json_response(body, status) if body is not None else Response(status=204)
-
-
-@blp.route("/organisations")
-class Organisations(MethodView):
-    @require_roles()
-    @blp.response(200, OrganisationRead(many=True))
-    def get(self) -> Any:
-        """List organisations (police units, Defence owners, finance, joint)"""
-        with request_uow() as uow:
-            return service.list_organisations(uow)
-
-    @require_roles(ADMIN)
-    @blp.arguments(OrganisationCreate)
-    @blp.response(201, OrganisationRead)
-    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, organisation_in: dict[str, Any]) -> Any:
-        """Add an organisation (administrator); an id that exists is 409"""
-        return _create(
-            organisation_in,
-            lambda uow, p: service.create_organisation(
-                uow, principal=p, organisation_in=organisation_in
-            ),
-            OrganisationRead(),
-        )
-
-
-@blp.route("/organisations/<string:organisation_id>")
-class OrganisationById(MethodView):
-    @require_roles(ADMIN)
-    @blp.arguments(OrganisationUpdate)
-    @blp.response(200, OrganisationRead)
-    def patch(self, changes: dict[str, Any], organisation_id: str) -> Any:
-        """Rename an organisation (administrator); its id and kind stay"""
-        return _change(
-            lambda uow, p: service.update_organisation(
-                uow, principal=p, organisation_id=organisation_id, changes=changes
-            ),
-            OrganisationRead(),
-        )
-
-
-@blp.route("/regions")
-class Regions(MethodView):
-    @require_roles()
-    @blp.response(200, RegionRead(many=True))
-    def get(self) -> Any:
-        """List the safety regions (veiligheidsregio's)"""
-        with request_uow() as uow:
-            return service.list_regions(uow)
-
-    @require_roles(ADMIN)
-    @blp.arguments(RegionCreate)
-    @blp.response(201, RegionRead)
-    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, region_in: dict[str, Any]) -> Any:
-        """Add a safety region (administrator); a code that exists is 409"""
-        return _create(
-            region_in,
-            lambda uow, p: service.create_region(uow, principal=p, region_in=region_in),
-            RegionRead(),
-        )
-
-
-@blp.route("/regions/<string:region_code>")
-class RegionByCode(MethodView):
-    @require_roles(ADMIN)
-    @blp.arguments(RegionUpdate)
-    @blp.response(200, RegionRead)
-    def patch(self, changes: dict[str, Any], region_code: str) -> Any:
-        """Rename a safety region (administrator); its code stays"""
-        return _change(
-            lambda uow, p: service.update_region(
-                uow, principal=p, region_code=region_code, changes=changes
-            ),
-            RegionRead(),
-        )
-
-
-@blp.route("/reference-changes")
-class ReferenceChanges(MethodView):
-    @require_roles(ADMIN)
-    @blp.arguments(ReferenceChangeQuery, location="query")
-    @blp.response(200, ReferenceChangePage)
-    def get(self, query: dict[str, Any]) -> Any:
-        """Who added or renamed an organisation or a region, when, and what changed
-        (administrator); newest first, paged by `next_cursor`"""
-        with request_uow() as uow:
-            return service.reference_changes(uow, principal=current_principal(), **query)
-
-
-@blp.route("/categories")
-class Categories(MethodView):
-    @require_roles()
-    @blp.response(200, CategoryRead(many=True))
-    def get(self) -> Any:
-        """List asset categories and how each is booked"""
-        return [
-            {"code": c.value, "label": CATEGORY_LABELS[c], "booking_mode": m.value}
-            for c, m in BOOKING_MODE.items()
-        ]
+def _etag(asset: Asset) -> dict[str, str]:
+    """Strong ETag from the asset's version (cheap, and exact for If-Match)."""
+    return {"ETag": f'"v{asset.version}"'}
 
 
 @blp.route("/assets")
 class Assets(MethodView):
     @require_roles()
-    # An instance, not the class: webargs would build (deep-copy) the schema on every request.
     @blp.arguments(LIST_QUERY, location="query")
     @blp.response(200, AssetPage)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: AssetQuery) -> Any:
         """Find assets: filter, free text on name, sort, and page with a stable cursor"""
         with request_uow() as uow:
-            rows, next_cursor = service.list_assets(uow, **query)
-        # Rows are dumped by hand: the list is the hot path and a schema costs ~50 µs a row.
-        # zip stops before the trailing sort key; the keys are already in jsonify's sorted order.
-        items = [dict(zip(LIST_ITEM_KEYS, row, strict=False)) for row in rows]
-        return json_response({"items": items, "next_cursor": next_cursor})
+            page = listing.list_assets(uow, query=query)
+        # Dumped by hand, not by AssetPage: the list is the hot path and a schema costs ~50 µs a
+        # row (docs/benchmarks.md, "Catalog"). zip stops before the trailing sort key; the keys
+        # are already in jsonify's sorted order.
+        items = [dict(zip(listing.LIST_ITEM_KEYS, row, strict=False)) for row in page.items]
+        return json_response({"items": items, "next_cursor": page.next_cursor})
 
     @require_roles()
     @blp.arguments(AssetCreate)
     @blp.response(201, AssetRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, asset_in: dict[str, Any]) -> Any:
+    def post(self, command: RegisterAsset) -> Any:
         """Register an asset of your own organisation (owner)"""
-        return _create(
-            asset_in,
-            lambda uow, p: service.register_asset(uow, principal=p, asset_in=asset_in),
-            AssetRead(),
-        )
+        return create_once(command, assets.register_asset, AssetRead())
 
 
 @blp.route("/assets/<uuid:asset_id>")
 class AssetById(MethodView):
     @require_roles()
-    @blp.response(200, AssetRead, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.response(200, AssetRead, headers=ETAG_HEADER)
     def get(self, asset_id: uuid.UUID) -> Any:
         """Get one asset with its tariffs (ETag = its version)"""
         with request_uow() as uow:
-            return _asset_response(service.get_asset(uow, asset_id=asset_id))
+            asset = assets.get_asset(uow, asset_id=asset_id)
+        return asset, _etag(asset)
 
     @require_roles()
     @blp.arguments(AssetUpdate)
-    @blp.response(200, AssetRead)
+    @blp.response(200, AssetRead, headers=ETAG_HEADER)
     @blp.doc(
         parameters=[
             {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"}}
         ]
     )
-    def patch(self, changes: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    def patch(self, command: ChangeAsset, asset_id: uuid.UUID) -> Any:
         """Change an asset (owner); needs If-Match, a stale copy gets 412
 
         If-Match compares strongly: a weak tag (`W/"v3"`) never matches (412); `*` matches
         whatever version is current. A retired asset takes no changes (409).
         """
         expected = if_match_version(allow_any=True)
-        principal = current_principal()
         with request_uow() as uow:
-            asset = service.update_asset(
+            asset = assets.update_asset(
                 uow,
-                principal=principal,
+                principal=current_principal(),
                 asset_id=asset_id,
-                changes=changes,
+                command=command,
                 expected_version=expected,
             )
-            response = _asset_response(asset)
-            uow.commit()
-        return response
+        return asset, _etag(asset)
 
 
 @blp.route("/assets/<uuid:asset_id>/retire")
-class RetireAsset(MethodView):
+class AssetRetirement(MethodView):
     @require_roles()
     @blp.arguments(RetireIn)
     @blp.response(200, AssetRead)
-    def post(self, body: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    def post(self, command: RetireAsset, asset_id: uuid.UUID) -> Any:
         """Retire an asset (owner); refused while future bookings hold it"""
-        return _change(
-            lambda uow, p: service.retire_asset(uow, principal=p, asset_id=asset_id, **body),
-            AssetRead(),
-        )
+        with request_uow() as uow:
+            return assets.retire_asset(
+                uow, principal=current_principal(), asset_id=asset_id, command=command
+            )
 
 
 @blp.route("/assets/<uuid:asset_id>/tariffs")
 class Tariffs(MethodView):
     @require_roles()
-    @blp.response(200, TariffRead(many=True))
+    @blp.response(200, TariffPage)
     def get(self, asset_id: uuid.UUID) -> Any:
-        """List an asset's tariff periods (illustrative prices in the demo)"""
+        """List an asset's tariff periods (illustrative prices in the demo); one page"""
         with request_uow() as uow:
-            return json_response(
-                TariffRead(many=True).dump(service.get_asset(uow, asset_id=asset_id).tariffs)
-            )
+            return assets.list_tariffs(uow, asset_id=asset_id)
 
     @require_roles()
     @blp.arguments(TariffIn)
     @blp.response(201, TariffRead)
-    def post(self, tariff_in: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    def post(self, tariff: Tariff, asset_id: uuid.UUID) -> Any:
         """Set a tariff for a new period (owner); periods must not overlap"""
-        return _change(
-            lambda uow, p: service.add_tariff(
-                uow, principal=p, asset_id=asset_id, tariff_in=tariff_in
-            ),
-            TariffRead(),
-            201,
-        )
+        with request_uow() as uow:
+            return assets.add_tariff(
+                uow, principal=current_principal(), asset_id=asset_id, tariff=tariff
+            )
 
 
 @blp.route("/assets/<uuid:asset_id>/availability")
 class Availability(MethodView):
     @require_roles()
     @blp.arguments(AvailabilityQuery, location="query")
-    @blp.response(200, WindowRead(many=True))
-    @blp.alt_response(200, schema=IntervalRead(many=True), description="with from and to")
-    def get(self, query: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    @blp.response(200, WindowPage)
+    @blp.alt_response(200, schema=IntervalPage, description="with from and to")
+    def get(self, query: AvailabilityRange, asset_id: uuid.UUID) -> Any:
         """Published windows; with from/to: the concrete available intervals in that range
 
         Without from/to: the published one-off windows and weekly rules as stored, whatever
-        the asset's status. With from (default now) and to (default from + 31 days, at most 366
-        days): the intervals in which the asset can be booked. That is none while the asset is
-        not active (in maintenance or retired), whatever its rules say; its status is in
-        GET /assets/{id}.
+        the asset's status, a page at a time. With from (default now) and to (default from +
+        31 days, at most 366 days): the intervals in which the asset can be booked, all in one
+        page. That is none while the asset is not active (in maintenance or retired), whatever
+        its rules say; its status is in GET /assets/{id}.
         """
         with request_uow() as uow:
-            if "start" in query or "end" in query:
-                start = query.get("start") or datetime.now(UTC)
-                end = query.get("end") or start + timedelta(days=31)
-                intervals = availability.concrete_availability(
-                    uow, asset_id=asset_id, start=start, end=end
-                )
-                return json_response(
-                    IntervalRead(many=True).dump([{"start": s, "end": e} for s, e in intervals])
-                )
-            return json_response(
-                WindowRead(many=True).dump(availability.list_windows(uow, asset_id=asset_id))
+            if not query.concrete:
+                page = PageQuery(cursor=query.cursor, limit=query.limit)
+                return availability.list_windows(uow, asset_id=asset_id, page=page)
+            intervals = availability.concrete_availability(
+                uow, asset_id=asset_id, start=query.start, end=query.end
             )
+        # The alternative response: @blp.response dumps with the first schema only.
+        return json_response(INTERVAL_PAGE.dump(intervals))
 
     @require_roles()
     @blp.arguments(WindowIn)
     @blp.response(201, WindowRead)
-    def post(self, window_in: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    def post(self, command: PublishWindow, asset_id: uuid.UUID) -> Any:
         """Publish a one-off window or a weekly rule in local time (owner)"""
-        return _change(
-            lambda uow, p: availability.publish_window(
-                uow, principal=p, asset_id=asset_id, window_in=window_in
-            ),
-            WindowRead(),
-            201,
-        )
+        with request_uow() as uow:
+            return availability.publish_window(
+                uow, principal=current_principal(), asset_id=asset_id, command=command
+            )
 
 
 @blp.route("/assets/<uuid:asset_id>/availability/<uuid:window_id>")
 class AvailabilityWindowById(MethodView):
     @require_roles()
     @blp.response(204)
-    def delete(self, asset_id: uuid.UUID, window_id: uuid.UUID) -> Any:
+    def delete(self, asset_id: uuid.UUID, window_id: uuid.UUID) -> None:
         """Withdraw a published window (owner)"""
-        return _change(
-            lambda uow, p: availability.withdraw_window(
-                uow, principal=p, asset_id=asset_id, window_id=window_id
+        with request_uow() as uow:
+            availability.withdraw_window(
+                uow, principal=current_principal(), asset_id=asset_id, window_id=window_id
             )
-        )
 
 
 @blp.route("/assets/<uuid:asset_id>/blackouts")
 class Blackouts(MethodView):
     @require_roles()
-    @blp.response(200, BlackoutRead(many=True))
-    def get(self, asset_id: uuid.UUID) -> Any:
-        """Defence's own use of the asset"""
+    @blp.arguments(PAGE_QUERY, location="query")
+    @blp.response(200, BlackoutPage)
+    def get(self, page: PageQuery, asset_id: uuid.UUID) -> Any:
+        """Defence's own use of the asset, earliest first, a page at a time"""
         with request_uow() as uow:
-            return json_response(
-                BlackoutRead(many=True).dump(availability.list_blackouts(uow, asset_id=asset_id))
-            )
+            return availability.list_blackouts(uow, asset_id=asset_id, page=page)
 
     @require_roles()
     @blp.arguments(BlackoutIn)
     @blp.response(201, BlackoutRead)
-    def post(self, blackout_in: dict[str, Any], asset_id: uuid.UUID) -> Any:
+    def post(self, command: AddBlackout, asset_id: uuid.UUID) -> Any:
         """Block a period for Defence's own use (owner); overrides availability"""
-        return _change(
-            lambda uow, p: availability.add_blackout(
-                uow, principal=p, asset_id=asset_id, blackout_in=blackout_in
-            ),
-            BlackoutRead(),
-            201,
-        )
+        with request_uow() as uow:
+            return availability.add_blackout(
+                uow, principal=current_principal(), asset_id=asset_id, command=command
+            )
 
 
 @blp.route("/assets/<uuid:asset_id>/blackouts/<uuid:blackout_id>")
 class BlackoutById(MethodView):
     @require_roles()
     @blp.response(204)
-    def delete(self, asset_id: uuid.UUID, blackout_id: uuid.UUID) -> Any:
+    def delete(self, asset_id: uuid.UUID, blackout_id: uuid.UUID) -> None:
         """Remove a blackout (owner)"""
-        return _change(
-            lambda uow, p: availability.remove_blackout(
-                uow, principal=p, asset_id=asset_id, blackout_id=blackout_id
+        with request_uow() as uow:
+            availability.remove_blackout(
+                uow, principal=current_principal(), asset_id=asset_id, blackout_id=blackout_id
             )
-        )
 
 
 @blp.route("/contracts")
 class Contracts(MethodView):
     @require_roles()
-    @blp.response(200, ContractRead(many=True))
-    def get(self) -> Any:
-        """Framework contracts for joint procurement"""
+    @blp.arguments(PAGE_QUERY, location="query")
+    @blp.response(200, ContractPage)
+    def get(self, page: PageQuery) -> Any:
+        """Framework contracts for joint procurement, by start of validity, a page at a time"""
         with request_uow() as uow:
-            return json_response(ContractRead(many=True).dump(contracts.list_contracts(uow)))
+            return contracts.list_contracts(uow, page=page)
 
     @require_roles()
     @blp.arguments(ContractCreate)
     @blp.response(201, ContractRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, contract_in: dict[str, Any]) -> Any:
+    def post(self, command: PublishContract) -> Any:
         """Publish a framework contract over your procurement items (owner, e.g. DMO)"""
-        return _create(
-            contract_in,
-            lambda uow, p: contracts.create_contract(uow, principal=p, contract_in=contract_in),
-            ContractRead(),
-        )
+        return create_once(command, contracts.create_contract, ContractRead())
 
 
 @blp.route("/contracts/<uuid:contract_id>")
@@ -401,6 +293,4 @@ class ContractById(MethodView):
     def get(self, contract_id: uuid.UUID) -> Any:
         """One framework contract with its price tiers"""
         with request_uow() as uow:
-            return json_response(
-                ContractRead().dump(contracts.get_contract(uow, contract_id=contract_id))
-            )
+            return contracts.get_contract(uow, contract_id=contract_id)

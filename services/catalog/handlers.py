@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from services.catalog import service
+from services.catalog import commitments
 from shared.consumer import BatchHandler, EventBatch
 from shared.topics import event_types_except
 
 
 def apply_booking_events(batch: EventBatch) -> None:
     """Booking events of one polled batch: the newest state of each booking in one upsert."""
-    service.apply_booking_events(batch.session, [e["data"] for e in batch.events])
+    commitments.apply_booking_events(batch.session, [e["data"] for e in batch.events])
 
 
 # Every event that moves a booking's state, holds too (a hold occupies the alternative it was

@@ -1,4 +1,5 @@
-"""Catalog request/response schemas (marshmallow 4)."""
+"""Catalog request/response schemas (marshmallow 4). A request schema's ``@post_load`` builds
+the use case's command (``commands.py``); a list answers ``{items, next_cursor}``."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from services.catalog.domain import AssetStatus, Category, TariffUnit
-from shared.web import WholeMatch
+from services.catalog import commands
+from services.catalog.domain import AssetStatus, Category, Tariff, TariffUnit
+from shared.paging import cursor_field, limit_field, page_schema
 
 Money = fields.Decimal(places=2, as_string=True, required=True, validate=validate.Range(min=0))
 # What the columns hold: NUMERIC(12, 2) for money, INTEGER for capacity (larger is a 500 otherwise).
@@ -40,119 +42,11 @@ def _instant(**kwargs: Any) -> fields.AwareDateTime:
     return fields.AwareDateTime(validate=_in_calendar, **kwargs)
 
 
-def _not_blank(value: str) -> None:
-    if len(value.strip()) < 2:
-        raise ValidationError("Needs at least 2 characters that are not spaces.")
-
-
-# Matched whole (WholeMatch: no final newline slips past $), and ASCII digits only (\d also
-# matches other scripts' digits).
-ORGANISATION_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
-REGION_CODE = r"^VR[0-9]{2}$"
-ORGANISATION_KINDS = ("politie", "defensie", "joint")
-
-
-class OrganisationRead(Schema):
-    id = fields.String()
-    name = fields.String()
-    kind = fields.String()
-
-
-def _reference_name(**kwargs: Any) -> fields.String:
-    return fields.String(
-        validate=[validate.Length(min=2, max=200), _not_blank],
-        metadata={"description": "2-200 characters; spaces around it are dropped"},
-        **kwargs,
-    )
-
-
-class OrganisationCreate(Schema):
-    id = fields.String(
-        required=True,
-        validate=WholeMatch(
-            ORGANISATION_ID, error="A lowercase slug: a-z, 0-9 and '-', 2-63 characters."
-        ),
-        metadata={"description": "lowercase slug (a-z, 0-9, '-'; 2-63), e.g. defensie-jsow"},
-    )
-    name = _reference_name(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(ORGANISATION_KINDS))
-
-
-class OrganisationUpdate(Schema):
-    name = _reference_name(required=True)
-
-
 class Location(Schema):
     """WGS84 coordinates in decimal degrees."""
 
     lat = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=-180, max=180))
-
-
-class RegionRead(Schema):
-    code = fields.String()
-    name = fields.String()
-    seat = fields.String(allow_none=True)
-    seat_location = fields.Nested(Location, allow_none=True)
-
-
-class RegionCreate(Schema):
-    code = fields.String(
-        required=True,
-        validate=WholeMatch(REGION_CODE, error="A region code is VR and two digits."),
-        metadata={"description": "VR and two digits, e.g. VR26"},
-    )
-    name = _reference_name(required=True)
-    seat = fields.String(load_default=None, validate=validate.Length(min=2, max=120))
-    seat_location = fields.Nested(
-        Location,
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "the seat's location: where travel to the region is measured"},
-    )
-
-
-class RegionUpdate(Schema):
-    name = _reference_name(required=True)
-
-
-class ReferenceChangeQuery(Schema):
-    subject = fields.String(validate=validate.OneOf(["organisation", "region"]))
-    subject_id = fields.String(
-        validate=validate.Length(min=1, max=80),
-        metadata={"description": "an organisation's id or a region's code"},
-    )
-    cursor = fields.String(
-        validate=validate.Regexp(r"^[0-9]{1,18}$", error="Not a cursor of this list."),
-        metadata={"description": "next_cursor of the previous page"},
-    )
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class ReferenceChangeRead(Schema):
-    id = fields.Integer()
-    subject = fields.String(metadata={"description": "organisation or region"})
-    subject_id = fields.String()
-    action = fields.String(metadata={"description": "created or updated"})
-    changes = fields.Dict(
-        keys=fields.String(),
-        values=fields.List(fields.Raw(allow_none=True)),
-        metadata={"description": "per field: [before, after] (before is null when created)"},
-    )
-    actor = fields.String()
-    trace_id = fields.String(allow_none=True, metadata={"description": "the request id"})
-    changed_at = fields.AwareDateTime()
-
-
-class ReferenceChangePage(Schema):
-    items = fields.List(fields.Nested(ReferenceChangeRead))
-    next_cursor = fields.String(allow_none=True)
-
-
-class CategoryRead(Schema):
-    code = fields.String()
-    label = fields.String()
-    booking_mode = fields.String()
 
 
 class TariffIn(Schema):
@@ -167,6 +61,10 @@ class TariffIn(Schema):
     market_reference_price = fields.Decimal(as_string=True, required=True, validate=STORABLE_MONEY)
     valid_from = _day(required=True)
     valid_to = _day(load_default=None, allow_none=True)
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> Tariff:
+        return Tariff(**data)
 
 
 class TariffRead(Schema):
@@ -201,6 +99,10 @@ class AssetCreate(Schema):
     readiness_notice = fields.String(load_default="PT4H", validate=validate.Length(max=20))
     attributes = fields.Dict(keys=fields.String(), load_default=dict)
     tariff = fields.Nested(TariffIn, required=True)
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.RegisterAsset:
+        return commands.RegisterAsset(**data)
 
 
 class AssetRead(Schema):
@@ -256,6 +158,10 @@ class AssetListQuery(Schema):
     cursor = fields.String(validate=validate.Length(max=500))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.AssetQuery:
+        return commands.AssetQuery(**data)
+
 
 class AssetUpdate(Schema):
     name = fields.String(validate=validate.Length(min=1, max=120))
@@ -269,9 +175,17 @@ class AssetUpdate(Schema):
     attributes = fields.Dict(keys=fields.String())
     status = fields.String(validate=validate.OneOf(["active", "maintenance", "retired"]))
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.ChangeAsset:
+        return commands.ChangeAsset(changes=data)
+
 
 class RetireIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.RetireAsset:
+        return commands.RetireAsset(**data)
 
 
 # The IANA names this machine's tz database knows (not directories such as "Europe", nor
@@ -304,6 +218,10 @@ class WindowIn(Schema):
     timezone = fields.String(load_default="Europe/Amsterdam", validate=_valid_timezone)
     note = fields.String(load_default=None, validate=validate.Length(max=500))
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.PublishWindow:
+        return commands.PublishWindow(**data)
+
 
 class WindowRead(Schema):
     id = fields.UUID()
@@ -322,6 +240,12 @@ class WindowRead(Schema):
 class AvailabilityQuery(Schema):
     start = _instant(data_key="from")
     end = _instant(data_key="to")
+    cursor = cursor_field()
+    limit = limit_field()
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.AvailabilityQuery:
+        return commands.AvailabilityQuery(**data)
 
 
 class IntervalRead(Schema):
@@ -333,6 +257,10 @@ class BlackoutIn(Schema):
     start_at = _instant(required=True)
     end_at = _instant(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.AddBlackout:
+        return commands.AddBlackout(**data)
 
 
 class BlackoutRead(Schema):
@@ -349,6 +277,10 @@ class TierIn(Schema):
         required=True, as_string=True, validate=validate.Range(min=Decimal("0.00"))
     )
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.PriceTier:
+        return commands.PriceTier(**data)
+
 
 class ContractCreate(Schema):
     reference = fields.String(required=True, validate=validate.Length(min=3, max=60))
@@ -362,6 +294,10 @@ class ContractCreate(Schema):
         fields.Nested(TierIn), required=True, validate=validate.Length(min=1, max=20)
     )
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.PublishContract:
+        return commands.PublishContract(**data)
+
 
 class ContractRead(Schema):
     id = fields.UUID()
@@ -374,3 +310,23 @@ class ContractRead(Schema):
     total_volume = fields.Integer()
     item_ids = fields.List(fields.UUID())
     tiers = fields.List(fields.Dict())
+
+
+class PageQuery(Schema):
+    """A page of a list in its own order."""
+
+    cursor = cursor_field()
+    limit = limit_field()
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> commands.PageQuery:
+        return commands.PageQuery(**data)
+
+
+# Every list answers {items, next_cursor}; short lists (an asset's tariffs, the intervals of one
+# range) are one page: next_cursor is null.
+TariffPage = page_schema(TariffRead, "TariffPage")
+WindowPage = page_schema(WindowRead, "WindowPage")
+IntervalPage = page_schema(IntervalRead, "IntervalPage")
+BlackoutPage = page_schema(BlackoutRead, "BlackoutPage")
+ContractPage = page_schema(ContractRead, "ContractPage")

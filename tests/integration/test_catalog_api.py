@@ -22,9 +22,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from werkzeug.test import TestResponse
 
+from services.catalog import assets as catalog_assets
 from services.catalog import availability as catalog_availability
 from services.catalog import contracts as catalog_contracts
-from services.catalog import service as catalog_service
+from services.catalog import reference as catalog_reference
+from services.catalog.commands import AddOrganisation, PublishWindow, RetireAsset
 from services.catalog.schemas import AssetSummary, ContractCreate
 from services.demo import load_catalog_demo
 from shared.auth import ADMIN, OWNER, Principal, mint_token
@@ -177,7 +179,8 @@ def test_organisations_hold_the_11_police_units_and_the_defence_owners(
 ) -> None:
     response = clients["catalog"].get("/api/v1/organisations", headers=auth("planner-rotterdam"))
     assert response.status_code == 200
-    orgs = {o["id"]: o for o in response.get_json()}
+    assert response.get_json()["next_cursor"] is None  # one page of all
+    orgs = {o["id"]: o for o in response.get_json()["items"]}
     assert orgs.keys() >= POLICE_UNITS
     assert len(POLICE_UNITS) == 11
     assert all(orgs[u]["kind"] == "politie" for u in POLICE_UNITS)
@@ -190,7 +193,8 @@ def test_organisations_hold_the_11_police_units_and_the_defence_owners(
 def test_regions_are_the_25_safety_regions(clients: dict[str, FlaskClient]) -> None:
     response = clients["catalog"].get("/api/v1/regions", headers=auth("controller"))
     assert response.status_code == 200
-    regions = response.get_json()
+    regions = response.get_json()["items"]
+    assert response.get_json()["next_cursor"] is None
     assert [r["code"] for r in regions] == [f"VR{i:02d}" for i in range(1, 26)]
     names = {r["code"]: r["name"] for r in regions}
     assert names["VR17"] == "Rotterdam-Rijnmond"
@@ -200,7 +204,8 @@ def test_regions_are_the_25_safety_regions(clients: dict[str, FlaskClient]) -> N
 def test_categories_are_six_with_their_booking_mode(clients: dict[str, FlaskClient]) -> None:
     response = clients["catalog"].get("/api/v1/categories", headers=auth("owner-dhc"))
     assert response.status_code == 200
-    modes = {c["code"]: c["booking_mode"] for c in response.get_json()}
+    assert response.get_json()["next_cursor"] is None
+    modes = {c["code"]: c["booking_mode"] for c in response.get_json()["items"]}
     assert modes == {
         "helicopter": "slot",
         "drone": "slot",
@@ -209,7 +214,7 @@ def test_categories_are_six_with_their_booking_mode(clients: dict[str, FlaskClie
         "terrain": "capacity",
         "procurement_item": "quantity",
     }
-    assert all(c["label"] for c in response.get_json())
+    assert all(c["label"] for c in response.get_json()["items"])
 
 
 def test_reading_needs_a_signed_in_caller(clients: dict[str, FlaskClient]) -> None:
@@ -569,7 +574,8 @@ def test_a_tariff_for_a_following_period_is_added(
     assert added["full_cost_rate"] == "10100.50"
     assert added["valid_from"] == "2027-01-01" and added["valid_to"] == "2028-01-01"
     listed = catalog.get(url, headers=auth("planner-rotterdam")).get_json()
-    assert [t["valid_from"] for t in listed] == ["2026-01-01", "2027-01-01"]
+    assert listed["next_cursor"] is None
+    assert [t["valid_from"] for t in listed["items"]] == ["2026-01-01", "2027-01-01"]
     assert etag(catalog, asset["id"]) == '"v2"'
     assert events_of(engine, asset["id"])[-1] == "catalog.tariff.set"
 
@@ -590,7 +596,8 @@ def concrete(catalog: FlaskClient, asset_id: str, lo: datetime, hi: datetime) ->
         query_string={"from": lo.isoformat(), "to": hi.isoformat()},
     )
     assert response.status_code == 200, response.get_json()
-    return [(instant(i["start"]), instant(i["end"])) for i in response.get_json()]
+    assert response.get_json()["next_cursor"] is None  # the range is the page
+    return [(instant(i["start"]), instant(i["end"])) for i in response.get_json()["items"]]
 
 
 def test_availability_is_expanded_across_dst_with_one_offs_and_blackouts_subtracted(
@@ -672,7 +679,7 @@ def test_availability_is_expanded_across_dst_with_one_offs_and_blackouts_subtrac
     )
     assert response.status_code == 204
     windows = catalog.get(f"{ASSETS}/{aid}/availability", headers=auth("planner-rotterdam"))
-    assert [w["id"] for w in windows.get_json()] == [rule["id"]]
+    assert [w["id"] for w in windows.get_json()["items"]] == [rule["id"]]
     assert (local(saturday, 10), local(saturday, 14)) not in concrete(catalog, aid, lo, hi)
     response = catalog.delete(
         f"{ASSETS}/{aid}/availability/{one_off['id']}", headers=auth("owner-dhc")
@@ -716,7 +723,7 @@ def test_blackouts_are_added_listed_and_removed(
     assert response.status_code == 201, response.get_json()
     blackout = response.get_json()
     assert blackout["reason"] == "Onderhoud rotorblad"
-    listed = catalog.get(url, headers=auth("finance-politie")).get_json()
+    listed = catalog.get(url, headers=auth("finance-politie")).get_json()["items"]
     assert [b["id"] for b in listed] == [blackout["id"]]
     assert instant(listed[0]["start_at"]) == local(day, 9)
     assert concrete(catalog, aid, local(day), local(day + timedelta(days=1))) == [
@@ -725,12 +732,73 @@ def test_blackouts_are_added_listed_and_removed(
     ]
     response = catalog.delete(f"{url}/{blackout['id']}", headers=auth("owner-dhc"))
     assert response.status_code == 204
-    assert catalog.get(url, headers=auth("owner-dhc")).get_json() == []
+    assert catalog.get(url, headers=auth("owner-dhc")).get_json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     assert concrete(catalog, aid, local(day), local(day + timedelta(days=1))) == [
         (local(day, 6), local(day, 22))
     ]
     assert_problem(catalog.delete(f"{url}/{blackout['id']}", headers=auth("owner-dhc")), 404)
     assert events_of(engine, aid)[-2:] == ["catalog.blackout.added", "catalog.blackout.removed"]
+
+
+def every_page(catalog: FlaskClient, url: str, limit: int) -> list[list[str]]:
+    """The ids on each page of a list, following next_cursor to the end."""
+    pages: list[list[str]] = []
+    query: dict[str, Any] = {"limit": limit}
+    while True:
+        response = catalog.get(url, headers=auth("planner-rotterdam"), query_string=query)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert set(body) == {"items", "next_cursor"}
+        pages.append([item["id"] for item in body["items"]])
+        if body["next_cursor"] is None:
+            return pages
+        assert len(pages) < 20, "the cursor does not advance"
+        query = {"limit": limit, "cursor": body["next_cursor"]}
+
+
+def test_blackouts_and_windows_are_paged_with_a_stable_cursor(
+    clients: dict[str, FlaskClient],
+) -> None:
+    """Five blackouts and five windows in pages of two: each once, in list order; a removal
+    between pages shifts nothing; a forged cursor is a 422 on cursor."""
+    catalog = clients["catalog"]
+    aid = register(catalog)["id"]
+    day = date.today() + timedelta(days=30)
+    url = f"{ASSETS}/{aid}/blackouts"
+    blackouts = []
+    for n in (3, 1, 4, 0, 2):  # added out of order: listed by start
+        start = local(day + timedelta(days=n), 9)
+        body = {"start_at": start.isoformat(), "end_at": (start + timedelta(hours=1)).isoformat(),
+                "reason": f"Onderhoud {n}"}  # fmt: skip
+        response = catalog.post(url, headers=auth("owner-dhc"), json=body)
+        assert response.status_code == 201, response.get_json()
+        blackouts.append((n, response.get_json()["id"]))
+    in_order = [b for _, b in sorted(blackouts)]
+    assert every_page(catalog, url, 2) == [in_order[:2], in_order[2:4], in_order[4:]]
+    first = catalog.get(url, headers=auth("owner-dhc"), query_string={"limit": 2}).get_json()
+    removed = catalog.delete(f"{url}/{in_order[0]}", headers=auth("owner-dhc"))
+    assert removed.status_code == 204
+    rest = catalog.get(
+        url, headers=auth("owner-dhc"), query_string={"limit": 2, "cursor": first["next_cursor"]}
+    ).get_json()
+    assert [b["id"] for b in rest["items"]] == in_order[2:4]
+    windows = [
+        publish(catalog, aid, {"kind": "one_off",
+                               "start_at": local(day + timedelta(days=n), 6).isoformat(),
+                               "end_at": local(day + timedelta(days=n), 8).isoformat()})["id"]
+        for n in range(5)
+    ]  # fmt: skip
+    pages = every_page(catalog, f"{ASSETS}/{aid}/availability", 2)
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert sorted(sum(pages, [])) == sorted(windows)
+    for forged_cursor in ("not-a-cursor", forged("2026-01-01", "x")):
+        response = catalog.get(
+            url, headers=auth("owner-dhc"), query_string={"cursor": forged_cursor}
+        )
+        assert_problem(response, 422, "cursor")
 
 
 def test_an_availability_range_that_ends_before_it_starts_is_422(
@@ -817,8 +885,10 @@ def test_a_contract_over_own_procurement_items_is_published_and_read_back(
     response = catalog.get(f"{CONTRACTS}/{created['id']}", headers=auth("planner-rotterdam"))
     assert response.status_code == 200
     assert response.get_json() == created
-    listed = catalog.get(CONTRACTS, headers=auth("controller")).get_json()
+    listed = catalog.get(CONTRACTS, headers=auth("controller")).get_json()["items"]
     assert created["id"] in {c["id"] for c in listed}
+    paged = sum(every_page(catalog, CONTRACTS, 1), [])  # one a page: each once, by valid_from
+    assert created["id"] in paged and len(paged) == len(set(paged)) == len(listed)
     assert_problem(catalog.get(f"{CONTRACTS}/{uuid.uuid4()}", headers=auth("controller")), 404)
 
 
@@ -1401,7 +1471,7 @@ def test_an_administrator_adds_and_renames_an_organisation_whose_owner_then_regi
     after = row_counts(engine)
     assert after["organisations"] - before["organisations"] == 1
     assert after["reference_changes"] - before["reference_changes"] == 1
-    listed = catalog.get(ORGANISATIONS, headers=auth("planner-rotterdam")).get_json()
+    listed = catalog.get(ORGANISATIONS, headers=auth("planner-rotterdam")).get_json()["items"]
     assert {"id": org_id, "name": "Joint Sensor Unit", "kind": "defensie"} in listed
 
     response = catalog.patch(
@@ -1447,7 +1517,7 @@ def test_an_administrator_adds_and_renames_a_region_that_assets_then_serve(
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"code": code, "name": "Proefregio Noordzee", **seat}
-    regions = catalog.get(REGIONS, headers=auth("controller")).get_json()
+    regions = catalog.get(REGIONS, headers=auth("controller")).get_json()["items"]
     assert {"code": code, "name": "Proefregio Noordzee", **seat} in regions
     # The 25 safety regions carry their seats (migration 0007).
     rotterdam = next(r for r in regions if r["code"] == "VR17")
@@ -1482,7 +1552,8 @@ def test_an_existing_organisation_or_region_is_409_and_writes_nothing(
             REGIONS, headers=ADMIN_HEADERS, json={"code": "VR17", "name": "Rijnmond bis"}
         )
     assert "VR17" in assert_problem(response, 409, "code")["detail"]
-    names = {r["code"]: r["name"] for r in catalog.get(REGIONS, headers=ADMIN_HEADERS).get_json()}
+    listed = catalog.get(REGIONS, headers=ADMIN_HEADERS).get_json()["items"]
+    names = {r["code"]: r["name"] for r in listed}
     assert names["VR17"] == "Rotterdam-Rijnmond"
 
 
@@ -1582,7 +1653,8 @@ def test_only_an_administrator_manages_organisations_and_regions(
         with nothing_written(engine):
             response = catalog.open(url, method=method, headers=who, json=body)
         assert_problem(response, 403)
-    names = {o["id"]: o["name"] for o in catalog.get(ORGANISATIONS, headers=who).get_json()}
+    listed = catalog.get(ORGANISATIONS, headers=who).get_json()["items"]
+    names = {o["id"]: o["name"] for o in listed}
     assert names["defensie-dhc"] == "Defensie Helikopter Commando"
 
 
@@ -1611,11 +1683,12 @@ def lock_waiters(engine: Engine) -> int:
 def race(
     engine: Engine, first: Callable[[UnitOfWork], Any], second: Callable[[], TestResponse], uow: Any
 ) -> TestResponse:
-    """``first`` writes and holds its transaction open; ``second`` (a request) passes every
-    check, since it cannot see the uncommitted row, and waits on the unique index; then
-    ``first`` commits and ``second`` is answered."""
+    """``first`` writes and holds its transaction open (its use case's commit only flushes
+    inside ``holding``); ``second`` (a request) passes every check, since it cannot see the
+    uncommitted row, and waits on the unique index; then ``first`` commits and ``second`` is
+    answered."""
     with uow() as holding, ThreadPoolExecutor(max_workers=1) as pool:
-        first(holding)
+        first(UnitOfWork.within(holding.session, producer="catalog", actor=holding.actor))
         pending = pool.submit(second)
         try:
             eventually(
@@ -1638,7 +1711,7 @@ def test_a_contract_reference_published_concurrently_is_409_for_the_loser(
     response = race(
         engine,
         lambda uow: catalog_contracts.create_contract(
-            uow, principal=dmo, contract_in=ContractCreate().load(body)
+            uow, principal=dmo, command=ContractCreate().load(body)
         ),
         lambda: clients["catalog"].post(
             CONTRACTS, headers=DMO, json={**body, "supplier": "Ander B.V."}
@@ -1661,8 +1734,8 @@ def test_an_organisation_created_concurrently_is_409_for_the_loser(
     before = row_counts(engine)
     response = race(
         engine,
-        lambda uow: catalog_service.create_organisation(
-            uow, principal=admin, organisation_in=dict(body)
+        lambda uow: catalog_reference.create_organisation(
+            uow, principal=admin, command=AddOrganisation(**body)
         ),
         lambda: clients["catalog"].post(ORGANISATIONS, headers=ADMIN_HEADERS, json=body),
         holder,
@@ -1799,7 +1872,7 @@ def test_an_asset_that_is_not_active_offers_no_concrete_availability(
     assert response.status_code == 200, response.get_json()
     assert concrete(catalog, aid, lo, hi) == []
     listed = catalog.get(f"{ASSETS}/{aid}/availability", headers=auth("planner-rotterdam"))
-    assert [w["id"] for w in listed.get_json()] == [rule["id"]]
+    assert [w["id"] for w in listed.get_json()["items"]] == [rule["id"]]
     # A bad range is still a 422, whatever the status.
     response = catalog.get(
         f"{ASSETS}/{aid}/availability",
@@ -1862,7 +1935,7 @@ def test_an_availability_range_at_the_supported_ends_is_answered(
             query_string=query,
         )
         assert response.status_code == 200, (query, response.get_json())
-        assert response.get_json() == []
+        assert response.get_json() == {"items": [], "next_cursor": None}
 
 
 @pytest.mark.parametrize(
@@ -1929,7 +2002,7 @@ def test_a_blackout_at_the_supported_end_is_stored_and_read_back(
     )  # fmt: skip
     assert response.status_code == 201, response.get_json()
     listed = catalog.get(f"{ASSETS}/{ruled_asset}/blackouts", headers=auth("owner-dhc"))
-    assert response.get_json()["id"] in {b["id"] for b in listed.get_json()}
+    assert response.get_json()["id"] in {b["id"] for b in listed.get_json()["items"]}
 
 
 # -- If-Match: strong comparison, and * --------------------------------------------------------
@@ -2140,7 +2213,7 @@ def test_demo_assets_are_available_90_days_ahead_on_every_start(demo_catalog: Se
                 a.registration: bool(
                     catalog_availability.concrete_availability(
                         uow, asset_id=a.id, start=lo, end=lo + timedelta(days=4)
-                    )
+                    ).items
                 )
                 for a in assets
             }
@@ -2178,12 +2251,13 @@ def test_demo_assets_are_available_90_days_ahead_on_every_start(demo_catalog: Se
                 uow,
                 principal=dhc,
                 asset_id=chinook,
-                window_in={"kind": "one_off", "note": "demo",
-                           "start_at": datetime.combine(today, time(6), UTC),
-                           "end_at": datetime.combine(today + timedelta(days=2), time(6), UTC)},
+                command=PublishWindow(kind="one_off", note="demo",
+                    start_at=datetime.combine(today, time(6), UTC),
+                    end_at=datetime.combine(today + timedelta(days=2), time(6), UTC)),
             )  # fmt: skip
-            catalog_service.retire_asset(uow, principal=dhc, asset_id=retired, reason="Demo-test")
-            uow.commit()
+            catalog_assets.retire_asset(
+                uow, principal=dhc, asset_id=retired, command=RetireAsset(reason="Demo-test")
+            )
         windows_before = demo_windows()
 
         # Five days later: every asset again reaches 90 days ahead, with one loader window each.

@@ -180,7 +180,7 @@ def test_only_bookings_still_to_come_that_hold_the_asset_block_retirement(
     (and approved, above) do. The commitments are written as the catalog's consumer writes them
     (apply_booking_events, a polled batch at once), so no worker is needed here.
     """
-    from services.catalog.service import apply_booking_event, apply_booking_events
+    from services.catalog.commitments import apply_booking_event, apply_booking_events
     from shared.db import UnitOfWork, make_session_factory
 
     catalog = clients["catalog"]

@@ -22,8 +22,12 @@ from tests.oidc_support import CLIENT_ID, CLIENT_SECRET, start_oidc_provider
 from tests.portal.client import csrf_token
 from tests.portal.fake_api import FakeApi, running_fake_api
 
-CATEGORIES = [{"code": "helicopter", "label": "Helicopter", "booking_mode": "slot"}]
-REGIONS = [{"code": "VR17", "name": "Rotterdam-Rijnmond"}]
+# Pages, as catalog answers every list: {items, next_cursor}.
+CATEGORIES = {
+    "items": [{"code": "helicopter", "label": "Helicopter", "booking_mode": "slot"}],
+    "next_cursor": None,
+}
+REGIONS = {"items": [{"code": "VR17", "name": "Rotterdam-Rijnmond"}], "next_cursor": None}
 ASSET = {
     "id": "7b0c1f0e-1111-4222-8333-444455556666",
     "name": "NH90 Test",

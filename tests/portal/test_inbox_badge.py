@@ -21,8 +21,10 @@ UNREAD = "/notifications/unread-count"
 @pytest.fixture
 def fake_api() -> Iterator[FakeApi]:
     with running_fake_api() as fake:
-        fake.answer("GET", "/categories", 200, [{"code": "helicopter", "booking_mode": "slot"}])
-        fake.answer("GET", "/regions", 200, [{"code": "VR17", "name": "Rotterdam-Rijnmond"}])
+        categories = [{"code": "helicopter", "booking_mode": "slot"}]
+        regions = [{"code": "VR17", "name": "Rotterdam-Rijnmond"}]
+        fake.answer("GET", "/categories", 200, {"items": categories, "next_cursor": None})
+        fake.answer("GET", "/regions", 200, {"items": regions, "next_cursor": None})
         yield fake
 
 

@@ -124,6 +124,17 @@ class ApiClient:
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params=params).json()
 
+    def every(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a list (``{items, next_cursor}``), following the cursor page by page:
+        for short lists a page shows whole (an asset's windows, the organisations)."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self.get(path, **params)
+            items.extend(page["items"])
+            if not page.get("next_cursor"):
+                return items
+            params = {**params, "cursor": page["next_cursor"]}
+
     def post(self, path: str, body: Any = None, headers: Mapping[str, str] | None = None) -> Any:
         response = self.call("POST", path, json=body if body is not None else {}, headers=headers)
         return response.json() if response.content else None

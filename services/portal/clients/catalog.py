@@ -11,13 +11,13 @@ class CatalogClient(ApiClient):
     service = "catalog"
 
     def categories(self) -> list[dict[str, Any]]:
-        return list(self.get("/categories"))
+        return self.every("/categories")
 
     def regions(self) -> list[dict[str, Any]]:
-        return list(self.get("/regions"))
+        return self.every("/regions")
 
     def organisations(self) -> list[dict[str, Any]]:
-        return list(self.get("/organisations"))
+        return self.every("/organisations")
 
     def asset(self, asset_id: str) -> dict[str, Any]:
         return dict(self.get(f"/assets/{asset_id}"))
@@ -49,11 +49,11 @@ class CatalogClient(ApiClient):
 
     def windows(self, asset_id: str) -> list[dict[str, Any]]:
         """The published one-off windows and weekly rules, as stored."""
-        return list(self.get(f"/assets/{asset_id}/availability"))
+        return self.every(f"/assets/{asset_id}/availability", limit=200)
 
     def available_intervals(self, asset_id: str, start: str, end: str) -> list[dict[str, Any]]:
         """The concrete windows in [start, end): the rules expanded, minus blackouts."""
-        return list(self.get(f"/assets/{asset_id}/availability", **{"from": start, "to": end}))
+        return self.every(f"/assets/{asset_id}/availability", **{"from": start, "to": end})
 
     def publish_window(self, asset_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.post(f"/assets/{asset_id}/availability", body))
@@ -62,7 +62,7 @@ class CatalogClient(ApiClient):
         self.call("DELETE", f"/assets/{asset_id}/availability/{window_id}")
 
     def blackouts(self, asset_id: str) -> list[dict[str, Any]]:
-        return list(self.get(f"/assets/{asset_id}/blackouts"))
+        return self.every(f"/assets/{asset_id}/blackouts", limit=200)
 
     def add_blackout(self, asset_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.post(f"/assets/{asset_id}/blackouts", body))
