@@ -105,18 +105,28 @@ def _request_figures(session: Any, period: str, region_of: dict[Any, str]) -> di
     groups: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"requests": 0, "decided": 0, "fulfilled": 0, "minutes": []}
     )
-    for fact in session.scalars(
-        select(BookingFacts).where(BookingFacts.requested_at >= lo, BookingFacts.requested_at < hi)
+    # The five columns it needs, not whole facts: a year holds tens of thousands of requests.
+    for state, requested_at, decided_at, region, asset_id in session.execute(
+        select(
+            BookingFacts.state,
+            BookingFacts.requested_at,
+            BookingFacts.decided_at,
+            BookingFacts.region,
+            BookingFacts.asset_id,
+        ).where(BookingFacts.requested_at >= lo, BookingFacts.requested_at < hi)
     ):
-        used_in = fact.region or region_of.get(fact.asset_id) or UNATTRIBUTED
+        used_in = region or region_of.get(asset_id) or UNATTRIBUTED
+        minutes = None
+        if decided_at is not None:
+            minutes = (decided_at - requested_at).total_seconds() / 60
         for key in (used_in, "national"):
             g = groups[key]
             g["requests"] += 1
-            if fact.state not in UNDECIDED:
+            if state not in UNDECIDED:
                 g["decided"] += 1
-                g["fulfilled"] += fact.state in FULFILLED
-            if fact.decided_at is not None:
-                g["minutes"].append((fact.decided_at - fact.requested_at).total_seconds() / 60)
+                g["fulfilled"] += state in FULFILLED
+            if minutes is not None:
+                g["minutes"].append(minutes)
     return groups
 
 

@@ -48,6 +48,20 @@
     }, 250);
   }
 
+  // Another portal process may answer the table before its own feed has seen this change
+  // (it would hand out its copy from before it): ask once more when that has passed.
+  var settling = null;
+  function changed() {
+    refresh();
+    if (settling) {
+      window.clearTimeout(settling);
+    }
+    settling = window.setTimeout(function () {
+      settling = null;
+      refresh();
+    }, 1500);
+  }
+
   function connect() {
     var source = new EventSource(streamUrl);
     source.addEventListener("live", function () {
@@ -60,7 +74,7 @@
     source.addEventListener("offline", function () {
       show("offline");
     });
-    source.addEventListener("changed", refresh);
+    source.addEventListener("changed", changed);
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) {
         show("offline");

@@ -36,6 +36,7 @@ STREAM_S = 25.0  # then the browser reconnects (EventSource does so by itself)
 HEARTBEAT_S = 10.0  # a comment line now and then keeps proxies from closing a quiet stream
 RECONNECT_MS = 2000
 MAX_STREAMS = 4  # per process: streams hold a thread each (gunicorn gthread, 8 per worker)
+UNFOLLOWED_S = 2  # how long a process shares the board while its feed does not follow
 
 
 @bp.record_once
@@ -56,10 +57,17 @@ def _category() -> str:
 def _board() -> dict[str, Any]:
     """Booking's board, shared by this process's readers (the counts are the same for every
     role) until the change feed sees the next change, or the cache's TTL; while the feed does
-    not follow the topics, for 10 s at most. So the readers that a change sends back for the
-    table cost booking one call per process, not one each."""
+    not follow the topics, for UNFOLLOWED_S at most. So the readers that a change sends back
+    for the table cost booking one call per process, not one each. Every process that serves
+    the table follows the topics (not only those holding a stream): a browser's stream and
+    its table requests may reach different processes."""
     feed: ChangeFeed = current_app.extensions["portal_change_feed"]
-    key = ("board", feed.version) if feed.ready else ("board-unfollowed", int(time.time() // 10))
+    feed.ensure_started()
+    key = (
+        ("board", feed.version)
+        if feed.ready
+        else ("board-unfollowed", int(time.time() // UNFOLLOWED_S))
+    )
     board: dict[str, Any] = shared_cache().get_or_load(key, apis().booking.board)
     return board
 

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from flask import Response
@@ -42,6 +43,27 @@ def quarters_of_year(period: str) -> list[str]:
 
 def is_period(value: str) -> bool:
     return bool(QUARTER.fullmatch(value) or MONTH.fullmatch(value))
+
+
+def efficiency_rows(period: str, group_by: str) -> list[dict[str, Any]]:
+    """Cost-sharing's efficiency figures of a period by a grouping, shared by this process's
+    readers for the cache's TTL (60 s): they are the same for everyone the portal lets see
+    them (NATIONAL_ROLES, the API's own roles), and a year of data takes the API seconds to
+    add up (docs/benchmarks.md, "Portal: the national pages")."""
+    answer: dict[str, Any] = shared_cache().get_or_load(
+        ("efficiency", period, group_by), partial(apis().costsharing.efficiency, period, group_by)
+    )
+    return list(answer["rows"])
+
+
+def evaluation_report(baseline: str, period: str) -> dict[str, Any]:
+    """Cost-sharing's evaluation of ``period`` against ``baseline``, shared as the efficiency
+    figures are (a refused pair of periods is a problem, and nothing is stored)."""
+    report: dict[str, Any] = shared_cache().get_or_load(
+        ("evaluation", baseline, period),
+        partial(apis().costsharing.evaluation, baseline, period),
+    )
+    return report
 
 
 def region_names() -> dict[str, str]:

@@ -13,12 +13,12 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from services.portal.auth import role_required
-from services.portal.clients import apis
 from services.portal.views.national import bp
 from services.portal.views.national.common import (
     NATIONAL_ROLES,
     csv_response,
     current_quarter,
+    efficiency_rows,
     group_label,
     is_period,
     quarters_of_year,
@@ -62,7 +62,7 @@ def _period() -> str:
 def quarter_totals(period: str) -> dict[str, Any]:
     """A whole period's figures: its category rows summed (utilisation and the share
     fulfilled from the summed hours and counts, not averaged)."""
-    rows = apis().costsharing.efficiency(period, "category")["rows"]
+    rows = efficiency_rows(period, "category")
     totals = {f: sum((Decimal(str(r[f])) for r in rows), Decimal(0)) for f in SUMMED}
     decided = sum(r["requests_decided"] for r in rows)
     fulfilled = sum(round((r["fulfilled_share"] or 0) * r["requests_decided"]) for r in rows)
@@ -95,10 +95,7 @@ def _table(group_by: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def efficiency() -> str:
     period = _period()
     figure = _chosen("figure", FIGURES, "joint_use_hours")
-    tables = {
-        group_by: _table(group_by, apis().costsharing.efficiency(period, group_by)["rows"])
-        for group_by in GROUPS
-    }
+    tables = {group_by: _table(group_by, efficiency_rows(period, group_by)) for group_by in GROUPS}
     by_quarter = _table("quarter", [quarter_totals(q) for q in quarters_of_year(period)])
     return render_template(
         "national/efficiency.html",
@@ -122,7 +119,7 @@ def efficiency_csv() -> Response:
     if group_by == "quarter":
         rows = [quarter_totals(q) for q in quarters_of_year(period)]
     elif group_by in GROUPS:
-        rows = apis().costsharing.efficiency(period, group_by)["rows"]
+        rows = efficiency_rows(period, group_by)
     else:
         abort(404)
     return csv_response(

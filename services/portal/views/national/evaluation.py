@@ -16,6 +16,7 @@ from services.portal.views.national import bp
 from services.portal.views.national.common import (
     NATIONAL_ROLES,
     current_quarter,
+    evaluation_report,
     figure_text,
     is_period,
 )
@@ -80,7 +81,7 @@ def evaluation() -> str:
         "report": None,
     }
     try:
-        report = apis().costsharing.evaluation(baseline, period)
+        report = evaluation_report(baseline, period)
     except ApiProblem as exc:
         if exc.status != 422:
             raise
