@@ -226,12 +226,13 @@ class Availability(MethodView):
 class AvailabilityWindowById(MethodView):
     @require_roles()
     @blp.response(204)
-    def delete(self, asset_id: uuid.UUID, window_id: uuid.UUID) -> None:
+    def delete(self, asset_id: uuid.UUID, window_id: uuid.UUID) -> Response:
         """Withdraw a published window (owner)"""
         with request_uow() as uow:
             availability.withdraw_window(
                 uow, principal=current_principal(), asset_id=asset_id, window_id=window_id
             )
+        return Response(status=204)  # no body, so no media type either
 
 
 @blp.route("/assets/<uuid:asset_id>/blackouts")
@@ -259,12 +260,13 @@ class Blackouts(MethodView):
 class BlackoutById(MethodView):
     @require_roles()
     @blp.response(204)
-    def delete(self, asset_id: uuid.UUID, blackout_id: uuid.UUID) -> None:
+    def delete(self, asset_id: uuid.UUID, blackout_id: uuid.UUID) -> Response:
         """Remove a blackout (owner)"""
         with request_uow() as uow:
             availability.remove_blackout(
                 uow, principal=current_principal(), asset_id=asset_id, blackout_id=blackout_id
             )
+        return Response(status=204)  # no body, so no media type either
 
 
 @blp.route("/contracts")

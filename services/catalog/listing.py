@@ -29,11 +29,6 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
-def encode_cursor(sort: str, key: Any, asset_id: uuid.UUID | str) -> str:
-    """The cursor after the item with this sort key and id, under this sort."""
-    return paging.encode_cursor(sort, key, str(asset_id))
-
-
 def decode_cursor(cursor: str, sort: str) -> tuple[Any, uuid.UUID]:
     """The sort key and id a cursor carries; 422 on ``cursor`` for one of another sort."""
     key_kind = datetime if sort.lstrip("-") == "created_at" else str
