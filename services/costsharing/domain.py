@@ -1,4 +1,5 @@
-"""Cost-sharing rules: which agreement applies, what a use costs, how it splits. Stdlib only.
+"""Cost-sharing rules: which agreement applies, what a use costs, how it splits, and the
+finance review's state machine (four eyes included). Stdlib only.
 
 Rounding rule: the cost is computed exactly, then rounded once to the cent (half up); the
 requester's part is the total × share rounded half up; the owner bears the exact rest. So the
@@ -14,7 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from shared.errors import Invalid
+from shared.errors import Conflict, Forbidden, Invalid
 
 CENT = Decimal("0.01")
 
@@ -23,6 +24,105 @@ class PriceBasis(StrEnum):
     FULL_COST = "full_cost"
     MARGINAL_COST = "marginal_cost"
     FREE = "free"
+
+
+class State(StrEnum):
+    """Where an allocation is in finance's review."""
+
+    PROPOSED = "proposed"  # priced by an agreement: finance approves or disputes it
+    NEEDS_AGREEMENT = "needs_agreement"  # nothing priced it: finance resolves it
+    APPROVED = "approved"
+    DISPUTED = "disputed"
+    RESOLVED = "resolved"
+    SETTLED = "settled"  # held by a closed statement
+
+
+class Action(StrEnum):
+    """What finance does to an allocation (each its own endpoint and event)."""
+
+    APPROVE = "approve"
+    DISPUTE = "dispute"
+    RESOLVE = "resolve"
+
+
+# The review: proposed → approved | disputed → resolved; needs_agreement → resolved (priced).
+# Closing a statement settles what is approved or resolved (not an action of the review).
+TRANSITIONS: dict[tuple[State, Action], State] = {
+    (State.PROPOSED, Action.APPROVE): State.APPROVED,
+    (State.PROPOSED, Action.DISPUTE): State.DISPUTED,
+    (State.DISPUTED, Action.RESOLVE): State.RESOLVED,
+    (State.NEEDS_AGREEMENT, Action.RESOLVE): State.RESOLVED,
+}
+SETTLEABLE = (State.APPROVED, State.RESOLVED)
+AWAITING_REVIEW = (State.PROPOSED, State.DISPUTED, State.NEEDS_AGREEMENT)
+REASON_REQUIRED = (Action.DISPUTE, Action.RESOLVE)
+
+
+def next_state(current: State, action: Action) -> State:
+    """The state after ``action``; an illegal move is a conflict naming the current state."""
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        raise Conflict(
+            f"Cannot {action.value} an allocation that is {current.value}.",
+            current_state=current.value,
+        ) from None
+
+
+def side_of(org: str) -> str:
+    """politie, defensie or joint: organisation ids name their side (catalog enforces it)."""
+    return org.split("-", 1)[0]
+
+
+def check_other_eyes(
+    *, disputed_by: str, disputed_by_org: str, resolver: str, resolver_org: str, joint: bool
+) -> None:
+    """Who disputed an allocation does not resolve it, nor does a colleague on the same side:
+    the joint controller or the other side's finance does, so no side settles its own
+    objection (for instance by setting its own share to nothing)."""
+    same_person = disputed_by == resolver
+    same_side = not joint and side_of(disputed_by_org) == side_of(resolver_org)
+    if same_person or same_side:
+        raise Forbidden(
+            f"{'You' if same_person else 'Your side'} disputed this allocation, so it is resolved "
+            "by the joint controller or the other side's finance (four eyes).",
+            disputed_by=disputed_by,
+        )
+
+
+OWN_SHARE_RULE = "own-share-needs-joint-controller"
+
+
+@dataclass(frozen=True)
+class Parties:
+    requester_org: str
+    owner_org: str
+
+    def share_of(self, side: str, requester_amount: Decimal, owner_amount: Decimal) -> Decimal:
+        """What ``side`` (politie, defensie) bears of an allocation split this way."""
+        share = Decimal(0)
+        if side_of(self.requester_org) == side:
+            share += requester_amount
+        if side_of(self.owner_org) == side:
+            share += owner_amount
+        return share
+
+
+def check_own_share_kept(
+    parties: Parties, *, resolver_org: str, before: Split, after: Split
+) -> None:
+    """A resolution that lowers the resolver's own side's share is the joint controller's:
+    otherwise the side that pays settles the other side's objection in its own favour (for
+    instance police finance setting the police share of a disputed bill to 0.00)."""
+    side = side_of(resolver_org)
+    was = parties.share_of(side, before.requester_amount, before.owner_amount)
+    becomes = parties.share_of(side, after.requester_amount, after.owner_amount)
+    if becomes < was:
+        raise Forbidden(
+            f"This resolution lowers your own side's share from {was} to {becomes}: only the "
+            "joint controller may resolve it so (four eyes).",
+            rule=OWN_SHARE_RULE,
+        )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ falls on the Dutch date of its use).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -67,33 +67,46 @@ def _empty() -> dict[str, Any]:
     }
 
 
-def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
-    first, after = parse_period(period)
-    # Hours are counted between Dutch midnights, as the allocations' Dutch dates are.
-    lo = datetime.combine(first, time(0), DUTCH_ZONE).astimezone(UTC)
-    hi = datetime.combine(after, time(0), DUTCH_ZONE).astimezone(UTC)
-    assets = {a.asset_id: a for a in session.scalars(select(AssetFacts))}
-    groups: dict[str, dict[str, Any]] = defaultdict(_empty)
+class _Grouping:
+    """The figures of one period, summed per group (category, region, requester or owner)."""
 
-    def group_key(region: str | None, owner: str, category: str, requester: str) -> str:
-        return {
+    def __init__(self, group_by: str, first: date, after: date) -> None:
+        self.group_by = group_by
+        self.first, self.after = first, after
+        # Hours are counted between Dutch midnights, as the allocations' Dutch dates are.
+        self.lo = datetime.combine(first, time(0), DUTCH_ZONE).astimezone(UTC)
+        self.hi = datetime.combine(after, time(0), DUTCH_ZONE).astimezone(UTC)
+        self.groups: dict[str, dict[str, Any]] = defaultdict(_empty)
+
+    def group(
+        self, region: str | None, owner: str, category: str, requester: str
+    ) -> dict[str, Any]:
+        key = {
             "category": category,
             "owner": owner,
             "requester": requester,
             "region": region or UNKNOWN_REGION,
-        }[group_by]
+        }[self.group_by]
+        return self.groups[key]
 
-    if group_by != "requester":  # published capacity has no requester
-        for asset in assets.values():
-            if asset.category == "procurement_item":
-                continue
-            key = group_key(home_region_of(asset), asset.owner_org, asset.category, "")
-            groups[key]["published_hours"] += published_hours(asset, lo, hi) * asset.capacity
+
+def _add_published(grouping: _Grouping, assets: dict[Any, AssetFacts]) -> None:
+    if grouping.group_by == "requester":  # published capacity has no requester
+        return
+    for asset in assets.values():
+        if asset.category == "procurement_item":
+            continue
+        g = grouping.group(home_region_of(asset), asset.owner_org, asset.category, "")
+        g["published_hours"] += published_hours(asset, grouping.lo, grouping.hi) * asset.capacity
+
+
+def _add_bookings(session: Any, grouping: _Grouping, assets: dict[Any, AssetFacts]) -> None:
+    lo, hi = grouping.lo, grouping.hi
     for fact in session.scalars(
         select(BookingFacts).where(BookingFacts.planned_start < hi, BookingFacts.planned_end > lo)
     ):
         region = used_in(fact, assets.get(fact.asset_id))
-        g = groups[group_key(region, fact.owner_org, fact.category, fact.requester_org)]
+        g = grouping.group(region, fact.owner_org, fact.category, fact.requester_org)
         if fact.state in FULFILLED:
             g["booked_hours"] += (
                 hours(clip([(fact.planned_start, fact.planned_end)], lo, hi)) * fact.quantity
@@ -107,71 +120,77 @@ def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
             if fact.priority == 1:
                 g["acute_decision_minutes"].append(decision_s / 60)
         g["acute_escalated"] += fact.escalated_at is not None
+
+
+def _add_allocations(session: Any, grouping: _Grouping, assets: dict[Any, AssetFacts]) -> None:
     # Each allocation with its booking's facts in one query (a call-off's order has none):
     # session.get per allocation was a query each, as the facts read before are not kept.
     for allocation, fact in session.execute(
         select(Allocation, BookingFacts)
         .outerjoin(BookingFacts, BookingFacts.booking_id == Allocation.booking_id)
-        .where(Allocation.used_on >= first, Allocation.used_on < after)
+        .where(Allocation.used_on >= grouping.first, Allocation.used_on < grouping.after)
     ):
         if allocation.kind == "procurement":  # a call-off: where the ordering unit is
             region = home_region(allocation.requester_org)
         else:
             region = used_in(fact, assets.get(fact.asset_id)) if fact else None
-        g = groups[
-            group_key(region, allocation.owner_org, allocation.category, allocation.requester_org)
-        ]
-        police_pays = allocation.requester_org.startswith("politie-")
-        paid = (allocation.requester_amount or Decimal(0)) if police_pays else Decimal(0)
-        g["police_paid"] += paid
-        basis = allocation.basis
-        if allocation.kind == "usage":
-            # usage_quantity is in the tariff's unit (days, day-parts, ...); the hours of use
-            # are in the basis (allocations from before that distinction hold hours there).
-            g["joint_use_hours"] += Decimal(basis.get("hours") or allocation.usage_quantity)
-            market = (basis.get("tariff") or {}).get("market_reference_price")
-            if market is not None:
-                g["avoided_cost"] += Decimal(market) * allocation.usage_quantity - paid
-        elif allocation.kind == "procurement":
-            solo, joint = basis.get("solo_unit_price"), basis.get("unit_price")
-            if solo is not None and joint is not None:
-                g["procurement_savings"] += (
-                    Decimal(solo) - Decimal(joint)
-                ) * allocation.usage_quantity
-    rows = []
-    for key in sorted(groups):
-        g = groups[key]
-        decisions, acute = g["decision_hours"], g["acute_decision_minutes"]
-        rows.append(
-            {
-                group_by: key,
-                "published_hours": round(g["published_hours"], 2),
-                "booked_hours": round(g["booked_hours"], 2),
-                "utilisation": (
-                    round(g["booked_hours"] / g["published_hours"], 4)
-                    if g["published_hours"]
-                    else None
-                ),
-                "joint_use_hours": str(g["joint_use_hours"].quantize(Decimal("0.01"))),
-                "avoided_cost": str(to_cents(g["avoided_cost"])),
-                "police_paid": str(to_cents(g["police_paid"])),
-                "procurement_savings": str(to_cents(g["procurement_savings"])),
-                "avg_decision_hours": round(sum(decisions) / len(decisions), 2)
-                if decisions
-                else None,
-                "acute_decided": len(acute),
-                "avg_acute_decision_minutes": round(sum(acute) / len(acute), 1) if acute else None,
-                "acute_escalated": g["acute_escalated"],
-                "requests_decided": g["requests"],
-                "fulfilled_share": round(g["fulfilled"] / g["requests"], 4)
-                if g["requests"]
-                else None,
-            }
+        g = grouping.group(
+            region, allocation.owner_org, allocation.category, allocation.requester_org
         )
+        _add_money(g, allocation)
+
+
+def _add_money(g: dict[str, Any], allocation: Allocation) -> None:
+    police_pays = allocation.requester_org.startswith("politie-")
+    paid = (allocation.requester_amount or Decimal(0)) if police_pays else Decimal(0)
+    g["police_paid"] += paid
+    basis = allocation.basis
+    if allocation.kind == "usage":
+        # usage_quantity is in the tariff's unit (days, day-parts, ...); the hours of use
+        # are in the basis (allocations from before that distinction hold hours there).
+        g["joint_use_hours"] += Decimal(basis.get("hours") or allocation.usage_quantity)
+        market = (basis.get("tariff") or {}).get("market_reference_price")
+        if market is not None:
+            g["avoided_cost"] += Decimal(market) * allocation.usage_quantity - paid
+    elif allocation.kind == "procurement":
+        solo, joint = basis.get("solo_unit_price"), basis.get("unit_price")
+        if solo is not None and joint is not None:
+            g["procurement_savings"] += (Decimal(solo) - Decimal(joint)) * allocation.usage_quantity
+
+
+def _row(group_by: str, key: str, g: dict[str, Any]) -> dict[str, Any]:
+    decisions, acute = g["decision_hours"], g["acute_decision_minutes"]
+    published, booked = g["published_hours"], g["booked_hours"]
+    return {
+        group_by: key,
+        "published_hours": round(published, 2),
+        "booked_hours": round(booked, 2),
+        "utilisation": round(booked / published, 4) if published else None,
+        "joint_use_hours": str(g["joint_use_hours"].quantize(Decimal("0.01"))),
+        "avoided_cost": str(to_cents(g["avoided_cost"])),
+        "police_paid": str(to_cents(g["police_paid"])),
+        "procurement_savings": str(to_cents(g["procurement_savings"])),
+        "avg_decision_hours": round(sum(decisions) / len(decisions), 2) if decisions else None,
+        "acute_decided": len(acute),
+        "avg_acute_decision_minutes": round(sum(acute) / len(acute), 1) if acute else None,
+        "acute_escalated": g["acute_escalated"],
+        "requests_decided": g["requests"],
+        "fulfilled_share": round(g["fulfilled"] / g["requests"], 4) if g["requests"] else None,
+    }
+
+
+def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
+    """The efficiency figures of ``period``, one row per group, groups in order."""
+    first, after = parse_period(period)
+    grouping = _Grouping(group_by, first, after)
+    assets = {a.asset_id: a for a in session.scalars(select(AssetFacts))}
+    _add_published(grouping, assets)
+    _add_bookings(session, grouping, assets)
+    _add_allocations(session, grouping, assets)
     return {
         "period": period,
         "group_by": group_by,
         "currency": "EUR",
         "illustrative_prices": True,
-        "rows": rows,
+        "rows": [_row(group_by, key, grouping.groups[key]) for key in sorted(grouping.groups)],
     }

@@ -2,35 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from services.costsharing.agreements import applicable, terms_of
+from services.costsharing.commands import EstimateBatch, EstimateUse
 from services.costsharing.domain import split_cost
-from services.costsharing.models import AssetFacts
+from services.costsharing.models import Agreement, AssetFacts
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import Invalid, ProblemError, problem_body
 from shared.tariffs import priced_units, tariff_day, tariff_on
 
 
-def estimate(
-    uow: UnitOfWork, *, principal: Principal, estimate_in: dict[str, Any]
-) -> dict[str, Any]:
-    start, end = estimate_in["start"], estimate_in["end"]
+def estimate(uow: UnitOfWork, *, principal: Principal, use: EstimateUse) -> dict[str, Any]:
+    """What one use would cost and how it would split; writes nothing."""
+    with uow:
+        return _estimate(uow, principal, use)
+
+
+def _estimate(uow: UnitOfWork, principal: Principal, use: EstimateUse) -> dict[str, Any]:
+    start, end = use.start, use.end
     if end <= start:
         raise Invalid("The end must be after the start.", errors={"end": ["After start."]})
-    asset = uow.session.get(AssetFacts, estimate_in["asset_id"])
+    asset = uow.session.get(AssetFacts, use.asset_id)
     if asset is None:
         raise Invalid("Unknown asset.", errors={"asset_id": ["No such asset."]})
-    requester = estimate_in.get("requester_org") or principal.org
+    requester = use.requester_org or principal.org
     # The tariff and the agreement of the Dutch date the use starts on (as booking and the
     # allocation of the use will count it), whatever offset the request gave.
     day = tariff_day(start)
     tariff = tariff_on(asset.tariffs, day)
     agreement = applicable(
         uow,
-        legal_basis=estimate_in["legal_basis"],
+        legal_basis=use.legal_basis,
         category=asset.category,
         owner_org=asset.owner_org,
         requester_org=requester,
@@ -57,16 +64,22 @@ def estimate(
             if tariff is None
             else "no agreement covers this use: finance decides",
         }
-    hours = Decimal((end - start).total_seconds()) / Decimal(3600)
+    return {**result, **_covered(agreement, tariff, end - start, use.quantity)}
+
+
+def _covered(
+    agreement: Agreement, tariff: Mapping[str, Any], duration: timedelta, quantity: int
+) -> dict[str, Any]:
+    """The price and split of a use that an agreement and a tariff cover."""
+    hours = Decimal(duration.total_seconds()) / Decimal(3600)
     split = split_cost(
-        usage=priced_units(tariff, hours, estimate_in.get("quantity", 1)),
+        usage=priced_units(tariff, hours, quantity),
         full_cost_rate=Decimal(tariff["full_cost_rate"]),
         marginal_cost_rate=Decimal(tariff["marginal_cost_rate"]),
         mobilisation_fee=Decimal(tariff["mobilisation_fee"]),
         terms=terms_of(agreement),
     )
     return {
-        **result,
         "covered": True,
         "agreement": {
             "id": str(agreement.id),
@@ -83,17 +96,18 @@ def estimate(
 
 
 def estimate_batch(
-    uow: UnitOfWork, *, principal: Principal, items: list[dict[str, Any]]
+    uow: UnitOfWork, *, principal: Principal, batch: EstimateBatch
 ) -> list[dict[str, Any]]:
     """Each item estimated as ``estimate`` would, in order, in one unit of work; an item that
     cannot be estimated (an unknown asset, an empty window) is a problem of its own and leaves
     the others their estimates."""
     results: list[dict[str, Any]] = []
-    for index, estimate_in in enumerate(items):
-        try:
-            one = estimate(uow, principal=principal, estimate_in=estimate_in)
-        except ProblemError as exc:
-            results.append({"index": index, "estimate": None, "problem": problem_body(exc)})
-        else:
-            results.append({"index": index, "estimate": one, "problem": None})
+    with uow:
+        for index, use in enumerate(batch.items):
+            try:
+                one = _estimate(uow, principal, use)
+            except ProblemError as exc:
+                results.append({"index": index, "estimate": None, "problem": problem_body(exc)})
+            else:
+                results.append({"index": index, "estimate": one, "problem": None})
     return results

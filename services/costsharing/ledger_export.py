@@ -9,8 +9,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from services.costsharing.commands import ExportLedger
 from services.costsharing.domain import parse_period
 from services.costsharing.ledger_chain import CHAIN_FIELDS, header
+from shared.auth import Principal
+from shared.db import UnitOfWork
+from shared.errors import Forbidden
 
 # The fields' text comes from the database's own ledger_entry_fields() (migration 0005): the
 # very text the chain hashed, so the export never re-formats an amount or a timestamp.
@@ -54,3 +58,11 @@ def export_lines(session: Session, *, period: str | None = None) -> Iterator[str
     yield json.dumps(header(period=period, entries=entries))
     for entry in entries:
         yield json.dumps(entry, ensure_ascii=False)
+
+
+def export_ledger(uow: UnitOfWork, *, principal: Principal, query: ExportLedger) -> list[str]:
+    """The joint controller's export of the ledger (``export_lines``) for an offline check."""
+    if principal.org != "joint":
+        raise Forbidden("Only the joint controller exports the ledger.")
+    with uow:
+        return list(export_lines(uow.session, period=query.period))

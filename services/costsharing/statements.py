@@ -14,14 +14,13 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
-from services.costsharing.allocations import SETTLEABLE, _emit
-from services.costsharing.domain import parse_period
+from services.costsharing.allocations import ALLOCATIONS_TOPIC, emit
+from services.costsharing.commands import CloseStatement, StatementOf
+from services.costsharing.domain import AWAITING_REVIEW, SETTLEABLE, State, parse_period
 from services.costsharing.models import Allocation, LedgerEntry, Statement, StatementLine
 from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid
-
-OPEN_STATES = ("proposed", "disputed", "needs_agreement")
 
 
 def may_see_org(principal: Principal, org: str) -> bool:
@@ -97,7 +96,16 @@ def _totals(lines: list[_Line]) -> dict[str, str]:
     return {"debit": str(debit), "credit": str(credit), "net": str(credit - debit)}
 
 
-def statement(uow: UnitOfWork, *, principal: Principal, org: str, period: str) -> dict[str, Any]:
+def statement(uow: UnitOfWork, *, principal: Principal, query: StatementOf) -> dict[str, Any]:
+    """An organisation's statement for a period (``statement_doc``), read in its own unit of
+    work."""
+    with uow:
+        return statement_doc(uow.session, principal=principal, org=query.org, period=query.period)
+
+
+def statement_doc(
+    session: Session, *, principal: Principal, org: str, period: str
+) -> dict[str, Any]:
     """Every ledger line of ``org`` for uses in ``period``, with totals equal to the ledger's.
 
     Once the period is closed, the statement is what it was closed with: the lines it held
@@ -109,7 +117,6 @@ def statement(uow: UnitOfWork, *, principal: Principal, org: str, period: str) -
     if not may_see_org(principal, org):
         raise Forbidden(f"You may not read the statement of {org}.")
     first, after = parse_period(period)
-    session = uow.session
     found = _lines_of(session, org, first, after)
     closed = session.scalar(
         select(Statement).where(Statement.org == org, Statement.period == period)
@@ -130,10 +137,7 @@ def statement(uow: UnitOfWork, *, principal: Principal, org: str, period: str) -
         # of a closed quarter: say which, so no one reads these lines as unsettled.
         overlapping = [
             {"id": str(other.id), "period": other.period}
-            for other in session.scalars(
-                select(Statement).where(Statement.org == org).order_by(Statement.closed_at)
-            )
-            if (days := _period_of(other.period)) and days[0] < after and first < days[1]
+            for other in _overlapping(session, org, first, after)
         ]
         return {
             **doc,
@@ -196,18 +200,63 @@ def to_csv(doc: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def close_statement(uow: UnitOfWork, *, principal: Principal, org: str, period: str) -> Statement:
-    """Settle every reviewed allocation of ``org`` in ``period`` and record the ledger lines
-    the statement holds, with their totals. Refused while some allocation is open, and when a
-    closed statement of ``org`` covers any day of the period (the same period, or a month of a
-    closed quarter, a year around it...): a ledger line is in one closed statement at most."""
+def _overlapping(session: Session, org: str, first: date, after: date) -> list[Statement]:
+    """The closed statements of ``org`` that hold a day of [first, after), oldest first."""
+    return [
+        other
+        for other in session.scalars(
+            select(Statement).where(Statement.org == org).order_by(Statement.closed_at)
+        )
+        if (days := _period_of(other.period)) and days[0] < after and first < days[1]
+    ]
+
+
+def close_statement(
+    uow: UnitOfWork, *, principal: Principal, close: CloseStatement
+) -> dict[str, Any]:
+    """Settle every reviewed allocation of the organisation in the period, record the ledger
+    lines the statement holds with their totals, and answer the closed statement: all in one
+    transaction. Refused while some allocation is open, and when a closed statement of the
+    organisation covers any day of the period (the same period, or a month of a closed
+    quarter, a year around it...): a ledger line is in one closed statement at most."""
+    org, period = close.org, close.period
     if not principal.has_role(FINANCE) or not may_see_org(principal, org):
         raise Forbidden(f"Only finance responsible for {org} closes its statements.")
     first, after = parse_period(period)
-    session = uow.session
-    # One close at a time: two overlapping periods closed side by side would both pass the
-    # check below. Readers are not blocked (closing is rare, reading is not).
-    session.connection().exec_driver_sql("LOCK TABLE statements IN SHARE ROW EXCLUSIVE MODE")
+    with uow:
+        session = uow.session
+        # One close at a time: two overlapping periods closed side by side would both pass the
+        # check below. Readers are not blocked (closing is rare, reading is not).
+        session.connection().exec_driver_sql("LOCK TABLE statements IN SHARE ROW EXCLUSIVE MODE")
+        _refuse_closed(session, org, period, first, after)
+        in_period = and_(
+            or_(Allocation.requester_org == org, Allocation.owner_org == org),
+            Allocation.used_on >= first,
+            Allocation.used_on < after,
+        )
+        lines = _settleable_lines(session, in_period, org, period, first, after)
+        row = _record(session, principal, org, period, lines)
+        _settle(uow, in_period, row)
+        uow.add_event(
+            event_type="costsharing.statement.closed",
+            topic=ALLOCATIONS_TOPIC,
+            aggregate_type="statement",
+            aggregate_id=str(row.id),
+            data={
+                "statement_id": str(row.id),
+                "org": org,
+                "period": period,
+                "totals": row.totals,
+                "closed_by": principal.sub,
+            },
+        )
+        closed = statement_doc(session, principal=principal, org=org, period=period)
+        uow.commit()
+    return closed
+
+
+def _refuse_closed(session: Session, org: str, period: str, first: date, after: date) -> None:
+    """409 when a closed statement of ``org`` is the period's or holds some of its days."""
     for other in session.scalars(
         select(Statement).where(Statement.org == org).order_by(Statement.closed_at)
     ):
@@ -225,19 +274,25 @@ def close_statement(uow: UnitOfWork, *, principal: Principal, org: str, period: 
                 errors={"period": [f"Overlaps the closed statement for {other.period}."]},
                 closed_statement={"id": str(other.id), "period": other.period},
             )
-    in_period = and_(
-        or_(Allocation.requester_org == org, Allocation.owner_org == org),
-        Allocation.used_on >= first,
-        Allocation.used_on < after,
-    )
-    # Lock the period's allocations before reading anything of them: a review (which locks its
-    # allocation) has then either committed, and its lines and state are read below, or waits
-    # for this close. Then the lines, then what is still open: an allocation that arrives in
-    # between is open and refuses the close, rather than being settled without its lines.
+
+
+def _settleable_lines(
+    session: Session, in_period: Any, org: str, period: str, first: date, after: date
+) -> list[_Line]:
+    """The period's ledger lines no closed statement holds; 409 while an allocation in it
+    still awaits review.
+
+    The period's allocations are locked before anything of them is read: a review (which
+    locks its allocation) has then either committed, and its lines and state are read here,
+    or waits for this close. Then the lines, then what is still open: an allocation that
+    arrives in between is open and refuses the close, rather than being settled without its
+    lines."""
     session.scalars(select(Allocation.id).where(in_period).with_for_update()).all()
     lines = [x for x in _lines_of(session, org, first, after) if x.statement_id is None]
     still_open = session.scalars(
-        select(Allocation.id).where(in_period, Allocation.state.in_(OPEN_STATES))
+        select(Allocation.id).where(
+            in_period, Allocation.state.in_([s.value for s in AWAITING_REVIEW])
+        )
     ).all()
     if still_open:
         raise Conflict(
@@ -245,8 +300,16 @@ def close_statement(uow: UnitOfWork, *, principal: Principal, org: str, period: 
             errors={"period": ["Allocations in it still need review."]},
             allocations=[str(a) for a in still_open],
         )
-    totals = _totals(lines)
-    row = Statement(id=uuid.uuid4(), org=org, period=period, totals=totals, closed_by=principal.sub)
+    return lines
+
+
+def _record(
+    session: Session, principal: Principal, org: str, period: str, lines: list[_Line]
+) -> Statement:
+    """The closed statement with its totals, and the ledger lines it holds."""
+    row = Statement(
+        id=uuid.uuid4(), org=org, period=period, totals=_totals(lines), closed_by=principal.sub
+    )
     session.add(row)
     session.flush()
     if lines:
@@ -254,23 +317,15 @@ def close_statement(uow: UnitOfWork, *, principal: Principal, org: str, period: 
             insert(StatementLine),
             [{"ledger_entry_id": x.entry.id, "statement_id": row.id} for x in lines],
         )
-    for allocation in session.scalars(
-        select(Allocation).where(in_period, Allocation.state.in_(SETTLEABLE)).with_for_update()
-    ):
-        allocation.state, allocation.statement_id = "settled", row.id
-        allocation.version += 1
-        _emit(uow, allocation, "costsharing.allocation.settled", statement_id=str(row.id))
-    uow.add_event(
-        event_type="costsharing.statement.closed",
-        topic="costsharing.allocations",
-        aggregate_type="statement",
-        aggregate_id=str(row.id),
-        data={
-            "statement_id": str(row.id),
-            "org": org,
-            "period": period,
-            "totals": totals,
-            "closed_by": principal.sub,
-        },
-    )
     return row
+
+
+def _settle(uow: UnitOfWork, in_period: Any, row: Statement) -> None:
+    """Every approved or resolved allocation of the period is settled by the statement."""
+    settleable = [s.value for s in SETTLEABLE]
+    for allocation in uow.session.scalars(
+        select(Allocation).where(in_period, Allocation.state.in_(settleable)).with_for_update()
+    ):
+        allocation.state, allocation.statement_id = State.SETTLED.value, row.id
+        allocation.version += 1
+        emit(uow, allocation, "costsharing.allocation.settled", statement_id=str(row.id))

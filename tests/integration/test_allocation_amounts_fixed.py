@@ -103,7 +103,7 @@ def test_a_resolution_writes_lines_and_the_row_keeps_its_priced_amounts(
     assert net(db, allocation_id, "owner_borne", "debit") == Decimal("4250.00")
     assert net(db, allocation_id, "provision", "credit") == Decimal("11250.00")
     listed = cs.get(f"/api/v1/allocations?booking_id={source_id(use)}", headers=auth("controller"))
-    assert listed.get_json()[0]["requester_amount"] == "7000.00"
+    assert listed.get_json()["items"][0]["requester_amount"] == "7000.00"
 
 
 @pytest.fixture

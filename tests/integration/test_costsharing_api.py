@@ -53,7 +53,7 @@ pytestmark = pytest.mark.db
 def allocation_api(cs: FlaskClient, booking_id: str, kind: str = "usage") -> dict[str, Any]:
     response = cs.get(f"/api/v1/allocations?booking_id={booking_id}", headers=auth("controller"))
     assert response.status_code == 200, response.get_json()
-    found = [a for a in response.get_json() if a["kind"] == kind]
+    found = [a for a in response.get_json()["items"] if a["kind"] == kind]
     assert len(found) == 1, response.get_json()
     return dict(found[0])
 
@@ -61,7 +61,7 @@ def allocation_api(cs: FlaskClient, booking_id: str, kind: str = "usage") -> dic
 def ledger_api(cs: FlaskClient, allocation_id: str) -> list[dict[str, Any]]:
     response = cs.get(f"/api/v1/allocations/{allocation_id}/ledger", headers=auth("controller"))
     assert response.status_code == 200, response.get_json()
-    return list(response.get_json())
+    return list(response.get_json()["items"])
 
 
 # == agreements ==================================================================================
@@ -87,7 +87,7 @@ def test_an_administrator_records_an_agreement_everyone_signed_in_reads(
         assert one.headers["ETag"] == '"v1"'
         assert one.get_json() == created
         listed = cs.get("/api/v1/agreements", headers=auth(persona))
-        assert created["id"] in {a["id"] for a in listed.get_json()}
+        assert created["id"] in {a["id"] for a in listed.get_json()["items"]}
 
 
 def test_the_most_specific_valid_agreement_wins(cs: FlaskClient, db: CostsharingDB) -> None:
@@ -938,7 +938,7 @@ def test_finance_approves_and_a_second_review_is_refused(
             assert_problem(review(cs, allocation["id"], action, **body), 409)
     reviews = cs.get(
         f"/api/v1/allocations/{allocation['id']}/reviews", headers=auth("controller")
-    ).get_json()
+    ).get_json()["items"]
     assert [
         (r["action"], r["from_state"], r["to_state"], r["actor"], r["actor_org"]) for r in reviews
     ] == [("approve", "proposed", "approved", "finance-politie", "politie-financien")]
@@ -1015,7 +1015,7 @@ def test_a_dispute_needs_a_reason_and_is_resolved_by_reversal_and_correction(
         r["action"]
         for r in cs.get(
             f"/api/v1/allocations/{allocation['id']}/reviews", headers=auth("controller")
-        ).get_json()
+        ).get_json()["items"]
     ]
     assert actions == ["dispute", "resolve"]
 
@@ -1048,7 +1048,7 @@ def test_who_disputed_an_allocation_does_not_resolve_it(
     assert resolved.status_code == 200, resolved.get_json()
     reviews = cs.get(
         f"/api/v1/allocations/{allocation['id']}/reviews", headers=auth("controller")
-    ).get_json()
+    ).get_json()["items"]
     assert [(r["action"], r["actor"]) for r in reviews] == [
         ("dispute", "finance-politie"),
         ("resolve", "controller"),

@@ -176,7 +176,7 @@ def test_the_review_queue_filters_by_states_organisation_category_and_period(
     create_agreement(cs, legal_basis="steunverlening", owner_org=owner)
     uses = _uses(db, unit, owner)
     own = cs.get(f"/api/v1/allocations?booking_id={uses['past_own']}", headers=auth("controller"))
-    allocation_id = own.get_json()[0]["id"]
+    allocation_id = own.get_json()["items"][0]["id"]
     assert (
         review(cs, allocation_id, "dispute", "finance-politie", reason="Te hoog").status_code == 200
     )
@@ -184,7 +184,7 @@ def test_the_review_queue_filters_by_states_organisation_category_and_period(
     def listed(**query: Any) -> set[str]:
         response = cs.get("/api/v1/allocations", headers=auth("controller"), query_string=query)
         assert response.status_code == 200, response.get_json()
-        return {a["booking_id"] for a in response.get_json()}
+        return {a["booking_id"] for a in response.get_json()["items"]}
 
     both = {uses["past_own"], uses["past_other"]}
     assert listed(org=owner) == both
@@ -194,7 +194,7 @@ def test_the_review_queue_filters_by_states_organisation_category_and_period(
     assert listed(org=owner, period="2026-03", category="helicopter") == both
     assert listed(org=owner, period="2026-Q2") == set()
     assert listed(org=owner, category="drone") == set()
-    assert listed(org=owner, limit=1, offset=1) <= both and len(listed(org=owner, limit=1)) == 1
+    assert len(listed(org=owner, limit=1)) == 1
     bad = cs.get("/api/v1/allocations?period=2026-13", headers=auth("controller"))
     assert_problem(bad, 422, "period")
     assert_problem(cs.get("/api/v1/allocations?state=gone", headers=auth("controller")), 422)

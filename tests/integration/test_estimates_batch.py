@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from services.costsharing.schemas import MAX_ESTIMATES_PER_BATCH
+from services.costsharing.estimate_schemas import MAX_ESTIMATES_PER_BATCH
 from tests.integration.costsharing_support import (
     CostsharingDB,
     asset_facts,

@@ -52,7 +52,7 @@ def disputed_by(
         db.apply(use)
         found = cs.get(
             f"/api/v1/allocations?booking_id={source_id(use)}", headers=auth("controller")
-        ).get_json()
+        ).get_json()["items"]
         allocation_id = str(found[0]["id"])
         disputed = review(cs, allocation_id, "dispute", persona=disputer, reason="Klopt niet")
         assert disputed.status_code == 200, disputed.get_json()

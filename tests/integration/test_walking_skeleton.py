@@ -57,7 +57,7 @@ def test_asset_to_allocation(
 
     def allocated() -> Any:
         r = costsharing.get(f"/api/v1/allocations?booking_id={bid}", headers=auth("controller"))
-        return r.get_json() if r.status_code == 200 and r.get_json() else None
+        return r.get_json()["items"] if r.status_code == 200 and r.get_json()["items"] else None
 
     allocations = eventually(allocated, what="the allocation")
     assert len(allocations) == 1

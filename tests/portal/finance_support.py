@@ -94,7 +94,7 @@ def allocation_of(stack: dict[str, str], booking_id: str) -> dict[str, Any]:
             timeout=TIMEOUT_S,
         )
         assert response.status_code == 200, response.text
-        usage = [a for a in response.json() if a["kind"] == "usage"]
+        usage = [a for a in response.json()["items"] if a["kind"] == "usage"]
         return usage[0] if usage else None
 
     return eventually(

@@ -37,11 +37,20 @@ def _register(stack: dict[str, str], org: str) -> None:
 
 
 def _agreements(stack: dict[str, str], unit: str) -> list[dict[str, Any]]:
-    listed = requests.get(
-        f"{stack['costsharing']}/api/v1/agreements", headers=auth("admin"), timeout=30
-    )
-    assert listed.status_code == 200, listed.text
-    return [a for a in listed.json() if a["requester_org"] == unit]
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": 200}
+    while True:  # every page: other tests add agreements of their own
+        listed = requests.get(
+            f"{stack['costsharing']}/api/v1/agreements",
+            headers=auth("admin"),
+            params=params,
+            timeout=30,
+        )
+        assert listed.status_code == 200, listed.text
+        found += [a for a in listed.json()["items"] if a["requester_org"] == unit]
+        if not listed.json()["next_cursor"]:
+            return found
+        params["cursor"] = listed.json()["next_cursor"]
 
 
 def test_an_agreement_is_previewed_then_saved_and_given_a_new_version(
@@ -207,7 +216,7 @@ def test_organisations_and_regions_are_added_and_renamed_with_their_history(
     assert regions.text.count('action="/admin/regions/VR') == 25
     original = requests.get(
         f"{portal_stack['catalog']}/api/v1/regions", headers=auth("admin"), timeout=30
-    ).json()["items"]
+    ).json()
     vr19 = next(r for r in original if r["code"] == "VR19")
     for name in ("Zeeland (proef)", vr19["name"]):
         answer = admin.post(

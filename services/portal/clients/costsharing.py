@@ -19,19 +19,32 @@ class CostsharingClient(ApiClient):
     def estimates_batch(self, items: list[dict[str, Any]]) -> Any:
         return self.post("/estimates/batch", {"items": items})
 
+    def _every(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a short list (an allocation's ledger lines, the agreements), page by
+        page."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page = self.get(path, limit=200, cursor=cursor)
+            items.extend(page["items"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return items
+
     # -- finance: allocations and their review ---------------------------------------------
-    def allocations(self, **params: Any) -> list[dict[str, Any]]:
-        """Filters: state (one or a list), org, category, period, booking_id, limit, offset."""
-        return list(self.get("/allocations", **params))
+    def allocations(self, **params: Any) -> dict[str, Any]:
+        """A page of allocations, oldest first: ``{items, next_cursor}``. Filters: state (one
+        or a list), org, category, period, booking_id; limit, cursor."""
+        return dict(self.get("/allocations", **params))
 
     def allocation(self, allocation_id: str) -> dict[str, Any]:
         return dict(self.get(f"/allocations/{allocation_id}"))
 
     def ledger(self, allocation_id: str) -> list[dict[str, Any]]:
-        return list(self.get(f"/allocations/{allocation_id}/ledger"))
+        return self._every(f"/allocations/{allocation_id}/ledger")
 
     def reviews(self, allocation_id: str) -> list[dict[str, Any]]:
-        return list(self.get(f"/allocations/{allocation_id}/reviews"))
+        return self._every(f"/allocations/{allocation_id}/reviews")
 
     def review(self, allocation_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
         """approve, dispute or resolve (the API enforces the four-eyes rule)."""
@@ -55,7 +68,8 @@ class CostsharingClient(ApiClient):
 
     # -- administrators: agreements ----------------------------------------------------------
     def agreements(self) -> list[dict[str, Any]]:
-        return list(self.get("/agreements"))
+        """Every agreement, by legal basis and name."""
+        return self._every("/agreements")
 
     def agreement_with_etag(self, agreement_id: str) -> tuple[dict[str, Any], str]:
         response = self.call("GET", f"/agreements/{agreement_id}")

@@ -33,6 +33,8 @@ from services.portal.views.planner.common import asset_names, is_htmx
 from shared.auth import FINANCE
 
 PAGE_SIZE = 25
+# Pages a queue link can lead through (each adds the API's cursor of the next page to the URL).
+MAX_TRAIL = 50
 PERIOD = re.compile(r"^[0-9]{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
 # The API's field names as the page's forms name them (three forms share one page).
 FIELD_NAMES = {"dispute": {"reason": "dispute_reason"}, "resolve": {"reason": "resolve_reason"}}
@@ -50,16 +52,11 @@ def _filters() -> tuple[dict[str, Any], dict[str, list[str]]]:
         errors["period"] = [_("Enter a year, a quarter or a month, for example 2026-Q4.")]
     org = args.get("org", "")
     category = args.get("category", "")
-    try:
-        page = max(1, int(args.get("page", "1")))
-    except ValueError:
-        page = 1
     chosen = {
         "state": state,
         "period": period,
         "org": org[:80],
         "category": category if category in CATEGORIES else "",
-        "page": page,
     }
     return chosen, errors
 
@@ -77,31 +74,41 @@ def _query(chosen: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/allocations")
 @role_required(FINANCE)
 def queue() -> str:
+    """The review queue, a page at a time. The URL carries the trail of API cursors that led
+    to the page (`cursor`, repeated), so "previous" drops the last one; a trail the API
+    refuses (edited by hand) starts over at the first page."""
     chosen, errors = _filters()
-    rows: list[dict[str, Any]] = []
+    trail = [c for c in request.args.getlist("cursor") if c][:MAX_TRAIL]
+    page: dict[str, Any] = {"items": [], "next_cursor": None}
     if not errors:
         try:
-            rows = apis().costsharing.allocations(
-                **_query(chosen),
-                limit=PAGE_SIZE + 1,
-                offset=(chosen["page"] - 1) * PAGE_SIZE,
-            )
+            page = _page(chosen, trail)
         except ApiProblem as exc:
             if exc.status != 422:
                 raise
-            errors = exc.errors or {"period": [exc.message]}
+            if trail and "cursor" in (exc.errors or {}):
+                trail, page = [], _page(chosen, [])
+            else:
+                errors = exc.errors or {"period": [exc.message]}
     context = {
-        "rows": rows[:PAGE_SIZE],
-        "has_next": len(rows) > PAGE_SIZE,
+        "rows": page["items"],
+        "trail": trail,
+        "next_cursor": page.get("next_cursor"),
         "chosen": chosen,
         "errors": errors,
         "states": [("review", _("Awaiting review")), *ALLOCATION_STATES.items(), ("all", _("All"))],
         "orgs": finance_orgs(signed_in_user(), chosen["org"]),
         "categories": list(CATEGORIES.items()),
-        "page_args": {k: v for k, v in chosen.items() if v and k != "page"},
+        "page_args": {k: v for k, v in chosen.items() if v},
     }
     template = "finance/_allocations_table.html" if is_htmx() else "finance/queue.html"
     return render_template(template, **context)
+
+
+def _page(chosen: dict[str, Any], trail: list[str]) -> dict[str, Any]:
+    return apis().costsharing.allocations(
+        **_query(chosen), limit=PAGE_SIZE, cursor=trail[-1] if trail else None
+    )
 
 
 def _booking_of(allocation: dict[str, Any]) -> dict[str, Any] | None:
