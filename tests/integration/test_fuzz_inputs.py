@@ -289,7 +289,7 @@ def world(
     asset = register_bookable_helicopter(catalog)
     aid = asset["id"]
     windows = catalog.get(f"/api/v1/assets/{aid}/availability", headers=auth("owner-dhc"))
-    window_id = windows.get_json()[0]["id"]
+    window_id = windows.get_json()["items"][0]["id"]
     start = in_hours(24 * 5)
     blackout = catalog.post(
         f"/api/v1/assets/{aid}/blackouts",
@@ -310,7 +310,8 @@ def world(
         json={"id": f"politie-fuzz-{tag}", "kind": "politie", "name": f"Fuzz {tag}"},
     )
     assert org.status_code == 201, org.get_json()
-    taken = {r["code"] for r in catalog.get("/api/v1/regions", headers=auth("admin")).get_json()}
+    listed = catalog.get("/api/v1/regions", headers=auth("admin")).get_json()["items"]
+    taken = {r["code"] for r in listed}
     # Codes other tests take as unknown (VR88, VR89, VR90, VR98, VR99) stay free.
     free = [f"VR{n:02d}" for n in range(26, 80) if f"VR{n:02d}" not in taken]
     region = catalog.post(

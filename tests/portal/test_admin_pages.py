@@ -216,7 +216,7 @@ def test_organisations_and_regions_are_added_and_renamed_with_their_history(
     assert regions.text.count('action="/admin/regions/VR') == 25
     original = requests.get(
         f"{portal_stack['catalog']}/api/v1/regions", headers=auth("admin"), timeout=30
-    ).json()
+    ).json()["items"]
     vr19 = next(r for r in original if r["code"] == "VR19")
     for name in ("Zeeland (proef)", vr19["name"]):
         answer = admin.post(
