@@ -24,7 +24,7 @@ from services.catalog.reference_schemas import (
 )
 from services.catalog.reference_schemas import ReferenceChangeQuery as ReferenceChangeQuerySchema
 from shared.auth import ADMIN, current_principal, require_roles
-from shared.web import request_uow
+from shared.web import request_uow, service_context
 
 
 @blp.route("/organisations")
@@ -74,6 +74,20 @@ class Regions(MethodView):
     def post(self, command: AddRegion) -> Any:
         """Add a safety region (administrator); a code that exists is 409"""
         return create_once(command, reference.create_region, RegionRead())
+
+
+@blp.route("/public/regions")
+class PublicRegions(MethodView):
+    # Public on purpose, as booking's drone register: the safety regions' codes, names and
+    # seats are public reference data. No require_roles, and no token is read (one sent
+    # along is ignored), so the answer is the same for everyone and may be cached.
+    @blp.response(200, RegionPage)
+    @blp.doc(security=[])
+    def get(self) -> Any:
+        """The safety regions without a token (public reference data: code, name, seat),
+        for the public register's region names; one page"""
+        with service_context().uow() as uow:  # nobody signed in: no actor to stamp
+            return reference.list_regions(uow), 200, {"Cache-Control": "public, max-age=300"}
 
 
 @blp.route("/regions/<string:region_code>")

@@ -244,3 +244,21 @@ def test_the_purpose_class_is_kept_and_carried_by_the_events(
         "investigation",
         "other",
     }
+
+
+def test_catalog_names_the_safety_regions_without_a_token(
+    clients: dict[str, FlaskClient],
+) -> None:
+    """The register's region names come from catalog's public reference data."""
+    catalog = clients["catalog"]
+    public = catalog.get("/api/v1/public/regions")
+    assert public.status_code == 200, public.get_json()
+    assert public.headers["Cache-Control"] == "public, max-age=300"
+    names = {region["code"]: region["name"] for region in public.get_json()["items"]}
+    assert {f"VR{n:02d}" for n in range(1, 26)} <= set(names)
+    assert names["VR17"] == "Rotterdam-Rijnmond"
+    # The same as a signed-in reader's list (a token sent along changes nothing).
+    signed_in = catalog.get("/api/v1/regions", headers=auth("planner-rotterdam")).get_json()
+    assert public.get_json() == signed_in
+    assert catalog.get("/api/v1/public/regions", headers=auth("admin")).get_json() == signed_in
+    assert catalog.get("/api/v1/regions").status_code == 401  # the signed-in list stays so

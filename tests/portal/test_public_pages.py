@@ -125,6 +125,7 @@ def test_the_register_page_shows_completed_drone_uses_without_signing_in(
     completed = drone_uses["completed"]
     row = html.split(f'data-deployment="{completed["id"]}"', 1)[1].split("</tr>", 1)[0]
     assert "VR17" in row and "Search operation" in row and "defensie-306sqn" in row
+    assert "Rotterdam-Rijnmond" in row  # the region's name, from catalog, beside its code
     assert "Military assistance (Police Act)" in row
     for booking in (*drone_uses["not_over"], drone_uses["helicopter"]):
         assert booking["id"] not in html
@@ -140,6 +141,8 @@ def test_the_register_page_speaks_dutch_and_refuses_bad_filters_in_place(
     assert dutch.status_code == 200
     assert "Openbaar register van drone-inzet" in dutch.text
     assert drone_uses["completed"]["id"] in dutch.text
+    row = dutch.text.split(f'data-deployment="{drone_uses["completed"]["id"]}"', 1)[1]
+    assert "Rotterdam-Rijnmond" in row.split("</tr>", 1)[0]
     other_region = anonymous.get("/openbaar/drone-inzet", params={"region": "VR01"})
     assert drone_uses["completed"]["id"] not in other_region.text
     bad = anonymous.get("/openbaar/drone-inzet", params={"region": "Rotterdam"})
