@@ -327,8 +327,9 @@ class PublicDeploymentRead(Schema):
     region_source = fields.String(
         validate=validate.OneOf(["request", "asset"]),
         metadata={
-            "description": "request: the region the request named; asset: none was named, "
-            "so the drone's first home region"
+            "description": "request: the use's region of use from its request (the region "
+            "it named, else the requesting unit's home region; which of the two is not said); "
+            "asset: neither is known, so the drone's first home region"
         },
     )
     purpose_class = fields.String(validate=validate.OneOf([p.value for p in PurposeClass]))
