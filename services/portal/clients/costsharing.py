@@ -19,18 +19,6 @@ class CostsharingClient(ApiClient):
     def estimates_batch(self, items: list[dict[str, Any]]) -> Any:
         return self.post("/estimates/batch", {"items": items})
 
-    def _every(self, path: str) -> list[dict[str, Any]]:
-        """Every item of a short list (an allocation's ledger lines, the agreements), page by
-        page."""
-        items: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            page = self.get(path, limit=200, cursor=cursor)
-            items.extend(page["items"])
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return items
-
     # -- finance: allocations and their review ---------------------------------------------
     def allocations(self, **params: Any) -> dict[str, Any]:
         """A page of allocations, oldest first: ``{items, next_cursor}``. Filters: state (one
@@ -41,10 +29,10 @@ class CostsharingClient(ApiClient):
         return dict(self.get(f"/allocations/{allocation_id}"))
 
     def ledger(self, allocation_id: str) -> list[dict[str, Any]]:
-        return self._every(f"/allocations/{allocation_id}/ledger")
+        return self.every(f"/allocations/{allocation_id}/ledger", limit=200)
 
     def reviews(self, allocation_id: str) -> list[dict[str, Any]]:
-        return self._every(f"/allocations/{allocation_id}/reviews")
+        return self.every(f"/allocations/{allocation_id}/reviews", limit=200)
 
     def review(self, allocation_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
         """approve, dispute or resolve (the API enforces the four-eyes rule)."""
@@ -69,7 +57,7 @@ class CostsharingClient(ApiClient):
     # -- administrators: agreements ----------------------------------------------------------
     def agreements(self) -> list[dict[str, Any]]:
         """Every agreement, by legal basis and name."""
-        return self._every("/agreements")
+        return self.every("/agreements", limit=200)
 
     def agreement_with_etag(self, agreement_id: str) -> tuple[dict[str, Any], str]:
         response = self.call("GET", f"/agreements/{agreement_id}")
