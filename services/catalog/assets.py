@@ -162,7 +162,7 @@ def update_asset(
             f"you sent {expected_version}); read it again.",
             current_version=asset.version,
         )
-    changes = dict(command.changes)
+    changes = command.changes()
     if "regions" in changes:
         changes["regions"] = _known_regions(uow, changes["regions"])
     check_patch(

@@ -32,9 +32,22 @@ class RegisterAsset:
 
 @dataclass(frozen=True)
 class ChangeAsset:
-    """The descriptive fields an owner sends in a PATCH: only those are changed."""
+    """The descriptive fields an owner sends in a PATCH: only those named in ``sent`` change
+    (so a ``home_location`` sent as null clears it, and one not sent stays)."""
 
-    changes: dict[str, Any]
+    name: str | None = None
+    home_base: str | None = None
+    home_location: dict[str, float] | None = None
+    regions: list[str] | None = None
+    capacity: int | None = None
+    readiness_notice: str | None = None
+    attributes: dict[str, Any] | None = None
+    status: str | None = None
+    sent: frozenset[str] = frozenset()
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, with their new values."""
+        return {name: getattr(self, name) for name in sorted(self.sent)}
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ class AssetUpdate(Schema):
 
     @post_load
     def command(self, data: dict[str, Any], **_: Any) -> commands.ChangeAsset:
-        return commands.ChangeAsset(changes=data)
+        return commands.ChangeAsset(**data, sent=frozenset(data))
 
 
 class RetireIn(Schema):
