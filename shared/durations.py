@@ -17,7 +17,7 @@ ISO_DURATION = re.compile(r"^P(?!$)(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?)?
 
 def parse_duration(text: str | None) -> timedelta | None:
     """The duration ``text`` writes, or None when it is not one of this grammar."""
-    found = ISO_DURATION.match(text or "")
+    found = ISO_DURATION.fullmatch(text or "")  # fullmatch: no trailing newline
     if found is None:
         return None
     days, hours, minutes = (int(part or 0) for part in found.groups())

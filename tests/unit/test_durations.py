@@ -28,7 +28,7 @@ def test_a_day_time_duration_is_read(text: str, span: timedelta) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["P", "PT", "P1DT", "4H", "PT4", "P1W", "PT30S", "P1Y", "pt4h", "", None, "PT4H P1D"],
+    ["P", "PT", "P1DT", "4H", "PT4", "P1W", "PT30S", "P1Y", "pt4h", "", None, "PT4H P1D", "PT4H\n"],
 )
 def test_anything_else_is_no_duration(text: str | None) -> None:
     # A bare "P" was 0 seconds to booking (it accepted it) while catalog refused it.
