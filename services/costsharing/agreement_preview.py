@@ -110,7 +110,7 @@ def preview_agreement(
 
 def _candidate(uow: UnitOfWork, preview: PreviewAgreement) -> AgreementTerms:
     """The previewed terms; a new version's are its agreement's with the changes applied."""
-    terms_in, agreement_id = preview.terms, preview.agreement_id
+    terms_in, agreement_id = preview.terms(), preview.agreement_id
     if agreement_id is not None:
         current = agreement(uow, agreement_id=agreement_id)
         changed = {f: terms_in[f] for f in VERSIONED_FIELDS if f in terms_in}

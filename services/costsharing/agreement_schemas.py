@@ -91,8 +91,7 @@ class AgreementPreviewIn(Schema):
 
     @post_load
     def _command(self, data: dict[str, Any], **kwargs: Any) -> PreviewAgreement:
-        terms = {k: v for k, v in data.items() if k != "agreement_id"}
-        return PreviewAgreement(agreement_id=data.get("agreement_id"), terms=terms)
+        return PreviewAgreement(**data)
 
 
 class PreviewAgreementRef(Schema):

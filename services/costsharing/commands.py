@@ -69,11 +69,28 @@ class ReviseAgreement:
 
 @dataclass(frozen=True)
 class PreviewAgreement:
-    """Terms to preview: a new agreement's (all its terms), or with ``agreement_id`` a new
-    version of that one (only what a version may change; the rest is the agreement's)."""
+    """Terms to preview: a new agreement's (legal basis, start, price basis and share at
+    least), or with ``agreement_id`` a new version of that one (only what a version may
+    change is taken; the rest is the agreement's). A field not given is UNSET."""
 
-    agreement_id: uuid.UUID | None
-    terms: dict[str, Any]
+    agreement_id: uuid.UUID | None = None
+    name: str = UNSET
+    legal_basis: str = UNSET
+    category: str | None = UNSET
+    owner_org: str | None = UNSET
+    requester_org: str | None = UNSET
+    valid_from: date = UNSET
+    valid_to: date | None = UNSET
+    price_basis: PriceBasis = UNSET
+    requester_share_pct: Decimal = UNSET
+    charge_mobilisation: bool = UNSET
+    cancellation_free_hours: int = UNSET
+    cancellation_pct: Decimal = UNSET
+
+    def terms(self) -> dict[str, Any]:
+        """The terms given (not the agreement_id)."""
+        given = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "agreement_id"}
+        return {name: value for name, value in given.items() if value is not UNSET}
 
 
 @dataclass(frozen=True)
