@@ -1,20 +1,48 @@
-"""Booking HTTP entry points. Thin: parse, call one use case, dump."""
+"""Booking HTTP entry points. Thin: parse (the schemas build the commands), call one use case,
+return what it gives for ``@blp.response`` to dump. Use cases commit their own unit of work;
+a creating request with an Idempotency-Key runs in the key's unit of work
+(shared/idempotency.run_idempotent), which commits it with the key's answer."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from services.booking import board, calendar, crisis, orders, public, series, service
+from services.booking import (
+    board,
+    calendar,
+    crisis,
+    decisions,
+    orders,
+    preemption,
+    public,
+    queries,
+    requesting,
+    series,
+    use,
+)
+from services.booking.commands import (
+    ListBookings,
+    PageRequest,
+    PlaceOrder,
+    RequestBooking,
+    RequestSeries,
+    SetDecisionTime,
+)
 from services.booking.domain import Action, check_search_window
-from services.booking.schemas import (
-    AvailabilitySearch,
+from services.booking.national_schemas import (
     BoardQuery,
     BoardRead,
+    PublicDeploymentPage,
+    PublicDeploymentQuery,
+)
+from services.booking.schemas import (
+    AvailabilitySearch,
     BookingCreate,
     BookingPage,
     BookingQuery,
@@ -38,8 +66,6 @@ from services.booking.schemas import (
     PendingQuery,
     PendingRead,
     PreemptIn,
-    PublicDeploymentPage,
-    PublicDeploymentQuery,
     SeriesCreate,
     SeriesRead,
     TransitionIn,
@@ -60,25 +86,12 @@ _BOOKING_CREATE = BookingCreate()
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 
 
-def _dump(uow: UnitOfWork, booking: Any) -> dict[str, Any]:
-    """A booking as the caller may see it, as a body to keep (an idempotent answer)."""
-    return dict(BookingRead().dump(one_seen_by(uow, current_principal(), booking)))
-
-
-def _dump_order(order: Any) -> dict[str, Any]:
-    """A call-off as its reader may see it, as a body to keep (an idempotent answer)."""
-    return dict(OrderRead().dump(order_seen_by(current_principal(), order)))
-
-
-def _create(body_in: dict[str, Any], use_case: Any) -> Response:
-    """Run a creating use case once per Idempotency-Key; answer 201 with its body."""
+def _create_once(body: Any, use_case: Callable[[UnitOfWork], dict[str, Any]]) -> Response:
+    """Run a creating use case once per Idempotency-Key; answer 201 with its body (the first
+    answer is stored as dumped, so a repeat gets the very same body)."""
     principal = current_principal()
-
-    def action(uow: UnitOfWork) -> dict[str, Any]:
-        return dict(use_case(uow, principal))
-
-    body, _ = run_idempotent(request_uow, actor=principal.sub, body=body_in, action=action)
-    return json_response(body, 201)
+    answer, _ = run_idempotent(request_uow, actor=principal.sub, body=vars(body), action=use_case)
+    return json_response(answer, 201)
 
 
 @blp.route("/availability")
@@ -90,7 +103,10 @@ class Availability(MethodView):
         """Search by time first: assets free for the whole window, with a cost estimate"""
         check_search_window(query["start"], query["end"])
         with request_uow() as uow:
-            return json_response(FreeAssetRead(many=True).dump(find_free(uow.session, **query)))
+            found = find_free(uow.session, **query)
+        # Dumped here, not by @blp.response: the search is a benchmarked hot path
+        # (docs/benchmarks.md, bench/booking.py) and the results are plain dicts already.
+        return json_response(FreeAssetRead(many=True).dump(found))
 
 
 @blp.route("/board")
@@ -103,7 +119,7 @@ class CapacityBoard(MethodView):
         assets free now and in the next 24 hours, bookings requested and in use — counts only"""
         at = query["at"] or datetime.now(UTC)
         with request_uow() as uow:
-            return json_response(BoardRead().dump(board.capacity_board(uow.session, at=at)))
+            return board.capacity_board(uow.session, at=at)
 
 
 @blp.route("/bookings")
@@ -111,25 +127,27 @@ class Bookings(MethodView):
     @require_roles()
     @blp.arguments(BookingQuery, location="query")
     @blp.response(200, BookingPage)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: ListBookings) -> Any:
         """List the bookings you may see (filter by state, asset, organisation, period), by
         planned start, paged by `next_cursor`"""
         with request_uow() as uow:
-            return service.list_bookings(uow, principal=current_principal(), **query)
+            return queries.list_bookings(uow, principal=current_principal(), query_in=query)
 
     @require_roles()
     @blp.arguments(_BOOKING_CREATE)
     @blp.response(201, BookingRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, booking_in: dict[str, Any]) -> Any:
+    def post(self, command: RequestBooking) -> Any:
         """Request an asset for a window (police planner); the request holds it at once"""
         principal = current_principal()
-        body = service.request_booking(
+        body = requesting.request_booking(
             request_uow,
             principal=principal,
-            booking_in=booking_in,
-            idempotency=idempotent_request(actor=principal.sub, body=booking_in),
+            command=command,
+            idempotency=idempotent_request(actor=principal.sub, body=vars(command)),
         )
+        # Written by the use case, not dumped by @blp.response: the hot path
+        # (docs/benchmarks.md) builds the answer it also stores for the Idempotency-Key.
         return json_response(body, 201)
 
 
@@ -141,7 +159,7 @@ class BookingById(MethodView):
         """Get one booking"""
         principal = current_principal()
         with request_uow() as uow:
-            booking = service.get_booking(uow, principal=principal, booking_id=booking_id)
+            booking = queries.get_booking(uow, principal=principal, booking_id=booking_id)
             return one_seen_by(uow, principal, booking)
 
 
@@ -150,68 +168,87 @@ class BookingHistory(MethodView):
     @require_roles()
     @blp.arguments(HistoryQuery, location="query")
     @blp.response(200, TransitionPage)
-    def get(self, query: dict[str, Any], booking_id: uuid.UUID) -> Any:
+    def get(self, query: PageRequest, booking_id: uuid.UUID) -> Any:
         """The audit trail of a booking: who did what, when and why; oldest first, paged by
         `next_cursor`"""
         principal = current_principal()
         with request_uow() as uow:
-            return service.history(uow, principal=principal, booking_id=booking_id, **query)
+            return queries.history(uow, principal=principal, booking_id=booking_id, page_in=query)
 
 
-def _transition(booking_id: uuid.UUID, action: Action, body: dict[str, Any]) -> Any:
+# One use case per action: each takes (uow, principal=, booking_id=, command=) and commits.
+UseCase = Callable[..., Any]
+
+
+def _preempt(uow: UnitOfWork, **kwargs: Any) -> Any:
+    """Preempt, holding the best alternative as long as the settings say."""
+    hold_minutes = service_context().settings.booking_hold_minutes
+    return preemption.preempt(uow, hold_minutes=hold_minutes, **kwargs)
+
+
+def _act(booking_id: uuid.UUID, use_case: UseCase, command: Any) -> Any:
     principal = current_principal()
-    if action is Action.PREEMPT:
-        body = {**body, "hold_minutes": service_context().settings.booking_hold_minutes}
     with request_uow() as uow:
-        booking = service.transition(
-            uow, principal=principal, booking_id=booking_id, action=action, **body
-        )
-        result = _dump(uow, booking)
-        uow.commit()
-    return json_response(result)
+        booking = use_case(uow, principal=principal, booking_id=booking_id, command=command)
+        return one_seen_by(uow, principal, booking)
 
 
-def _register_transition(action: Action, schema: type, summary: str) -> None:
+def _register_action(action: Action, schema: type, use_case: UseCase, summary: str) -> None:
     @blp.route(
         f"/bookings/<uuid:booking_id>/{action.value}",
         endpoint=f"booking_{action.value.replace('-', '_')}",
     )
-    class _Transition(MethodView):
+    class _Action(MethodView):
         @require_roles()
         @blp.arguments(schema)
         @blp.response(200, BookingRead)
-        def post(self, body: dict[str, Any], booking_id: uuid.UUID) -> Any:
-            return _transition(booking_id, action, body)
+        def post(self, command: Any, booking_id: uuid.UUID) -> Any:
+            return _act(booking_id, use_case, command)
 
-    _Transition.post.__doc__ = summary
+    _Action.post.__doc__ = summary
 
 
-_register_transition(Action.APPROVE, TransitionIn, "Approve a request (asset owner)")
-_register_transition(Action.REJECT, TransitionIn, "Reject a request with a reason (asset owner)")
-_register_transition(
-    Action.COUNTER_OFFER, CounterOfferIn, "Counter-offer another window or asset (asset owner)"
+ACTIONS: tuple[tuple[Action, type, UseCase, str], ...] = (
+    (Action.APPROVE, TransitionIn, decisions.approve, "Approve a request (asset owner)"),
+    (Action.REJECT, TransitionIn, decisions.reject, "Reject a request with a reason (asset owner)"),
+    (
+        Action.COUNTER_OFFER,
+        CounterOfferIn,
+        decisions.counter_offer,
+        "Counter-offer another window or asset (asset owner)",
+    ),
+    (
+        Action.ACCEPT_COUNTER_OFFER,
+        TransitionIn,
+        decisions.accept_counter_offer,
+        "Accept the owner's counter-offer (requesting unit)",
+    ),
+    (Action.CANCEL, TransitionIn, decisions.cancel, "Cancel with a reason (requesting unit)"),
+    (Action.START, TransitionIn, use.start, "Register the start of use (asset owner)"),
+    (Action.COMPLETE, CompleteIn, use.complete, "Complete with actual use (asset owner)"),
+    (
+        Action.PREEMPT,
+        PreemptIn,
+        _preempt,
+        "Preempt for an acute (priority 1) request of the same asset (asset owner); the best "
+        "free alternative is held for the displaced unit (BOOKING_HOLD_MINUTES)",
+    ),
+    (
+        Action.CONFIRM_HOLD,
+        TransitionIn,
+        preemption.confirm_hold,
+        "Confirm a hold placed after a preemption: it becomes a request the owner decides "
+        "(requesting unit)",
+    ),
+    (
+        Action.RELEASE_HOLD,
+        TransitionIn,
+        preemption.release_hold,
+        "Release a hold, freeing the slot (requesting unit)",
+    ),
 )
-_register_transition(
-    Action.ACCEPT_COUNTER_OFFER, TransitionIn, "Accept the owner's counter-offer (requesting unit)"
-)
-_register_transition(Action.CANCEL, TransitionIn, "Cancel with a reason (requesting unit)")
-_register_transition(Action.START, TransitionIn, "Register the start of use (asset owner)")
-_register_transition(Action.COMPLETE, CompleteIn, "Complete with actual use (asset owner)")
-_register_transition(
-    Action.PREEMPT,
-    PreemptIn,
-    "Preempt for an acute (priority 1) request of the same asset (asset owner); the best "
-    "free alternative is held for the displaced unit (BOOKING_HOLD_MINUTES)",
-)
-_register_transition(
-    Action.CONFIRM_HOLD,
-    TransitionIn,
-    "Confirm a hold placed after a preemption: it becomes a request the owner decides "
-    "(requesting unit)",
-)
-_register_transition(
-    Action.RELEASE_HOLD, TransitionIn, "Release a hold, freeing the slot (requesting unit)"
-)
+for _action, _schema, _use_case, _summary in ACTIONS:
+    _register_action(_action, _schema, _use_case, _summary)
 
 
 @blp.route("/decision-times")
@@ -219,11 +256,11 @@ class DecisionTimes(MethodView):
     @require_roles()
     @blp.arguments(DecisionTimeQuery, location="query")
     @blp.response(200, DecisionTimePage)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: PageRequest) -> Any:
         """How long owners have to decide an acute request, per category (others: 30 min);
         paged by `next_cursor`"""
         with request_uow() as uow:
-            return crisis.list_decision_times(uow, **query)
+            return crisis.list_decision_times(uow, page_in=query)
 
 
 @blp.route("/decision-times/<string:category>")
@@ -231,18 +268,12 @@ class DecisionTimeByCategory(MethodView):
     @require_roles()
     @blp.arguments(DecisionTimeIn)
     @blp.response(200, DecisionTimeRead)
-    def put(self, body: dict[str, Any], category: str) -> Any:
+    def put(self, command: SetDecisionTime, category: str) -> Any:
         """Set a category's decision time for acute requests (administrator)"""
         with request_uow() as uow:
-            row = crisis.set_decision_time(
-                uow,
-                principal=current_principal(),
-                category=category,
-                minutes=body["decision_minutes"],
+            return crisis.set_decision_time(
+                uow, principal=current_principal(), category=category, command=command
             )
-            result = DecisionTimeRead().dump(row)
-            uow.commit()
-        return json_response(result)
 
 
 @blp.route("/approvals/pending")
@@ -250,11 +281,11 @@ class PendingApprovals(MethodView):
     @require_roles()
     @blp.arguments(PendingQuery, location="query")
     @blp.response(200, PendingRead)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: PageRequest) -> Any:
         """The owner's queue of undecided requests, most urgent first, with counts; paged by
         `next_cursor`"""
         with request_uow() as uow:
-            return service.pending_approvals(uow, principal=current_principal(), **query)
+            return queries.pending_approvals(uow, principal=current_principal(), page_in=query)
 
 
 @blp.route("/series")
@@ -263,18 +294,16 @@ class SeriesView(MethodView):
     @blp.arguments(SeriesCreate)
     @blp.response(201, SeriesRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, series_in: dict[str, Any]) -> Any:
+    def post(self, command: RequestSeries) -> Any:
         """Request a recurring series; occurrences that conflict are reported, not dropped"""
+        principal = current_principal()
 
-        def use_case(uow: UnitOfWork, p: Any) -> dict[str, Any]:
-            result = series.create_series(uow, principal=p, series_in=series_in)
-            return {
-                "series_id": str(result["series_id"]),
-                "created": [_dump(uow, b) for b in result["created"]],
-                "conflicts": SeriesRead().dump({"conflicts": result["conflicts"]})["conflicts"],
-            }
+        def use_case(uow: UnitOfWork) -> dict[str, Any]:
+            result = series.request_series(uow, principal=principal, command=command)
+            created = [one_seen_by(uow, principal, b) for b in result["created"]]
+            return dict(SeriesRead().dump({**result, "created": created}))
 
-        return _create(series_in, use_case)
+        return _create_once(command, use_case)
 
 
 @blp.route("/contracts")
@@ -282,11 +311,11 @@ class Contracts(MethodView):
     @require_roles()
     @blp.arguments(ContractQuery, location="query")
     @blp.response(200, ContractViewPage)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: PageRequest) -> Any:
         """Framework contracts with their remaining volume, by reference; paged by
         `next_cursor`"""
         with request_uow() as uow:
-            return orders.list_contracts(uow, **query)
+            return orders.list_contracts(uow, page_in=query)
 
 
 @blp.route("/orders")
@@ -294,21 +323,24 @@ class Orders(MethodView):
     @require_roles()
     @blp.arguments(OrderQuery, location="query")
     @blp.response(200, OrderPage)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: PageRequest) -> Any:
         """Call-offs you may see, newest first; paged by `next_cursor`"""
         with request_uow() as uow:
-            return orders.list_orders(uow, principal=current_principal(), **query)
+            return orders.list_orders(uow, principal=current_principal(), page_in=query)
 
     @require_roles()
     @blp.arguments(OrderCreate)
     @blp.response(201, OrderRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
-    def post(self, order_in: dict[str, Any]) -> Any:
+    def post(self, command: PlaceOrder) -> Any:
         """Call off items against a framework contract (police planner)"""
-        return _create(
-            order_in,
-            lambda uow, p: _dump_order(orders.place_order(uow, principal=p, order_in=order_in)),
-        )
+        principal = current_principal()
+
+        def use_case(uow: UnitOfWork) -> dict[str, Any]:
+            order = orders.place_order(uow, principal=principal, command=command)
+            return dict(OrderRead().dump(order_seen_by(principal, order)))
+
+        return _create_once(command, use_case)
 
 
 @blp.route("/orders/<uuid:order_id>")
@@ -319,9 +351,8 @@ class OrderById(MethodView):
         """One call-off"""
         principal = current_principal()
         with request_uow() as uow:
-            return order_seen_by(
-                principal, orders.get_order(uow, principal=principal, order_id=order_id)
-            )
+            order = orders.get_order(uow, principal=principal, order_id=order_id)
+        return order_seen_by(principal, order)
 
 
 @blp.route("/calendar")
@@ -333,7 +364,7 @@ class CalendarFeed(MethodView):
         principal = current_principal()
         key = calendar.feed_key(service_context().settings.calendar_feed_secret, principal.org)
         url = f"{request.host_url.rstrip('/')}/api/v1/calendar/{principal.org}.ics?key={key}"
-        return json_response({"url": url})
+        return {"url": url}
 
 
 @blp.route("/calendar/<string:org>.ics")
@@ -366,6 +397,4 @@ class PublicDroneDeployments(MethodView):
         operator); no token, newest first, cursor paging"""
         with service_context().uow() as uow:
             page = public.drone_deployments(uow.session, **query)
-        response = json_response(PublicDeploymentPage().dump(page))
-        response.headers["Cache-Control"] = "public, max-age=60"
-        return response
+        return page, 200, {"Cache-Control": "public, max-age=60"}

@@ -4,45 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, request
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from flask import Flask
 
 from services.booking.api import blp
+from services.booking.bench import bench_blueprint
 from services.booking.worker import catalog_read_model_group
 from shared.kafka import consumer_lag
 from shared.settings import Settings
-from shared.web import build_service_app, service_context
-
-_RESERVE = text(
-    "INSERT INTO bench_reservations (asset_id, during) VALUES "
-    "(CAST(:asset_id AS uuid), tstzrange(CAST(:start AS timestamptz), CAST(:end AS timestamptz), "
-    "'[)')) RETURNING id"
-)
-
-
-def _bench_blueprint() -> Blueprint:
-    """``POST /bench/reserve``: the benchmark's reference for booking creation, one INSERT into
-    ``bench_reservations`` (bookings' exclusion constraint, nothing else) through the app's own
-    pool. A plain Flask blueprint, registered only when SLAGKRACHT_BENCH_ENDPOINTS=1, so it is
-    never in production nor in the exported OpenAPI; bench/booking.py creates the table in its
-    throwaway database and sets the variable.
-    """
-    bench = Blueprint("bench", __name__, url_prefix="/bench")
-
-    @bench.post("/reserve")
-    def reserve() -> Response | tuple[Response, int]:
-        body = request.get_json()
-        params = {k: body[k] for k in ("asset_id", "start", "end")}
-        try:
-            with service_context().session_factory() as session:
-                row_id = session.execute(_RESERVE, params).scalar_one()
-                session.commit()
-        except IntegrityError:
-            return jsonify(error="overlaps"), 409
-        return jsonify(id=row_id), 201
-
-    return bench
+from shared.web import build_service_app
 
 
 class CatalogCaughtUp:
@@ -74,6 +43,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         description="Police units request Defence capacity; owners decide; use is registered.",
         blueprints=[blp],
         config=config,
-        bench_blueprint=_bench_blueprint,
+        bench_blueprint=bench_blueprint,
         readiness={"catalog_read_model": CatalogCaughtUp()},
     )

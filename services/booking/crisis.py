@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
+from services.booking.capacity import bookable_asset, check_fits
+from services.booking.commands import PageRequest, SetDecisionTime
 from services.booking.domain import (
     Candidate,
     Location,
@@ -27,8 +29,8 @@ from services.booking.domain import (
 )
 from services.booking.models import AssetView, Booking, CategoryDecisionTime, RegionSeat
 from services.booking.readmodel import notice_seconds
+from services.booking.recording import record
 from services.booking.search import find_free, tariff_at
-from services.booking.service import _record, bookable_asset, check_fits
 from shared.auth import ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, Invalid
@@ -74,7 +76,7 @@ def escalate_overdue(uow: UnitOfWork, *, now: datetime | None = None, limit: int
         booking.escalated_at = now
         booking.version += 1
         assert booking.decide_by is not None
-        _record(
+        record(
             uow,
             booking,
             "escalate",
@@ -157,7 +159,7 @@ def place_hold(
     for alternative in alternatives:
         hold = _try_hold(uow, displaced, uuid.UUID(alternative["asset_id"]), now, minutes)
         if hold is not None:
-            _record(
+            record(
                 uow,
                 hold,
                 "hold",
@@ -227,20 +229,19 @@ def _try_hold(
 
 
 # -- decision times -----------------------------------------------------------------------------
-def list_decision_times(
-    uow: UnitOfWork, *, cursor: str | None = None, limit: int = 100
-) -> Page[CategoryDecisionTime]:
+def list_decision_times(uow: UnitOfWork, *, page_in: PageRequest) -> Page[CategoryDecisionTime]:
     """A page of the decision times administrators set, by category."""
     query = select(CategoryDecisionTime)
-    if cursor:
-        (after,) = decode_cursor(cursor, str)
+    limit = page_in.limit
+    if page_in.cursor:
+        (after,) = decode_cursor(page_in.cursor, str)
         query = query.where(CategoryDecisionTime.category > after)
     rows = uow.session.scalars(query.order_by(CategoryDecisionTime.category).limit(limit + 1)).all()
     return page_of(rows, limit=limit, key=lambda row: (row.category,))
 
 
 def set_decision_time(
-    uow: UnitOfWork, *, principal: Principal, category: str, minutes: int
+    uow: UnitOfWork, *, principal: Principal, category: str, command: SetDecisionTime
 ) -> CategoryDecisionTime:
     """An administrator sets how long owners have to decide an acute request of a category
     (requests made from now on; a running clock keeps its ``decide_by``)."""
@@ -251,12 +252,15 @@ def set_decision_time(
             "A category is a lowercase code such as helicopter or dive_team.",
             errors={"category": ["Lowercase letters, digits and '_', 2-40 characters."]},
         )
+    minutes = command.decision_minutes
     check_decision_minutes(minutes)
     values = {"decision_minutes": minutes, "updated_by": principal.sub, "updated_at": _now()}
     # One statement: two administrators setting a new category at once do not collide.
-    return uow.session.scalars(
+    row = uow.session.scalars(
         insert(CategoryDecisionTime)
         .values(category=category, **values)
         .on_conflict_do_update(index_elements=["category"], set_=values)
         .returning(CategoryDecisionTime)
     ).one()
+    uow.commit()
+    return row

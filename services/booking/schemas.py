@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, fields, post_load, validate
+
+from services.booking.commands import (
+    Act,
+    Complete,
+    CounterOffer,
+    ListBookings,
+    PageRequest,
+    PlaceOrder,
+    Preempt,
+    RequestBooking,
+    RequestSeries,
+    SetDecisionTime,
+)
 from services.booking.domain import LegalBasis, PurposeClass, State, decision_seconds
 from shared.paging import cursor_field, limit_field, page_schema
 from shared.units import region_of_use
@@ -38,6 +52,10 @@ class BookingCreate(Schema):
             "(region_of_use)."
         },
     )
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> RequestBooking:
+        return RequestBooking(**data)
 
 
 class LocationRead(Schema):
@@ -108,6 +126,10 @@ class BookingRead(Schema):
 class TransitionIn(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(min=3, max=2000))
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> Act:
+        return Act(**data)
+
 
 class CompleteIn(Schema):
     actual_start = fields.AwareDateTime(required=True)
@@ -121,6 +143,10 @@ class CompleteIn(Schema):
         },
     )
     reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> Complete:
+        return Complete(**data)
 
 
 class TransitionRead(Schema):
@@ -142,12 +168,21 @@ class BookingQuery(Schema):
     cursor = cursor_field()
     limit = limit_field(50, 200)
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> ListBookings:
+        return ListBookings(**data)
+
+
+class _PageQuery(Schema):
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> PageRequest:
+        return PageRequest(**data)
+
 
 def page_query(name: str, default: int, maximum: int) -> type[Schema]:
     """The query of a list with nothing to filter: ``cursor`` and ``limit``."""
-    return Schema.from_dict(
-        {"cursor": cursor_field(), "limit": limit_field(default, maximum)}, name=name
-    )
+    fields_of = {"cursor": cursor_field(), "limit": limit_field(default, maximum)}
+    return type(name, (_PageQuery,), fields_of)
 
 
 HistoryQuery = page_query("HistoryQuery", 100, 200)
@@ -163,10 +198,18 @@ class CounterOfferIn(Schema):
     start = fields.AwareDateTime(load_default=None)
     end = fields.AwareDateTime(load_default=None)
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> CounterOffer:
+        return CounterOffer(**data)
+
 
 class PreemptIn(Schema):
     by_booking_id = fields.UUID(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> Preempt:
+        return Preempt(**data)
 
 
 class AvailabilitySearch(Schema):
@@ -214,6 +257,10 @@ class SeriesCreate(BookingCreate):
     count = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1, max=60))
     until = fields.AwareDateTime(load_default=None)
 
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> RequestSeries:
+        return RequestSeries(**data)
+
 
 class SeriesConflict(Schema):
     start = fields.AwareDateTime()
@@ -240,6 +287,10 @@ class OrderCreate(Schema):
     delivery_date = fields.Date(required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=3, max=2000))
     legal_basis = fields.Enum(LegalBasis, by_value=True, load_default=LegalBasis.JOINT_PROCUREMENT)
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> PlaceOrder:
+        return PlaceOrder(**data)
 
 
 class OrderRead(Schema):
@@ -307,62 +358,9 @@ class DecisionTimeIn(Schema):
         required=True, strict=True, validate=validate.Range(min=1, max=1440)
     )
 
-
-class PublicDeploymentQuery(Schema):
-    day_from = fields.Date(data_key="from", load_default=None)
-    day_to = fields.Date(data_key="to", load_default=None)
-    region = fields.String(
-        load_default=None,
-        validate=WholeMatch(r"^VR[0-9]{2}$", error="A region code is VR and two digits."),
-    )
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
-
-
-class PublicDeploymentRead(Schema):
-    id = fields.UUID()
-    date = fields.Date(metadata={"description": "The day the use started (Europe/Amsterdam)"})
-    category = fields.String()
-    region = fields.String(allow_none=True, metadata={"description": "Safety region (VRnn)"})
-    region_source = fields.String(
-        validate=validate.OneOf(["request", "asset"]),
-        metadata={
-            "description": "request: the use's region of use from its request (the region "
-            "it named, else the requesting unit's home region; which of the two is not said); "
-            "asset: neither is known, so the drone's first home region"
-        },
-    )
-    purpose_class = fields.String(validate=validate.OneOf([p.value for p in PurposeClass]))
-    legal_basis = fields.String(validate=validate.OneOf([b.value for b in LegalBasis]))
-    operator_org = fields.String(metadata={"description": "The Defence organisation operating it"})
-
-
-class PublicDeploymentPage(Schema):
-    items = fields.List(fields.Nested(PublicDeploymentRead))
-    next_cursor = fields.String(allow_none=True)
-
-
-class BoardQuery(Schema):
-    at = fields.AwareDateTime(
-        load_default=None, metadata={"description": "The moment the board is for; default now"}
-    )
-
-
-class BoardRowRead(Schema):
-    region = fields.String()
-    category = fields.String()
-    free_now = fields.Integer(metadata={"description": "Assets free at `at`"})
-    free_next_24h = fields.Integer(
-        metadata={"description": "Assets free for some part of the 24 hours from `at`"}
-    )
-    requested = fields.Integer(metadata={"description": "Requests and counter-offers awaiting"})
-    in_use = fields.Integer()
-
-
-class BoardRead(Schema):
-    at = fields.AwareDateTime()
-    until = fields.AwareDateTime()
-    rows = fields.List(fields.Nested(BoardRowRead))
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> SetDecisionTime:
+        return SetDecisionTime(**data)
 
 
 BookingPage = page_schema(BookingRead, "BookingPage")

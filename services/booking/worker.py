@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.booking import crisis, service
+from services.booking import crisis, expiry
 from services.booking.handlers import CATALOG_BATCH
 from shared.consumer import EventConsumer
 from shared.db import UnitOfWork
@@ -45,6 +45,6 @@ def build(
         # Escalation first: an acute request whose clock and expiry fall due together is
         # escalated (someone is alerted) before it lapses.
         sweep(crisis.escalate_overdue)
-        sweep(service.expire_overdue)
+        sweep(expiry.expire_overdue)
 
     return [consumer], [PeriodicJob("escalate-expire", 15.0, escalate_then_expire)]

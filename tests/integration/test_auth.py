@@ -19,7 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from services.booking.service import apply_asset_snapshot
+from services.booking.readmodel import apply_asset_snapshot
 from services.costsharing.models import Allocation
 from shared.auth import OWNER, PLANNER, mint_token
 from shared.db import make_engine, make_session_factory

@@ -20,8 +20,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from services.booking.expiry import expire_overdue
 from services.booking.readmodel import apply_asset_snapshot
-from services.booking.service import expire_overdue
 from shared.auth import OWNER, PLANNER
 from shared.db import UnitOfWork, make_session_factory
 from shared.settings import Settings

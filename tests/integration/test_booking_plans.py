@@ -1,6 +1,6 @@
 """A booking request's checks read one asset's rows, not everyone's in the same hours.
 
-The request's read (service._REQUEST_FACTS: is a published window covering it, which active
+The request's read (request_sql.REQUEST_FACTS: is a published window covering it, which active
 bookings overlap it) is a prepared statement, and after five runs PostgreSQL may keep a generic
 plan that cannot see the parameters. With a time-only index beside the asset-first ones, that
 generic plan probed by time and filtered on the asset: every active booking and every window of
@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
-from services.booking import service
+from services.booking import request_sql
 from services.booking.models import Booking
 from services.booking.readmodel import apply_asset_snapshots
 from shared.db import make_engine
@@ -115,7 +115,7 @@ def _filtered_rows(plan: dict[str, Any]) -> int:
 
 def test_the_generic_plan_of_a_request_reads_one_asset(busy_hour: tuple[Engine, list[str]]) -> None:
     engine, asset_ids = busy_hour
-    body, names = _prepared(service._REQUEST_FACTS)
+    body, names = _prepared(request_sql.REQUEST_FACTS)
     types = ", ".join(PARAMETER_TYPES[n] for n in names)
     values = {"asset_id": asset_ids[7], "start": HOUR + timedelta(minutes=30),
               "end": HOUR + timedelta(minutes=90), "actor": "planner", "key": "k-1"}  # fmt: skip

@@ -20,9 +20,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from services.booking.commands import Act
 from services.booking.crisis import escalate_overdue
-from services.booking.domain import Action
-from services.booking.service import expire_overdue, transition
+from services.booking.decisions import approve
+from services.booking.expiry import expire_overdue
 from shared.auth import OWNER, Principal
 from shared.db import UnitOfWork, make_session_factory
 from shared.events import validate_event
@@ -308,16 +309,14 @@ def test_escalation_and_approval_race_without_a_double_alarm(
         client, put_asset(db_urls, availability=window), start, priority=1, region="VR17"
     )
     decide_by = moment(first["decide_by"])
-    with make_uow() as approving:
-        transition(
-            approving,
-            principal=owner_dhc(),
-            booking_id=uuid.UUID(first["id"]),
-            action=Action.APPROVE,
+    with make_uow() as deciding:  # the approval's transaction: the test commits it
+        approving = UnitOfWork.within(
+            deciding.session, producer="booking", topic_for=deciding.topic_for
         )
+        approve(approving, principal=owner_dhc(), booking_id=uuid.UUID(first["id"]), command=Act())
         escalate(make_uow, decide_by + timedelta(seconds=1))
         assert booking_row(db_urls, first["id"])["escalated_at"] is None
-        approving.commit()
+        deciding.commit()
     escalate(make_uow, decide_by + timedelta(seconds=1))
     assert booking_row(db_urls, first["id"])["state"] == "approved"
     assert events_typed(db_urls, first["id"], "booking.escalated") == []
@@ -330,23 +329,19 @@ def test_escalation_and_approval_race_without_a_double_alarm(
     decide_by = moment(second["decide_by"])
     outcome: dict[str, Any] = {}
 
-    def approve() -> None:
+    def approve_second() -> None:
         try:
-            with make_uow() as uow:
-                booking = transition(
-                    uow,
-                    principal=owner_dhc(),
-                    booking_id=uuid.UUID(second["id"]),
-                    action=Action.APPROVE,
+            with make_uow() as uow:  # approve commits its own unit of work
+                booking = approve(
+                    uow, principal=owner_dhc(), booking_id=uuid.UUID(second["id"]), command=Act()
                 )
                 outcome["version"] = booking.version
-                uow.commit()
         except Exception as exc:  # noqa: BLE001 - reported to the test below
             outcome["error"] = exc
 
     with make_uow() as sweeping:
         escalate_overdue(sweeping, now=decide_by + timedelta(seconds=1), limit=10_000)
-        approver = threading.Thread(target=approve, daemon=True)
+        approver = threading.Thread(target=approve_second, daemon=True)
         approver.start()
         eventually(lambda: waiting_on_a_lock(db_urls), timeout_s=30, what="the approval waiting")
         sweeping.commit()
