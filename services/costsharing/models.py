@@ -153,7 +153,8 @@ class Allocation(Base):
 
 
 class AllocationReview(Base):
-    """Who reviewed an allocation, how and why (the audit trail of finance decisions)."""
+    """Who reviewed an allocation, how and why: one row per transition of the review
+    (reviews._transition; booking keeps its own the same way, in booking_transitions)."""
 
     __tablename__ = "allocation_reviews"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
