@@ -185,7 +185,7 @@ def test_register_request_approve_complete_allocate(
             headers=auth("controller"),
             timeout=30,
         )
-        return r.json() or None
+        return r.json()["items"] or None
 
     (alloc,) = eventually(allocation, timeout_s=30, what="allocation in cost-sharing")
     # Demo agreement for steunverlening is recorded by the test below if missing; here we

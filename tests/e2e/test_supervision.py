@@ -233,7 +233,7 @@ def _allocations(stack: Launched, booking_id: str) -> list[dict[str, Any]]:
         "controller",
     )
     assert found.status_code == 200, found.text
-    return list(found.json())
+    return list(found.json()["items"])
 
 
 def _all_ready(stack: Launched) -> bool:
@@ -361,7 +361,7 @@ def test_the_recovery_commands_find_the_running_stack(launched: Launched) -> Non
     eventually(lambda: _allocations(launched, bid), timeout_s=60, what="allocation")
     everything = _call(
         "GET", f"{launched.urls['costsharing']}/api/v1/allocations?limit=200", "controller"
-    ).json()
+    ).json()["items"]
     booking_ids = [a["booking_id"] for a in everything]
     assert len(booking_ids) == len(set(booking_ids))
 
