@@ -83,7 +83,7 @@ def _verdicts(
 
 
 def preview_agreement(
-    uow: UnitOfWork, *, principal: Principal, preview: PreviewAgreement
+    uow: UnitOfWork, *, principal: Principal, command: PreviewAgreement
 ) -> dict[str, Any]:
     """Which uses already allocated and coming bookings the terms would cover, and where a
     more specific agreement would win instead. Writes nothing. ``agreement_id`` previews a new
@@ -91,13 +91,13 @@ def preview_agreement(
     if not principal.has_role(ADMIN):
         raise Forbidden("Only an administrator (beheerder-functioneel) previews agreements.")
     with uow:
-        candidate = _candidate(uow, preview)
+        candidate = _candidate(uow, command)
         others = {
             str(r.id): r
             for r in uow.session.scalars(
                 select(Agreement).where(Agreement.legal_basis == candidate.legal_basis)
             )
-            if r.id != preview.agreement_id
+            if r.id != command.agreement_id
         }
         past, past_truncated = _past_uses(uow, candidate)
         coming, coming_truncated = _coming_uses(uow, candidate)
@@ -108,9 +108,9 @@ def preview_agreement(
     }
 
 
-def _candidate(uow: UnitOfWork, preview: PreviewAgreement) -> AgreementTerms:
+def _candidate(uow: UnitOfWork, command: PreviewAgreement) -> AgreementTerms:
     """The previewed terms; a new version's are its agreement's with the changes applied."""
-    terms_in, agreement_id = preview.terms(), preview.agreement_id
+    terms_in, agreement_id = command.terms(), command.agreement_id
     if agreement_id is not None:
         current = agreement(uow, agreement_id=agreement_id)
         changed = {f: terms_in[f] for f in VERSIONED_FIELDS if f in terms_in}

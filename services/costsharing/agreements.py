@@ -113,7 +113,7 @@ def revise_agreement(
     *,
     principal: Principal,
     agreement_id: uuid.UUID,
-    revision: ReviseAgreement,
+    command: ReviseAgreement,
     expected_version: int,
 ) -> Agreement:
     """A new version of the terms; allocations already made keep the version they used."""
@@ -129,7 +129,7 @@ def revise_agreement(
                 f"The agreement is at version {row.version}; read it again.",
                 current_version=row.version,
             )
-        for field, value in revision.changes().items():
+        for field, value in command.changes().items():
             setattr(row, field, value)
         check_terms(terms_of(row))
         _refuse_ties(uow, row)
@@ -146,16 +146,16 @@ def revise_agreement(
     return row
 
 
-def list_agreements(uow: UnitOfWork, *, page: PageRequest) -> Page[Agreement]:
+def list_agreements(uow: UnitOfWork, *, page_in: PageRequest) -> Page[Agreement]:
     """Every agreement, by legal basis and name."""
     rows = select(Agreement)
-    if page.cursor is not None:
-        after = decode_cursor(page.cursor, str, str, uuid.UUID)
+    if page_in.cursor is not None:
+        after = decode_cursor(page_in.cursor, str, str, uuid.UUID)
         rows = rows.where(tuple_(Agreement.legal_basis, Agreement.name, Agreement.id) > after)
     rows = rows.order_by(Agreement.legal_basis, Agreement.name, Agreement.id)
     with uow:
-        found = uow.session.scalars(rows.limit(page.limit + 1)).all()
-    return page_of(found, limit=page.limit, key=lambda a: (a.legal_basis, a.name, a.id))
+        found = uow.session.scalars(rows.limit(page_in.limit + 1)).all()
+    return page_of(found, limit=page_in.limit, key=lambda a: (a.legal_basis, a.name, a.id))
 
 
 def get_agreement(uow: UnitOfWork, *, agreement_id: uuid.UUID) -> Agreement:

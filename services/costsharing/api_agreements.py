@@ -44,7 +44,7 @@ class Agreements(MethodView):
     @blp.response(200, AgreementPage)
     def get(self, page: PageRequest) -> Any:
         """List cost-sharing agreements, by legal basis and name, paged by `next_cursor`"""
-        return agreements.list_agreements(request_uow(), page=page)
+        return agreements.list_agreements(request_uow(), page_in=page)
 
     @require_roles()
     @blp.arguments(AgreementCreate)
@@ -83,7 +83,7 @@ class AgreementPreview(MethodView):
         agreement: its scope and start stay, and it does not compete with itself.
         """
         return agreement_preview.preview_agreement(
-            request_uow(), principal=current_principal(), preview=preview
+            request_uow(), principal=current_principal(), command=preview
         )
 
 
@@ -104,7 +104,7 @@ class AgreementById(MethodView):
             request_uow(),
             principal=current_principal(),
             agreement_id=agreement_id,
-            revision=revision,
+            command=revision,
             expected_version=if_match_version(),
         )
         return _etagged(row)

@@ -33,7 +33,9 @@ class Allocations(MethodView):
     @blp.response(200, AllocationPage)
     def get(self, query: AllocationFilter) -> Any:
         """List the allocations you may see, oldest first, paged by `next_cursor`"""
-        return queries.list_allocations(request_uow(), principal=current_principal(), query=query)
+        return queries.list_allocations(
+            request_uow(), principal=current_principal(), query_in=query
+        )
 
 
 @blp.route("/allocations/<uuid:allocation_id>")
@@ -55,7 +57,7 @@ class AllocationLedger(MethodView):
     def get(self, page: PageRequest, allocation_id: uuid.UUID) -> Any:
         """The ledger entries an allocation wrote (originals, reversals, corrections)"""
         return queries.allocation_ledger(
-            request_uow(), principal=current_principal(), allocation_id=allocation_id, page=page
+            request_uow(), principal=current_principal(), allocation_id=allocation_id, page_in=page
         )
 
 
@@ -67,7 +69,7 @@ class AllocationReviews(MethodView):
     def get(self, page: PageRequest, allocation_id: uuid.UUID) -> Any:
         """Who reviewed the allocation, how and why"""
         return queries.allocation_reviews(
-            request_uow(), principal=current_principal(), allocation_id=allocation_id, page=page
+            request_uow(), principal=current_principal(), allocation_id=allocation_id, page_in=page
         )
 
 
@@ -82,7 +84,7 @@ def _register_review(action: str, schema: type, use_case: Callable[..., Any], su
                 request_uow(),
                 principal=current_principal(),
                 allocation_id=allocation_id,
-                review_in=body,
+                command=body,
             )
 
     _Review.post.__doc__ = summary

@@ -29,7 +29,7 @@ class Estimates(MethodView):
     @blp.response(200, EstimateRead)
     def post(self, use: EstimateUse) -> Any:
         """What a use would cost and how it would split (illustrative tariffs in the demo)"""
-        return estimates.estimate(request_uow(), principal=current_principal(), use=use)
+        return estimates.estimate(request_uow(), principal=current_principal(), command=use)
 
 
 @blp.route("/estimates/batch")
@@ -48,7 +48,7 @@ class EstimateBatch(MethodView):
         of `/estimates`; nothing is written.
         """
         results = estimates.estimate_batch(
-            request_uow(), principal=current_principal(), batch=batch
+            request_uow(), principal=current_principal(), command=batch
         )
         # Served by hand: an item's problem keeps every member it has (extension members
         # differ per problem; the schema names only the common ones), in the caller's language,
@@ -66,7 +66,7 @@ class Efficiency(MethodView):
     @blp.response(200)
     def get(self, query: EfficiencyOf) -> Any:
         """Utilisation, joint use, avoided cost, procurement savings, response — per group"""
-        return figures.efficiency_figures(request_uow(), query=query)
+        return figures.efficiency_figures(request_uow(), query_in=query)
 
 
 @blp.route("/evaluation")
@@ -92,7 +92,7 @@ class Evaluation(MethodView):
         region, a column per figure and period (`requests_2026-Q1`), then `unattributed` and
         `national`.
         """
-        doc = figures.evaluation_report(request_uow(), query=query)
+        doc = figures.evaluation_report(request_uow(), query_in=query)
         if wants_csv():
             return csv_attachment(
                 evaluation.to_csv(doc),

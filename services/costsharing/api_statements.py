@@ -51,7 +51,7 @@ class Statements(MethodView):
         by itself. The CSV has the same parts: the lines and a `totaal` row, then, once
         closed, a `na afsluiting` row, the later lines and their `totaal na afsluiting`.
         """
-        doc = statements.statement(request_uow(), principal=current_principal(), query=query)
+        doc = statements.statement(request_uow(), principal=current_principal(), query_in=query)
         if wants_csv():
             return csv_attachment(
                 statements.to_csv(doc), f"slagkracht-{doc['org']}-{doc['period']}.csv"
@@ -72,7 +72,9 @@ class CloseStatement(MethodView):
         the organisation already covers part of the period (a month of a closed quarter, a
         quarter of a closed year): a ledger line is in one closed statement only.
         """
-        return statements.close_statement(request_uow(), principal=current_principal(), close=close)
+        return statements.close_statement(
+            request_uow(), principal=current_principal(), command=close
+        )
 
 
 @blp.route("/ledger/export")
@@ -94,7 +96,7 @@ class LedgerExport(MethodView):
         it. `slagkracht ledger verify FILE` checks it and names the first line that was
         changed, removed or reordered.
         """
-        lines = export_ledger(request_uow(), principal=current_principal(), query=query)
+        lines = export_ledger(request_uow(), principal=current_principal(), query_in=query)
         name = f"slagkracht-ledger-{query.period or 'all'}.jsonl"
         return Response(
             "".join(f"{line}\n" for line in lines),

@@ -17,10 +17,10 @@ from shared.errors import Invalid, ProblemError, problem_body
 from shared.tariffs import priced_units, tariff_day, tariff_on
 
 
-def estimate(uow: UnitOfWork, *, principal: Principal, use: EstimateUse) -> dict[str, Any]:
+def estimate(uow: UnitOfWork, *, principal: Principal, command: EstimateUse) -> dict[str, Any]:
     """What one use would cost and how it would split; writes nothing."""
     with uow:
-        return _estimate(uow, principal, use)
+        return _estimate(uow, principal, command)
 
 
 def _estimate(uow: UnitOfWork, principal: Principal, use: EstimateUse) -> dict[str, Any]:
@@ -96,14 +96,14 @@ def _covered(
 
 
 def estimate_batch(
-    uow: UnitOfWork, *, principal: Principal, batch: EstimateBatch
+    uow: UnitOfWork, *, principal: Principal, command: EstimateBatch
 ) -> list[dict[str, Any]]:
     """Each item estimated as ``estimate`` would, in order, in one unit of work; an item that
     cannot be estimated (an unknown asset, an empty window) is a problem of its own and leaves
     the others their estimates."""
     results: list[dict[str, Any]] = []
     with uow:
-        for index, use in enumerate(batch.items):
+        for index, use in enumerate(command.items):
             try:
                 one = _estimate(uow, principal, use)
             except ProblemError as exc:

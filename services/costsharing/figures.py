@@ -12,14 +12,18 @@ from services.costsharing.domain import parse_period
 from shared.db import UnitOfWork
 
 
-def efficiency_figures(uow: UnitOfWork, *, query: EfficiencyOf) -> dict[str, Any]:
+def efficiency_figures(uow: UnitOfWork, *, query_in: EfficiencyOf) -> dict[str, Any]:
     """Utilisation, joint use, avoided cost, procurement savings and response, per group."""
-    parse_period(query.period)  # a malformed period is a 422 before anything is read
+    parse_period(query_in.period)  # a malformed period is a 422 before anything is read
     with uow:
-        return efficiency.efficiency(uow.session, period=query.period, group_by=query.group_by)
+        return efficiency.efficiency(
+            uow.session, period=query_in.period, group_by=query_in.group_by
+        )
 
 
-def evaluation_report(uow: UnitOfWork, *, query: EvaluationOf) -> dict[str, Any]:
+def evaluation_report(uow: UnitOfWork, *, query_in: EvaluationOf) -> dict[str, Any]:
     """A baseline period and a later one side by side, per safety region."""
     with uow:
-        return evaluation.evaluation(uow.session, baseline=query.baseline, period=query.period)
+        return evaluation.evaluation(
+            uow.session, baseline=query_in.baseline, period=query_in.period
+        )

@@ -60,9 +60,9 @@ def export_lines(session: Session, *, period: str | None = None) -> Iterator[str
         yield json.dumps(entry, ensure_ascii=False)
 
 
-def export_ledger(uow: UnitOfWork, *, principal: Principal, query: ExportLedger) -> list[str]:
+def export_ledger(uow: UnitOfWork, *, principal: Principal, query_in: ExportLedger) -> list[str]:
     """The joint controller's export of the ledger (``export_lines``) for an offline check."""
     if principal.org != "joint":
         raise Forbidden("Only the joint controller exports the ledger.")
     with uow:
-        return list(export_lines(uow.session, period=query.period))
+        return list(export_lines(uow.session, period=query_in.period))

@@ -44,32 +44,32 @@ def visible_allocation(
 
 
 def list_allocations(
-    uow: UnitOfWork, *, principal: Principal, query: AllocationFilter
+    uow: UnitOfWork, *, principal: Principal, query_in: AllocationFilter
 ) -> Page[Allocation]:
     """The allocations the caller may see, oldest first; ``state`` may name several (finance's
     review queue asks for everything still awaiting review), ``org`` matches either party and
     ``period`` (2026, 2026-Q4, 2026-11) the Dutch date of the use, as statements count it."""
     rows = select(Allocation).where(visible(principal))
-    if query.booking_id is not None:
-        rows = rows.where(Allocation.booking_id == query.booking_id)
-    if query.state:
-        rows = rows.where(Allocation.state.in_([s.value for s in query.state]))
-    if query.org is not None:
+    if query_in.booking_id is not None:
+        rows = rows.where(Allocation.booking_id == query_in.booking_id)
+    if query_in.state:
+        rows = rows.where(Allocation.state.in_([s.value for s in query_in.state]))
+    if query_in.org is not None:
         rows = rows.where(
-            or_(Allocation.requester_org == query.org, Allocation.owner_org == query.org)
+            or_(Allocation.requester_org == query_in.org, Allocation.owner_org == query_in.org)
         )
-    if query.category is not None:
-        rows = rows.where(Allocation.category == query.category)
-    if query.period is not None:
-        first, after = parse_period(query.period)
+    if query_in.category is not None:
+        rows = rows.where(Allocation.category == query_in.category)
+    if query_in.period is not None:
+        first, after = parse_period(query_in.period)
         rows = rows.where(Allocation.used_on >= first, Allocation.used_on < after)
-    if query.cursor is not None:
-        created_at, last_id = decode_cursor(query.cursor, datetime, uuid.UUID)
+    if query_in.cursor is not None:
+        created_at, last_id = decode_cursor(query_in.cursor, datetime, uuid.UUID)
         rows = rows.where(tuple_(Allocation.created_at, Allocation.id) > (created_at, last_id))
-    rows = rows.order_by(Allocation.created_at, Allocation.id).limit(query.limit + 1)
+    rows = rows.order_by(Allocation.created_at, Allocation.id).limit(query_in.limit + 1)
     with uow:
         found = uow.session.scalars(rows).all()
-    return page_of(found, limit=query.limit, key=lambda a: (a.created_at, a.id))
+    return page_of(found, limit=query_in.limit, key=lambda a: (a.created_at, a.id))
 
 
 def get_allocation(
@@ -81,28 +81,30 @@ def get_allocation(
 
 
 def allocation_ledger(
-    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, page: PageRequest
+    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, page_in: PageRequest
 ) -> Page[LedgerEntry]:
     """The ledger lines an allocation wrote (originals, reversals, corrections), in order."""
     rows = select(LedgerEntry).where(LedgerEntry.allocation_id == allocation_id)
-    if page.cursor is not None:
-        (last_id,) = decode_cursor(page.cursor, int)
+    if page_in.cursor is not None:
+        (last_id,) = decode_cursor(page_in.cursor, int)
         rows = rows.where(LedgerEntry.id > last_id)
     with uow:
         visible_allocation(uow, principal=principal, allocation_id=allocation_id)
-        found = uow.session.scalars(rows.order_by(LedgerEntry.id).limit(page.limit + 1)).all()
-    return page_of(found, limit=page.limit, key=lambda line: (line.id,))
+        found = uow.session.scalars(rows.order_by(LedgerEntry.id).limit(page_in.limit + 1)).all()
+    return page_of(found, limit=page_in.limit, key=lambda line: (line.id,))
 
 
 def allocation_reviews(
-    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, page: PageRequest
+    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, page_in: PageRequest
 ) -> Page[AllocationReview]:
     """Who reviewed the allocation, how and why, in order."""
     rows = select(AllocationReview).where(AllocationReview.allocation_id == allocation_id)
-    if page.cursor is not None:
-        (last_id,) = decode_cursor(page.cursor, int)
+    if page_in.cursor is not None:
+        (last_id,) = decode_cursor(page_in.cursor, int)
         rows = rows.where(AllocationReview.id > last_id)
     with uow:
         visible_allocation(uow, principal=principal, allocation_id=allocation_id)
-        found = uow.session.scalars(rows.order_by(AllocationReview.id).limit(page.limit + 1)).all()
-    return page_of(found, limit=page.limit, key=lambda step: (step.id,))
+        found = uow.session.scalars(
+            rows.order_by(AllocationReview.id).limit(page_in.limit + 1)
+        ).all()
+    return page_of(found, limit=page_in.limit, key=lambda step: (step.id,))

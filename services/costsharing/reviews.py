@@ -36,17 +36,17 @@ _LEDGER_INSERT = insert(LedgerEntry.metadata.tables["ledger_entries"])
 
 
 def approve(
-    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, review_in: ReviewAllocation
+    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, command: ReviewAllocation
 ) -> Allocation:
     """Finance approves a proposed allocation."""
-    return _review(uow, principal, allocation_id, Action.APPROVE, review_in.reason)
+    return _review(uow, principal, allocation_id, Action.APPROVE, command.reason)
 
 
 def dispute(
-    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, review_in: ReviewAllocation
+    uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, command: ReviewAllocation
 ) -> Allocation:
     """Finance disputes a proposed allocation, with a reason."""
-    return _review(uow, principal, allocation_id, Action.DISPUTE, review_in.reason)
+    return _review(uow, principal, allocation_id, Action.DISPUTE, command.reason)
 
 
 def _review(
@@ -70,7 +70,7 @@ def resolve(
     *,
     principal: Principal,
     allocation_id: uuid.UUID,
-    review_in: ResolveAllocation,
+    command: ResolveAllocation,
 ) -> Allocation:
     """Finance resolves a disputed allocation (or one nothing priced) by reversing what was
     booked and writing the corrected entries: repriced by an agreement, or split anew."""
@@ -80,8 +80,8 @@ def resolve(
         target = next_state(current, Action.RESOLVE)
         if current is State.DISPUTED:
             _check_other_eyes(uow, allocation, principal)
-        _require_reason(Action.RESOLVE, review_in.reason)
-        split = _corrected_split(uow.session, allocation, review_in)
+        _require_reason(Action.RESOLVE, command.reason)
+        split = _corrected_split(uow.session, allocation, command)
         if not principal.is_joint and allocation.total is not None:
             # Nothing was booked yet (needs_agreement): there is no share to lower.
             check_own_share_kept(
@@ -91,7 +91,7 @@ def resolve(
                 after=split,
             )
         _rebook(uow.session, allocation, split)
-        _transition(uow, allocation, principal, Action.RESOLVE, target, review_in.reason)
+        _transition(uow, allocation, principal, Action.RESOLVE, target, command.reason)
         uow.commit()
     return allocation
 

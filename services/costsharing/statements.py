@@ -96,11 +96,13 @@ def _totals(lines: list[_Line]) -> dict[str, str]:
     return {"debit": str(debit), "credit": str(credit), "net": str(credit - debit)}
 
 
-def statement(uow: UnitOfWork, *, principal: Principal, query: StatementOf) -> dict[str, Any]:
+def statement(uow: UnitOfWork, *, principal: Principal, query_in: StatementOf) -> dict[str, Any]:
     """An organisation's statement for a period (``statement_doc``), read in its own unit of
     work."""
     with uow:
-        return statement_doc(uow.session, principal=principal, org=query.org, period=query.period)
+        return statement_doc(
+            uow.session, principal=principal, org=query_in.org, period=query_in.period
+        )
 
 
 def statement_doc(
@@ -212,14 +214,14 @@ def _overlapping(session: Session, org: str, first: date, after: date) -> list[S
 
 
 def close_statement(
-    uow: UnitOfWork, *, principal: Principal, close: CloseStatement
+    uow: UnitOfWork, *, principal: Principal, command: CloseStatement
 ) -> dict[str, Any]:
     """Settle every reviewed allocation of the organisation in the period, record the ledger
     lines the statement holds with their totals, and answer the closed statement: all in one
     transaction. Refused while some allocation is open, and when a closed statement of the
     organisation covers any day of the period (the same period, or a month of a closed
     quarter, a year around it...): a ledger line is in one closed statement at most."""
-    org, period = close.org, close.period
+    org, period = command.org, command.period
     if not principal.has_role(FINANCE) or not may_see_org(principal, org):
         raise Forbidden(f"Only finance responsible for {org} closes its statements.")
     first, after = parse_period(period)
