@@ -32,7 +32,7 @@ from shared.runtime import Broker, start_broker, start_embedded_postgres
 from shared.settings import Settings, load_settings, sqlalchemy_url
 from shared.worker import run_worker
 from tests import backends
-from tests.support import migrated_databases
+from tests.support import app_urls, migrated_databases
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -65,9 +65,18 @@ def pg_admin_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def db_urls(pg_admin_url: str) -> Iterator[dict[str, str]]:
-    """One fresh, migrated database per service for this test session."""
+    """One fresh, migrated database per service for this test session, as its owner: what
+    migrations use, and tests that inspect or doctor rows. The services never connect as the
+    owner: their settings, clients and workers use ``app_db_urls``."""
     with migrated_databases(pg_admin_url, "sk") as urls:
         yield urls
+
+
+@pytest.fixture(scope="session")
+def app_db_urls(db_urls: dict[str, str]) -> dict[str, str]:
+    """The session's databases as the services connect to them: as the app role, which cannot
+    change the schema, disable a trigger or truncate (shared.migrate), as in production."""
+    return app_urls(db_urls)
 
 
 @pytest.fixture(scope="session")
@@ -112,15 +121,19 @@ def make_settings(
 
 
 @pytest.fixture(scope="session")
-def settings(db_urls: dict[str, str], broker: Broker, topic_prefix: str) -> dict[str, Settings]:
-    all_settings = {s: make_settings(s, db_urls, broker, topic_prefix) for s in registry.SERVICES}
+def settings(app_db_urls: dict[str, str], broker: Broker, topic_prefix: str) -> dict[str, Settings]:
+    """Every service's settings as it runs in the tests: connected as the app role."""
+    all_settings = {
+        s: make_settings(s, app_db_urls, broker, topic_prefix) for s in registry.SERVICES
+    }
     create_topics(all_settings["catalog"])
     return all_settings
 
 
 @pytest.fixture(scope="session")
 def clients(settings: dict[str, Settings]) -> dict[str, FlaskClient]:
-    """In-process test clients of every service against the session's real databases."""
+    """In-process test clients of every service against the session's real databases (as the
+    app role)."""
     return {
         s: registry.app_factory(s)(
             {"SLAGKRACHT_SETTINGS": settings[s], "TESTING": True}

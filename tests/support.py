@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import psycopg
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from werkzeug.test import TestResponse
 
 from services import registry
-from shared.migrate import drop_database, ensure_database, upgrade
+from shared.migrate import (
+    app_database_url,
+    drop_database,
+    ensure_app_role,
+    ensure_database,
+    grant_app_role,
+    upgrade,
+)
 from shared.personas import persona_token
 from shared.runtime import database_url
 from shared.settings import DEV_JWT_SECRET, load_settings
@@ -26,20 +34,49 @@ T = TypeVar("T")
 PROBLEM_KEYS = frozenset({"type", "title", "status", "detail"})
 
 
+# The app role's password in the tests: an external server may ask for one over TCP. The role
+# is the server's (shared by every database on it), so every session sets the same one.
+APP_PASSWORD = "slagkracht-app-test"
+
+
 @contextmanager
 def migrated_databases(admin_url: str, prefix: str) -> Iterator[dict[str, str]]:
-    """One fresh, migrated database per service (named ``{prefix}_{run}_{service}``) on the
-    server of ``admin_url``; dropped afterwards."""
+    """One fresh database per service (named ``{prefix}_{run}_{service}``) on the server of
+    ``admin_url``, migrated as its owner and granted to the app role as ``slagkracht migrate``
+    leaves it; yields the owner's URLs (the services' are ``app_urls`` of them). Dropped
+    afterwards."""
     run_id = uuid.uuid4().hex[:8]
     urls = {s: database_url(admin_url, f"{prefix}_{run_id}_{s}") for s in registry.SERVICES}
+    ensure_test_app_role(admin_url)
     for service, url in urls.items():
         ensure_database(url)
         upgrade(service, load_settings(service, {"DATABASE_URL": url}).database_url)
+        grant_app_role(url)
     try:
         yield urls
     finally:
         for url in urls.values():
             drop_database(url)
+
+
+def ensure_test_app_role(admin_url: str) -> None:
+    """The app role, with the tests' password. Another test session on the same server may be
+    creating or altering it at this moment (PostgreSQL then answers a duplicate or "tuple
+    concurrently updated"): try again."""
+    for attempt in range(5):
+        try:
+            ensure_app_role(admin_url, password=APP_PASSWORD)
+            return
+        except psycopg.Error:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def app_urls(owner_urls: dict[str, str]) -> dict[str, str]:
+    """The same databases as the services connect to them: as the app role, which reads and
+    writes rows and nothing more (shared.migrate.APP_ROLE), as in production."""
+    return {s: app_database_url(url, password=APP_PASSWORD) for s, url in owner_urls.items()}
 
 
 def auth(persona: str) -> dict[str, str]:

@@ -41,7 +41,7 @@ from shared.runtime import Broker
 from shared.settings import load_settings
 from tests.integration.gunicorn_support import gunicorn_api
 from tests.portal.stack import START_TIMEOUT_S, RunningStack, _demo_assets_searchable
-from tests.support import auth, eventually, migrated_databases
+from tests.support import app_urls, auth, eventually, migrated_databases
 
 pytestmark = [pytest.mark.db, pytest.mark.broker, pytest.mark.slow]
 
@@ -90,17 +90,18 @@ def apis(
             s: load_settings(s, {"DATABASE_URL": db_urls[s], **broker_env}) for s in db_urls
         }
         create_topics(settings["catalog"])
-        load_demo_data(settings)
+        load_demo_data(settings)  # as the owner, as the launcher loads it
+        app = app_urls(db_urls)  # the services connect as the app role
         workers = RunningStack(urls={}, db_urls=db_urls, logs=folder)
         running.callback(workers.stop)
         for service in ("catalog", "booking"):
-            env = {**os.environ, **broker_env, "DATABASE_URL": db_urls[service]}
+            env = {**os.environ, **broker_env, "DATABASE_URL": app[service]}
             env["KAFKA_CONSUMER_GROUP"] = f"{prefix}{service}"
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)
             argv = [sys.executable, "-m", "services.cli", "worker", service]
             workers.start(f"{service}-worker", argv, env)
         urls = {
-            s: running.enter_context(gunicorn_api(s, db_urls[s], folder / s)).url
+            s: running.enter_context(gunicorn_api(s, app[s], folder / s)).url
             for s in registry.SERVICES
         }
         eventually(

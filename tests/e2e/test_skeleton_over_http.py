@@ -28,9 +28,13 @@ pytestmark = [pytest.mark.db, pytest.mark.broker]
 
 @pytest.fixture(scope="module")
 def stack(
-    db_urls: dict[str, str], broker: Broker, topic_prefix: str, settings: Any, tmp_path_factory: Any
+    app_db_urls: dict[str, str],
+    broker: Broker,
+    topic_prefix: str,
+    settings: Any,
+    tmp_path_factory: Any,
 ) -> Iterator[dict[str, str]]:
-    """Start every API under gunicorn and every worker as its own process."""
+    """Start every API under gunicorn and every worker as its own process (as the app role)."""
     logs = Path(tmp_path_factory.mktemp("e2e-logs"))
     group_suffix = uuid.uuid4().hex[:6]
     processes: list[subprocess.Popen[bytes]] = []
@@ -38,7 +42,7 @@ def stack(
     for service in registry.SERVICES:
         env = {
             **os.environ,
-            "DATABASE_URL": db_urls[service],
+            "DATABASE_URL": app_db_urls[service],
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
             "KAFKA_TOPIC_PREFIX": topic_prefix,
             "KAFKA_CONSUMER_GROUP": f"e2e-{service}-{group_suffix}",

@@ -20,8 +20,8 @@ UNKNOWN_ASSET = "/api/v1/assets/00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture(scope="module")
-def catalog_api(db_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with gunicorn_api("catalog", db_urls["catalog"], tmp_path_factory.mktemp("access")) as api:
+def catalog_api(app_db_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with gunicorn_api("catalog", app_db_urls["catalog"], tmp_path_factory.mktemp("access")) as api:
         yield api
 
 

@@ -20,9 +20,9 @@ pytestmark = [pytest.mark.db, pytest.mark.broker]
 
 
 def test_readyz_waits_for_the_catalog_read_model_and_then_stays_ready(
-    db_urls: dict[str, str], broker: Broker, start_worker: Callable[..., Any]
+    app_db_urls: dict[str, str], broker: Broker, start_worker: Callable[..., Any]
 ) -> None:
-    settings = make_settings("booking", db_urls, broker, f"r{uuid.uuid4().hex[:6]}.")
+    settings = make_settings("booking", app_db_urls, broker, f"r{uuid.uuid4().hex[:6]}.")
     create_topics(settings)
     producer = make_producer(settings)
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from shared.consumer import BatchHandler, EventBatch, EventConsumer
 from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.events import make_event
+from shared.migrate import APP_ROLE
 from shared.settings import Settings
 from tests.support import PolledRecord
 
@@ -74,19 +75,22 @@ def test_a_failing_handler_dead_letters_only_its_event(settings: dict[str, Setti
 
 
 def test_a_batch_handler_applies_fresh_events_together_and_isolates_a_failure(
-    settings: dict[str, Settings],
+    settings: dict[str, Settings], owner_engines: dict[str, Engine]
 ) -> None:
     """Set-based handling: one call for the batch's fresh events, its outbox events written
     with the cause's trace; when the batch fails, one event at a time, culprits to the DLQ,
     and only committed work counts."""
-    engine = make_engine(settings["booking"].database_url)
+    engine = make_engine(settings["booking"].database_url)  # as booking runs: the app role
     effects = f"batch_effects_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
+    # The test's own table, made (and dropped) by the owner as a migration would be, and
+    # granted to the role the consumer connects as.
+    with owner_engines["booking"].begin() as conn:
         conn.execute(text(f"CREATE TABLE {effects} (event_id uuid PRIMARY KEY, volume int)"))
+        conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {effects} TO {APP_ROLE}"))
     try:
         _check_batch_handling(engine, effects, settings["booking"])
     finally:  # the session's booking database is shared (a schema test compares it)
-        with engine.begin() as conn:
+        with owner_engines["booking"].begin() as conn:
             conn.execute(text(f"DROP TABLE {effects}"))
         engine.dispose()
 

@@ -278,8 +278,8 @@ class Templates:
 
 
 @pytest.fixture(scope="module")
-def lane(db_urls: dict[str, str], broker: Broker) -> Iterator[Lane]:
-    opened = Lane.open(db_urls, broker)
+def lane(app_db_urls: dict[str, str], broker: Broker) -> Iterator[Lane]:
+    opened = Lane.open(app_db_urls, broker)
     yield opened
     opened.close()
 
@@ -448,7 +448,7 @@ def test_poison_goes_to_the_dlq_with_its_reason_and_the_next_booking_takes_effec
 
 
 def test_the_two_poisons_found_do_not_stop_the_running_workers(
-    db_urls: dict[str, str],
+    app_db_urls: dict[str, str],
     broker: Broker,
     start_worker: Callable[..., Any],
     templates: Templates,
@@ -457,7 +457,7 @@ def test_the_two_poisons_found_do_not_stop_the_running_workers(
     booking; catalog's and cost-sharing's workers (threads, as ``slagkracht worker`` runs them)
     dead-letter both and bill the booking. A lane of its own: the workers' consumer groups are
     the same as the stack's."""
-    lane = Lane.open(db_urls, broker)
+    lane = Lane.open(app_db_urls, broker)
     try:
         for service in ("catalog", "costsharing"):
             start_worker(service, settings_override=lane.settings[service])

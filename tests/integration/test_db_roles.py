@@ -1,24 +1,24 @@
 """Least privilege: the role the services connect as (shared.migrate.APP_ROLE) reads and writes
 rows, and nothing more. It cannot disable the ledger's triggers, change or remove a ledger
 line, truncate, or change the schema; the owner that runs migrations can (so the refusals are
-the role's). Cost-sharing works under it from event to statement and export."""
+the role's). The whole suite runs the services as this role (tests/conftest.py: settings from
+app_db_urls); cost-sharing works under it from event to statement and export."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 from flask.testing import FlaskClient
 from psycopg import errors
+from sqlalchemy import text
 
 from services import registry
 from services.costsharing.ledger_chain import verify
-from shared.migrate import app_database_url, ensure_app_role, grant_app_role
-from shared.runtime import Broker
-from shared.settings import Settings
-from tests.conftest import make_settings
+from shared.db import make_engine
+from shared.migrate import APP_ROLE, ensure_app_role, grant_app_role
+from shared.settings import Settings, sqlalchemy_url
 from tests.integration.costsharing_support import (
     CostsharingDB,
     at,
@@ -28,11 +28,10 @@ from tests.integration.costsharing_support import (
     scoped_orgs,
     source_id,
 )
-from tests.support import auth
+from tests.support import APP_PASSWORD, auth
 
 pytestmark = pytest.mark.db
 
-PASSWORD = "slagkracht-app-test"
 REFUSED = (
     "ALTER TABLE ledger_entries DISABLE TRIGGER ledger_append_only",
     "ALTER TABLE ledger_entries DISABLE TRIGGER ALL",
@@ -54,38 +53,20 @@ def owner_url(db_urls: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def app_url(owner_url: str, clients: dict[str, FlaskClient]) -> str:
-    """Cost-sharing's database with a ledger line in it, and the role granted as a migration
-    run leaves it."""
-    # Twice: idempotent, as `slagkracht migrate` runs them every time. A password, for an
-    # external server that asks for one over TCP.
+def app_url(owner_url: str, app_db_urls: dict[str, str]) -> str:
+    """Cost-sharing's database as the services connect to it; the role created and granted
+    twice more, as `slagkracht migrate` does on every run (idempotent). With a password, for
+    an external server that asks for one over TCP."""
     for _ in range(2):
-        ensure_app_role(owner_url, password=PASSWORD)
+        ensure_app_role(owner_url, password=APP_PASSWORD)
         grant_app_role(owner_url)
-    return app_database_url(owner_url, password=PASSWORD)
+    return app_db_urls["costsharing"]
 
 
 @pytest.fixture(scope="module")
-def app_settings(
-    db_urls: dict[str, str], app_url: str, broker: Broker, topic_prefix: str
-) -> Settings:
-    return make_settings("costsharing", {**db_urls, "costsharing": app_url}, broker, topic_prefix)
-
-
-@pytest.fixture(scope="module")
-def as_app(app_settings: Settings) -> Iterator[tuple[FlaskClient, CostsharingDB]]:
-    app = registry.app_factory("costsharing")(
-        {"SLAGKRACHT_SETTINGS": app_settings, "TESTING": True}
-    )
-    db = CostsharingDB(app_settings)
-    yield app.test_client(), db
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def export_as_app(as_app: tuple[FlaskClient, CostsharingDB]) -> list[str]:
-    """A use priced, disputed and resolved as the app role; the ledger exported."""
-    cs, db = as_app
+def export_as_app(app_url: str, cs: FlaskClient, db: CostsharingDB) -> list[str]:
+    """A use priced, disputed and resolved through the suite's cost-sharing (which runs as the
+    app role); the ledger exported."""
     unit, owner = scoped_orgs()
     create_agreement(cs, owner_org=owner, requester_org=unit, valid_from="2026-01-01",
                      valid_to="2027-01-01")  # fmt: skip
@@ -101,10 +82,24 @@ def export_as_app(as_app: tuple[FlaskClient, CostsharingDB]) -> list[str]:
     return export.get_data(as_text=True).splitlines()
 
 
-def test_cost_sharing_works_as_the_app_role(
-    as_app: tuple[FlaskClient, CostsharingDB], export_as_app: list[str]
+@pytest.mark.parametrize("service", registry.SERVICES)
+def test_the_suites_services_connect_as_the_app_role_not_the_owner(
+    settings: dict[str, Settings], db_urls: dict[str, str], service: str
 ) -> None:
-    assert as_app[1].scalar("SELECT current_user") == "slagkracht_app"
+    """The tests prove the services under least privilege: their settings (and so every
+    client, worker and consumer the fixtures build) name the app role; the owner is another."""
+    for url, expected in ((settings[service].database_url, True), (db_urls[service], False)):
+        engine = make_engine(sqlalchemy_url(url), pool_size=1)
+        try:
+            with engine.connect() as conn:
+                user = conn.execute(text("SELECT current_user")).scalar_one()
+        finally:
+            engine.dispose()
+        assert (user == APP_ROLE) is expected, (service, url, user)
+
+
+def test_cost_sharing_works_as_the_app_role(db: CostsharingDB, export_as_app: list[str]) -> None:
+    assert db.scalar("SELECT current_user") == APP_ROLE
     assert {json.loads(x).get("entry") for x in export_as_app[1:]} >= {"reversal", "correction"}
     assert verify(export_as_app) is None
 

@@ -48,8 +48,10 @@ pytestmark = [pytest.mark.db, pytest.mark.broker]
 
 
 @pytest.fixture
-def lane(db_urls: dict[str, str], broker: Broker, settings: dict[str, Settings]) -> Iterator[Lane]:
-    opened = Lane.open(db_urls, broker)
+def lane(
+    app_db_urls: dict[str, str], broker: Broker, settings: dict[str, Settings]
+) -> Iterator[Lane]:
+    opened = Lane.open(app_db_urls, broker)
     yield opened
     opened.close()
 

@@ -29,10 +29,9 @@ import requests
 from services import registry
 from services.demo import load_demo_data
 from shared.kafka import create_topics
-from shared.migrate import drop_database, ensure_database, upgrade
-from shared.runtime import Broker, database_url, free_port, wait_for_port
+from shared.runtime import Broker, free_port, wait_for_port
 from shared.settings import load_settings
-from tests.support import auth, eventually
+from tests.support import app_urls, auth, eventually, migrated_databases
 
 START_TIMEOUT_S = 120  # a busy 2-core machine starts every API, worker and the portal
 
@@ -93,14 +92,9 @@ def _demo_assets_searchable(booking_url: str) -> bool:
 
 @pytest.fixture(scope="session")
 def portal_db_urls(pg_admin_url: str) -> Iterator[dict[str, str]]:
-    run_id = uuid.uuid4().hex[:8]
-    urls = {s: database_url(pg_admin_url, f"skp_{run_id}_{s}") for s in registry.SERVICES}
-    for service, url in urls.items():
-        ensure_database(url)
-        upgrade(service, url)
-    yield urls
-    for url in urls.values():
-        drop_database(url)
+    """The stack's own databases, as their owner (the services connect as the app role)."""
+    with migrated_databases(pg_admin_url, "skp") as urls:
+        yield urls
 
 
 @pytest.fixture(scope="session")
@@ -121,16 +115,17 @@ def portal_stack(
         for s in registry.SERVICES
     }
     create_topics(settings["catalog"])
-    load_demo_data(settings)
+    load_demo_data(settings)  # as the owner, as the launcher loads it
     stack = RunningStack(
         urls={}, db_urls=portal_db_urls, logs=Path(tmp_path_factory.mktemp("portal-stack"))
     )
     ports = {s: free_port() for s in (*registry.SERVICES, "portal")}
+    app = app_urls(portal_db_urls)  # the services connect as the app role, as in production
     try:
         for service in registry.SERVICES:
             env = {
                 **os.environ,
-                "DATABASE_URL": portal_db_urls[service],
+                "DATABASE_URL": app[service],
                 "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
                 "KAFKA_TOPIC_PREFIX": prefix,
                 "KAFKA_CONSUMER_GROUP": f"{prefix}{service}",
