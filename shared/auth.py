@@ -18,14 +18,8 @@ import jwt
 from flask import current_app, g, request
 
 from shared.errors import Forbidden, Unauthorized, Unavailable
+from shared.roles import ADMIN, ALL_ROLES, FINANCE, OWNER, PLANNER  # noqa: F401 (re-exported)
 from shared.settings import Settings
-
-# Roles (DOMAIN.md "Who uses it")
-PLANNER = "politie-planner"
-OWNER = "defensie-beheerder"
-FINANCE = "financien"
-ADMIN = "beheerder-functioneel"
-ALL_ROLES = (PLANNER, OWNER, FINANCE, ADMIN)
 
 
 @dataclass(frozen=True)
