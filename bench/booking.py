@@ -823,7 +823,7 @@ def search_part(
                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
                 if status != 200:
                     raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
-                found.append(len(json.loads(body)))
+                found.append(len(json.loads(body)["items"]))
             log(f"{label}: searches answer 200 with {min(found)}-{max(found)} assets (top 50)")
 
             def python_run(duration: float, port: int = server.port) -> Any:

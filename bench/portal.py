@@ -97,7 +97,9 @@ def free_helicopters(booking: str, start: datetime, end: datetime) -> list[str]:
         headers=bearer(PLANNER), timeout=30,
     )  # fmt: skip
     found.raise_for_status()
-    return [row["asset_id"] for row in found.json() if row.get("owner_org") == "defensie-dhc"]
+    return [
+        row["asset_id"] for row in found.json()["items"] if row.get("owner_org") == "defensie-dhc"
+    ]
 
 
 def request_bookings(product: RunningProduct, count: int) -> list[str]:

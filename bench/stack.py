@@ -208,7 +208,7 @@ def search(port: int, start: datetime, hours: int = 1) -> list[str]:
     )
     if status != 200:
         raise ValueError(f"availability search answered {status}: {body[:200]!r}")
-    return [row["asset_id"] for row in json.loads(body)]
+    return [row["asset_id"] for row in json.loads(body)["items"]]
 
 
 @contextlib.contextmanager

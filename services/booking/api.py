@@ -17,24 +17,23 @@ from services.booking import (
     board,
     calendar,
     crisis,
-    decisions,
     orders,
-    preemption,
     public,
     queries,
     requesting,
     series,
-    use,
 )
+from services.booking.action_views import register_actions
 from services.booking.commands import (
     ListBookings,
     PageRequest,
     PlaceOrder,
     RequestBooking,
     RequestSeries,
+    SearchAvailability,
     SetDecisionTime,
 )
-from services.booking.domain import Action, check_search_window
+from services.booking.domain import check_search_window
 from services.booking.national_schemas import (
     BoardQuery,
     BoardRead,
@@ -47,16 +46,15 @@ from services.booking.schemas import (
     BookingPage,
     BookingQuery,
     BookingRead,
-    CompleteIn,
     ContractQuery,
     ContractViewPage,
-    CounterOfferIn,
     DecisionTimeIn,
     DecisionTimePage,
     DecisionTimeQuery,
     DecisionTimeRead,
     FeedQuery,
     FeedRead,
+    FreeAssetPage,
     FreeAssetRead,
     HistoryQuery,
     OrderCreate,
@@ -65,13 +63,11 @@ from services.booking.schemas import (
     OrderRead,
     PendingQuery,
     PendingRead,
-    PreemptIn,
     SeriesCreate,
     SeriesRead,
-    TransitionIn,
     TransitionPage,
 )
-from services.booking.search import find_free
+from services.booking.search import search_page
 from services.booking.visibility import one_seen_by, order_seen_by
 from shared.auth import current_principal, require_roles
 from shared.db import UnitOfWork
@@ -82,6 +78,7 @@ blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Find, r
 
 # An instance, not the class: webargs builds a schema per request from a class (~0.3 ms).
 _BOOKING_CREATE = BookingCreate()
+_FREE_ASSETS = FreeAssetRead(many=True)
 
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 
@@ -98,15 +95,17 @@ def _create_once(body: Any, use_case: Callable[[UnitOfWork], dict[str, Any]]) ->
 class Availability(MethodView):
     @require_roles()
     @blp.arguments(AvailabilitySearch, location="query")
-    @blp.response(200, FreeAssetRead(many=True))
-    def get(self, query: dict[str, Any]) -> Any:
-        """Search by time first: assets free for the whole window, with a cost estimate"""
-        check_search_window(query["start"], query["end"])
+    @blp.response(200, FreeAssetPage)
+    def get(self, query: SearchAvailability) -> Any:
+        """Search by time first: assets free for the whole window, with a cost estimate; those
+        serving the region first, then the cheapest; paged by `next_cursor`"""
+        check_search_window(query.start, query.end)
         with request_uow() as uow:
-            found = find_free(uow.session, **query)
+            page = search_page(uow.session, **vars(query))
         # Dumped here, not by @blp.response: the search is a benchmarked hot path
         # (docs/benchmarks.md, bench/booking.py) and the results are plain dicts already.
-        return json_response(FreeAssetRead(many=True).dump(found))
+        items = _FREE_ASSETS.dump(page.items)
+        return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
 @blp.route("/board")
@@ -176,79 +175,7 @@ class BookingHistory(MethodView):
             return queries.history(uow, principal=principal, booking_id=booking_id, page_in=query)
 
 
-# One use case per action: each takes (uow, principal=, booking_id=, command=) and commits.
-UseCase = Callable[..., Any]
-
-
-def _preempt(uow: UnitOfWork, **kwargs: Any) -> Any:
-    """Preempt, holding the best alternative as long as the settings say."""
-    hold_minutes = service_context().settings.booking_hold_minutes
-    return preemption.preempt(uow, hold_minutes=hold_minutes, **kwargs)
-
-
-def _act(booking_id: uuid.UUID, use_case: UseCase, command: Any) -> Any:
-    principal = current_principal()
-    with request_uow() as uow:
-        booking = use_case(uow, principal=principal, booking_id=booking_id, command=command)
-        return one_seen_by(uow, principal, booking)
-
-
-def _register_action(action: Action, schema: type, use_case: UseCase, summary: str) -> None:
-    @blp.route(
-        f"/bookings/<uuid:booking_id>/{action.value}",
-        endpoint=f"booking_{action.value.replace('-', '_')}",
-    )
-    class _Action(MethodView):
-        @require_roles()
-        @blp.arguments(schema)
-        @blp.response(200, BookingRead)
-        def post(self, command: Any, booking_id: uuid.UUID) -> Any:
-            return _act(booking_id, use_case, command)
-
-    _Action.post.__doc__ = summary
-
-
-ACTIONS: tuple[tuple[Action, type, UseCase, str], ...] = (
-    (Action.APPROVE, TransitionIn, decisions.approve, "Approve a request (asset owner)"),
-    (Action.REJECT, TransitionIn, decisions.reject, "Reject a request with a reason (asset owner)"),
-    (
-        Action.COUNTER_OFFER,
-        CounterOfferIn,
-        decisions.counter_offer,
-        "Counter-offer another window or asset (asset owner)",
-    ),
-    (
-        Action.ACCEPT_COUNTER_OFFER,
-        TransitionIn,
-        decisions.accept_counter_offer,
-        "Accept the owner's counter-offer (requesting unit)",
-    ),
-    (Action.CANCEL, TransitionIn, decisions.cancel, "Cancel with a reason (requesting unit)"),
-    (Action.START, TransitionIn, use.start, "Register the start of use (asset owner)"),
-    (Action.COMPLETE, CompleteIn, use.complete, "Complete with actual use (asset owner)"),
-    (
-        Action.PREEMPT,
-        PreemptIn,
-        _preempt,
-        "Preempt for an acute (priority 1) request of the same asset (asset owner); the best "
-        "free alternative is held for the displaced unit (BOOKING_HOLD_MINUTES)",
-    ),
-    (
-        Action.CONFIRM_HOLD,
-        TransitionIn,
-        preemption.confirm_hold,
-        "Confirm a hold placed after a preemption: it becomes a request the owner decides "
-        "(requesting unit)",
-    ),
-    (
-        Action.RELEASE_HOLD,
-        TransitionIn,
-        preemption.release_hold,
-        "Release a hold, freeing the slot (requesting unit)",
-    ),
-)
-for _action, _schema, _use_case, _summary in ACTIONS:
-    _register_action(_action, _schema, _use_case, _summary)
+register_actions(blp)
 
 
 @blp.route("/decision-times")

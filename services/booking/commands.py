@@ -102,6 +102,18 @@ class PageRequest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SearchAvailability(PageRequest):
+    """Which assets are free for the whole window (optionally of a category, for a region,
+    with room for ``quantity``)."""
+
+    start: datetime
+    end: datetime
+    quantity: int = 1
+    category: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ListBookings(PageRequest):
     """Which bookings to list (each filter optional)."""
 

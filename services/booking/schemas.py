@@ -16,6 +16,7 @@ from services.booking.commands import (
     Preempt,
     RequestBooking,
     RequestSeries,
+    SearchAvailability,
     SetDecisionTime,
 )
 from services.booking.domain import LegalBasis, PurposeClass, State, decision_seconds
@@ -220,7 +221,12 @@ class AvailabilitySearch(Schema):
     )
     region = fields.String(validate=validate.Regexp(r"^VR\d{2}$"))
     quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = cursor_field()
+    limit = limit_field(50, 200)
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> SearchAvailability:
+        return SearchAvailability(**data)
 
 
 class EstimateRead(Schema):
@@ -364,6 +370,7 @@ class DecisionTimeIn(Schema):
 
 
 BookingPage = page_schema(BookingRead, "BookingPage")
+FreeAssetPage = page_schema(FreeAssetRead, "FreeAssetPage")
 TransitionPage = page_schema(TransitionRead, "TransitionPage")
 OrderPage = page_schema(OrderRead, "OrderPage")
 ContractViewPage = page_schema(ContractViewRead, "ContractViewPage")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -12,6 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.booking.domain import ACTIVE_STATES
+from shared.errors import Invalid
+from shared.paging import CURSOR_PROBLEM, Page, decode_cursor, page_of
 from shared.tariffs import billable_units, tariff_day, tariff_on
 
 _ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
@@ -29,8 +32,7 @@ _ACTIVE = "('" + "','".join(s.value for s in ACTIVE_STATES) + "')"
 # (non-parallel) Append under LIMIT reads its children in order and stops when it has enough.
 # Ranking all ~8,000 bookable assets for a search without a category cost ~35 ms of a ~60 ms
 # query. `regions @> ARRAY[...]` (not `= ANY`) so that ix_asset_view_regions (GIN) serves it.
-_SEARCH = text(
-    f"""
+_SEARCH_SQL = f"""
     WITH busy AS MATERIALIZED (
         SELECT b.asset_id, count(*) AS n, sum(b.quantity) AS total
         FROM bookings b
@@ -86,16 +88,34 @@ _SEARCH = text(
     -- branches in order. The MATERIALIZED busy CTE keeps this out of parallel plans (a
     -- Parallel Append would not); keep it, or order the union explicitly by a branch rank.
     (SELECT * FROM free
-     WHERE CAST(:region AS text) IS NULL OR free.regions @> ARRAY[CAST(:region AS text)]
+     WHERE (CAST(:region AS text) IS NULL OR free.regions @> ARRAY[CAST(:region AS text)])
+           {{after_serving}}
      ORDER BY free.amount NULLS LAST, free.name COLLATE "C", free.asset_id
      LIMIT :limit)
     UNION ALL
     (SELECT * FROM free
      WHERE NOT (CAST(:region AS text) IS NULL OR free.regions @> ARRAY[CAST(:region AS text)])
+           {{after_others}}
      ORDER BY free.amount NULLS LAST, free.name COLLATE "C", free.asset_id
      LIMIT :limit)
     LIMIT :limit
     """
+_SEARCH = text(_SEARCH_SQL.format(after_serving="", after_others=""))
+
+# A later page of the search (a cursor: the last result's branch, amount, name and id): each
+# branch continues after that result in its own order, and the first branch is done once the
+# cursor lies in the second. Only cursor pages run it: the first page's plan is the one above.
+_NO_AMOUNT = "1e30"  # sorts after every estimate, as NULLS LAST does
+_AFTER = (
+    f'(COALESCE(free.amount, {_NO_AMOUNT}), free.name COLLATE "C", free.asset_id) > '
+    '(CAST(:after_amount AS numeric), CAST(:after_name AS text) COLLATE "C", '
+    "CAST(:after_id AS uuid))"
+)
+_SEARCH_AFTER = text(
+    _SEARCH_SQL.format(
+        after_serving=f"AND CAST(:after_branch AS integer) = 1 AND {_AFTER}",
+        after_others=f"AND (CAST(:after_branch AS integer) = 1 OR {_AFTER})",
+    )
 )
 
 # A lead no readiness notice exceeds (notice_seconds is an integer column).
@@ -208,33 +228,87 @@ def find_free(
             any_notice=any_notice,
         ),
     ).all()
+    return [result for _, result in _ranked(rows, start, end, quantity, region)][:limit]
+
+
+def _ranked(
+    rows: Sequence[Any], start: datetime, end: datetime, quantity: int, region: str | None
+) -> list[tuple[Any, dict[str, Any]]]:
+    """Each row with the result it answers, ranked (the query's order, here exactly)."""
     results = []
     for row in rows:
         cost = estimate(row.tariff, start, end, quantity)
         results.append(
-            {
-                "asset_id": str(row.asset_id),
-                "name": row.name,
-                "owner_org": row.owner_org,
-                "category": row.category,
-                "booking_mode": row.booking_mode,
-                "home_base": row.home_base,
-                "home_location": row.home_location,
-                "regions": row.regions,
-                "readiness_notice": row.readiness_notice,
-                "free_units": row.capacity - int(row.used),
-                "serves_region": region is None or region in row.regions,
-                "estimate": cost,
-            }
+            (
+                row,
+                {
+                    "asset_id": str(row.asset_id),
+                    "name": row.name,
+                    "owner_org": row.owner_org,
+                    "category": row.category,
+                    "booking_mode": row.booking_mode,
+                    "home_base": row.home_base,
+                    "home_location": row.home_location,
+                    "regions": row.regions,
+                    "readiness_notice": row.readiness_notice,
+                    "free_units": row.capacity - int(row.used),
+                    "serves_region": region is None or region in row.regions,
+                    "estimate": cost,
+                },
+            )
         )
     results.sort(
-        key=lambda r: (
-            not r["serves_region"],
-            Decimal(r["estimate"]["amount"]) if r["estimate"] else Decimal("Infinity"),
-            r["name"],
+        key=lambda pair: (
+            not pair[1]["serves_region"],
+            Decimal(pair[1]["estimate"]["amount"]) if pair[1]["estimate"] else Decimal("Infinity"),
+            pair[1]["name"],
         )
     )
-    return results[:limit]
+    return results
+
+
+def search_page(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    quantity: int = 1,
+    category: str | None = None,
+    region: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+    now: datetime | None = None,
+) -> Page[dict[str, Any]]:
+    """A page of the search (``find_free``'s ranking), continued after ``cursor``."""
+    params = search_parameters(
+        start=start,
+        end=end,
+        quantity=quantity,
+        category=category,
+        region=region,
+        now=now,
+        limit=limit + 1,
+    )
+    query = _SEARCH
+    if cursor:
+        branch, amount, name, asset_id = decode_cursor(cursor, int, str, str, uuid.UUID)
+        try:
+            Decimal(amount)
+            if branch not in (1, 2):
+                raise ValueError("no such branch")
+        except (ArithmeticError, ValueError):
+            raise Invalid(CURSOR_PROBLEM, errors={"cursor": ["Invalid cursor."]}) from None
+        params.update(after_branch=branch, after_amount=amount, after_name=name, after_id=asset_id)
+        query = _SEARCH_AFTER
+    ranked = _ranked(session.execute(query, params).all(), start, end, quantity, region)
+    page = page_of(ranked, limit=limit, key=_cursor_key)
+    return Page([result for _, result in page.items], page.next_cursor)
+
+
+def _cursor_key(pair: tuple[Any, dict[str, Any]]) -> tuple[int, str, str, str]:
+    row, result = pair
+    amount = str(row.amount) if row.amount is not None else _NO_AMOUNT
+    return (1 if result["serves_region"] else 2, amount, row.name, str(row.asset_id))
 
 
 def is_published(session: Session, asset_id: uuid.UUID, start: datetime, end: datetime) -> bool:

@@ -122,7 +122,7 @@ def _book_one(booking_url: str) -> None:
         f"{booking_url}/api/v1/availability", params=window, headers=planner, timeout=30
     ).json()
     body = {
-        "asset_id": free[0]["asset_id"],
+        "asset_id": free["items"][0]["asset_id"],
         **window,
         "priority": 2,
         "legal_basis": "bijstand_politiewet",

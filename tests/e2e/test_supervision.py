@@ -255,7 +255,7 @@ def _booking_knows(stack: Launched, asset_id: str) -> bool:
         + urlencode({"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}),
         "planner-rotterdam",
     )
-    return found.status_code == 200 and asset_id in {a["asset_id"] for a in found.json()}
+    return found.status_code == 200 and asset_id in {a["asset_id"] for a in found.json()["items"]}
 
 
 def _ids(db_url: str, query: str) -> set[str]:
@@ -281,7 +281,7 @@ def test_ready_means_booking_holds_the_catalog(launched: Launched) -> None:
         + urlencode({"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}),
         "planner-rotterdam",
     )
-    assert found.status_code == 200 and found.json(), found.text
+    assert found.status_code == 200 and found.json()["items"], found.text
 
 
 # Which child to kill, found by its command line, and how the launcher names it.

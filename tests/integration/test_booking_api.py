@@ -61,7 +61,7 @@ def search(client: FlaskClient, start: Any, end: Any, **params: Any) -> list[dic
     query = {"start": start.isoformat(), "end": end.isoformat(), "limit": 200, **params}
     response = client.get(AVAILABILITY, headers=auth("planner-rotterdam"), query_string=query)
     assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    return list(response.get_json()["items"])
 
 
 def found(results: list[dict[str, Any]], *assets: dict[str, Any]) -> list[str]:
@@ -1454,3 +1454,53 @@ def test_bookings_page_by_cursor_and_a_forged_cursor_is_422(
             assert response.status_code == 422, (url, response.get_json())
             assert response.mimetype == "application/problem+json"
             assert "cursor" in response.get_json()["errors"], url
+
+
+def test_the_search_pages_by_cursor_in_its_ranking(
+    clients: dict[str, FlaskClient], db_urls: dict[str, str]
+) -> None:
+    """Page after page follows the ranking (the region's assets first, then the cheapest,
+    by name), nothing repeated or skipped; a forged cursor is a 422 on cursor."""
+    client = clients["booking"]
+    category = "drone"
+    made = {
+        put_asset(db_urls, category=category, regions=regions)["asset_id"]
+        for regions in (["VR17"], ["VR17"], ["VR01"], ["VR02"], ["VR17", "VR01"])
+    }
+    start = in_hours(24 * 30)
+    query = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
+    query |= {"category": category, "region": "VR17"}
+    whole = search(client, start, start + timedelta(hours=2), category=category, region="VR17")
+    paged: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page_query = {**query, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = client.get(
+            AVAILABILITY, headers=auth("planner-rotterdam"), query_string=page_query
+        )
+        assert response.status_code == 200, response.get_json()
+        page = response.get_json()
+        assert len(page["items"]) <= 2
+        paged.extend(page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    whole_ids, paged_ids = [a["asset_id"] for a in whole], [a["asset_id"] for a in paged]
+    # The search answers at most 200 at once; the pages go on past them.
+    assert paged_ids[: len(whole_ids)] == whole_ids
+    assert len(paged_ids) == len(set(paged_ids)) and (len(whole) == 200 or paged_ids == whole_ids)
+    assert made <= {a["asset_id"] for a in paged}
+    serving = [a["serves_region"] for a in paged]
+    assert serving == sorted(serving, reverse=True)  # the region's own first
+    for cursor in (
+        "nope",
+        "W251bGxd",
+        "WzMsIjEiLCJ4IiwiMDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwIl0",
+    ):
+        response = client.get(
+            AVAILABILITY,
+            headers=auth("planner-rotterdam"),
+            query_string={**query, "cursor": cursor},
+        )
+        assert response.status_code == 422, response.get_json()
+        assert "cursor" in response.get_json()["errors"]

@@ -38,7 +38,7 @@ def free_helicopters(
         timeout=TIMEOUT_S,
     )
     assert found.status_code == 200, found.text
-    return [a for a in found.json() if a["owner_org"] == "defensie-dhc"]
+    return [a for a in found.json()["items"] if a["owner_org"] == "defensie-dhc"]
 
 
 def request_booking(

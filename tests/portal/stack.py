@@ -87,7 +87,7 @@ def _demo_assets_searchable(booking_url: str) -> bool:
         )
     except requests.RequestException:  # still starting, or a busy machine: ask again
         return False
-    return response.status_code == 200 and bool(response.json())
+    return response.status_code == 200 and bool(response.json()["items"])
 
 
 @pytest.fixture(scope="session")

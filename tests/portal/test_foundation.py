@@ -406,7 +406,7 @@ def test_search_prices_the_page_in_one_call_region_first(
     client: FlaskClient, fake_api: FakeApi
 ) -> None:
     sign_in(client)
-    fake_api.answer("GET", "/availability", 200, FREE)
+    fake_api.answer("GET", "/availability", 200, {"items": FREE, "next_cursor": None})
     fake_api.answer(
         "POST",
         "/estimates/batch",
@@ -433,7 +433,7 @@ def test_search_without_cost_sharing_still_shows_what_is_free(
     client: FlaskClient, fake_api: FakeApi
 ) -> None:
     sign_in(client)
-    fake_api.answer("GET", "/availability", 200, FREE)
+    fake_api.answer("GET", "/availability", 200, {"items": FREE, "next_cursor": None})
     fake_api.answer("POST", "/estimates/batch", 503, {"title": "down", "status": 503})
     page = client.get("/planner/search", query_string=SEARCH)
     assert page.status_code == 200
@@ -443,7 +443,7 @@ def test_search_without_cost_sharing_still_shows_what_is_free(
 
 def test_htmx_gets_only_the_results_to_swap_in(client: FlaskClient, fake_api: FakeApi) -> None:
     sign_in(client)
-    fake_api.answer("GET", "/availability", 200, FREE)
+    fake_api.answer("GET", "/availability", 200, {"items": FREE, "next_cursor": None})
     fake_api.answer("POST", "/estimates/batch", 200, {"items": []})
     full = client.get("/planner/search", query_string=SEARCH)
     assert 'id="results" aria-live="polite"' in full.text and 'hx-target="#results"' in full.text

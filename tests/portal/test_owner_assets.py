@@ -233,7 +233,9 @@ def _searchable(stack: dict[str, str], asset_id: str, start: str, end: str) -> b
         headers=auth("planner-rotterdam"),
         timeout=30,
     )
-    return found.status_code == 200 and any(a["asset_id"] == asset_id for a in found.json())
+    return found.status_code == 200 and any(
+        a["asset_id"] == asset_id for a in found.json()["items"]
+    )
 
 
 def _committed(db_urls: dict[str, str], booking_id: str) -> bool:

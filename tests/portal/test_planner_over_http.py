@@ -159,7 +159,7 @@ def test_another_units_booking_is_the_404_page(
         },
         headers=auth("planner-amsterdam"),
         timeout=30,
-    ).json()
+    ).json()["items"]
     created = requests.post(
         f"{portal_stack['booking']}/api/v1/bookings",
         headers={**auth("planner-amsterdam"), "Idempotency-Key": f"portal-{start}"},

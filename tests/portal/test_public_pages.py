@@ -51,12 +51,12 @@ def request_drone(stack: dict[str, str], days_ahead: int, **body: Any) -> dict[s
         headers=auth("planner-rotterdam"),
         timeout=TIMEOUT_S,
     )
-    assert found.status_code == 200 and found.json(), found.text
+    assert found.status_code == 200 and found.json()["items"], found.text
     created = requests.post(
         f"{stack['booking']}/api/v1/bookings",
         headers={**auth("planner-rotterdam"), "Idempotency-Key": uuid.uuid4().hex},
         json={
-            "asset_id": found.json()[0]["asset_id"],
+            "asset_id": found.json()["items"][0]["asset_id"],
             "start": instant(start),
             "end": instant(end),
             "priority": 2,
@@ -183,7 +183,7 @@ def test_the_planner_names_the_kind_of_purpose_in_the_request_form(
         params={"start": instant(start), "end": instant(end), "category": "drone"},
         headers=auth("planner-rotterdam"),
         timeout=TIMEOUT_S,
-    ).json()
+    ).json()["items"]
     form = planner.get(
         "/planner/request", params={"asset_id": found[0]["asset_id"], "start": start, "end": end}
     )

@@ -10,8 +10,9 @@ from services.portal.clients.base import ApiClient
 class BookingClient(ApiClient):
     service = "booking"
 
-    def availability(self, **params: Any) -> Any:
-        return self.get("/availability", **params)
+    def availability(self, **params: Any) -> dict[str, Any]:
+        """A page of free assets, ranked: ``{items, next_cursor}``."""
+        return dict(self.get("/availability", **params))
 
     def bookings(self, **params: Any) -> dict[str, Any]:
         """A page of bookings: ``{items, next_cursor}`` (pass ``cursor`` for the next)."""

@@ -52,7 +52,7 @@ def _find(reader: FormReader) -> list[dict[str, Any]] | None:
             region=region,
             quantity=quantity,
             limit=RESULTS_SHOWN,
-        )
+        )["items"]
     except ApiProblem as exc:
         if exc.status != 422:
             raise
