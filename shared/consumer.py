@@ -108,7 +108,8 @@ class EventConsumer:
         self._linger = Linger(
             settings.consumer_linger_ms / 1000,
             settings.linger_max_ms / 1000,
-            settings.linger_full_rate,
+            full_rate=settings.linger_full_rate,
+            from_rate=settings.linger_from_rate,
         )
         self._uncommitted: dict[TopicPartition, OffsetAndMetadata] = {}
         self._committed_at = -math.inf

@@ -66,7 +66,8 @@ class OutboxRelay:
         self.linger = Linger(
             settings.relay_linger_ms / 1000,
             settings.linger_max_ms / 1000,
-            settings.linger_full_rate,
+            full_rate=settings.linger_full_rate,
+            from_rate=settings.linger_from_rate,
         )
         self._producer: KafkaProducer | None = None
         self._last_prune = 0.0

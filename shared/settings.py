@@ -60,18 +60,19 @@ class Settings:
     outbox_retention_hours: int = 168
     consumer_group: str = ""
     # How long the broker may hold an empty fetch while events flow, and once a consumer has
-    # seen none for a second (an idle consumer then costs ~0.3 % of a core, not ~10 %; the
-    # first event after a quiet spell waits up to half the idle wait: docs/benchmarks.md
+    # seen none for a second (an idle consumer then costs ~0.2 % of a core, not ~10 %; the
+    # first event after a quiet spell waits up to half the idle wait, here 1 s: docs/benchmarks.md
     # "Backbone").
     fetch_max_wait_ms: int = 10
-    fetch_idle_wait_ms: int = 1000
+    fetch_idle_wait_ms: int = 2000
     # After a batch that emptied its queue, a consumer (and the relay, after a NOTIFY) pauses
-    # so the next batch is larger: the floor while events trickle, growing with the rate they
-    # arrive at to linger_max_ms at linger_full_rate events a second (shared/pacing.py Linger).
+    # so the next batch is larger: the floor up to linger_from_rate events a second, then
+    # growing to linger_max_ms at linger_full_rate (shared/pacing.py Linger).
     consumer_linger_ms: int = 10
     relay_linger_ms: int = 10
-    linger_max_ms: int = 100
-    linger_full_rate: int = 400
+    linger_max_ms: int = 150
+    linger_from_rate: int = 120
+    linger_full_rate: int = 250
     # How long a hold placed for a preempted unit lasts unless the unit confirms it (booking).
     booking_hold_minutes: int = 30
     # How the Kafka clients log in to the broker (production: SCRAM; dev and tests: none).
@@ -251,6 +252,7 @@ class _KafkaPacing(TypedDict):
     consumer_linger_ms: int
     relay_linger_ms: int
     linger_max_ms: int
+    linger_from_rate: int
     linger_full_rate: int
 
 
@@ -258,9 +260,10 @@ def _kafka_pacing(env: Mapping[str, str]) -> _KafkaPacing:
     """The fetch waits and lingers of the consumers and relays (defaults on Settings)."""
     return {
         "fetch_max_wait_ms": _int(env, "KAFKA_FETCH_MAX_WAIT_MS", 10, minimum=1),
-        "fetch_idle_wait_ms": _int(env, "KAFKA_FETCH_IDLE_WAIT_MS", 1000, minimum=1),
+        "fetch_idle_wait_ms": _int(env, "KAFKA_FETCH_IDLE_WAIT_MS", 2000, minimum=1),
         "consumer_linger_ms": _int(env, "KAFKA_CONSUMER_LINGER_MS", 10),
         "relay_linger_ms": _int(env, "RELAY_LINGER_MS", 10),
-        "linger_max_ms": _int(env, "KAFKA_LINGER_MAX_MS", 100),
-        "linger_full_rate": _int(env, "KAFKA_LINGER_FULL_RATE", 400, minimum=1),
+        "linger_max_ms": _int(env, "KAFKA_LINGER_MAX_MS", 150),
+        "linger_from_rate": _int(env, "KAFKA_LINGER_FROM_RATE", 120),
+        "linger_full_rate": _int(env, "KAFKA_LINGER_FULL_RATE", 250, minimum=1),
     }

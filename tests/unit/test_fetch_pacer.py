@@ -28,37 +28,35 @@ def test_records_make_the_wait_short_until_a_quiet_spell_makes_it_long_again() -
 def test_the_waits_and_the_linger_come_from_the_environment() -> None:
     env = {"DATABASE_URL": "postgresql://u@127.0.0.1:5432/booking"}
     defaults = load_settings("booking", env)
-    assert (defaults.fetch_max_wait_ms, defaults.fetch_idle_wait_ms) == (10, 1000)
+    assert (defaults.fetch_max_wait_ms, defaults.fetch_idle_wait_ms) == (10, 2000)
     assert defaults.consumer_linger_ms == 10
     tuned = load_settings(
         "booking",
-        {**env, "KAFKA_FETCH_IDLE_WAIT_MS": "2000", "KAFKA_CONSUMER_LINGER_MS": "0"},
+        {**env, "KAFKA_FETCH_IDLE_WAIT_MS": "3000", "KAFKA_CONSUMER_LINGER_MS": "0"},
     )
-    assert (tuned.fetch_idle_wait_ms, tuned.consumer_linger_ms) == (2000, 0)
+    assert (tuned.fetch_idle_wait_ms, tuned.consumer_linger_ms) == (3000, 0)
     with pytest.raises(SettingsError, match="KAFKA_FETCH_IDLE_WAIT_MS must be at least 1"):
         load_settings("booking", {**env, "KAFKA_FETCH_IDLE_WAIT_MS": "0"})
 
 
 def test_the_linger_grows_with_the_arrival_rate_up_to_its_cap() -> None:
-    linger = Linger(floor_s=0.01, cap_s=0.1, full_rate=400)
+    linger = Linger(floor_s=0.01, cap_s=0.1, full_rate=400, from_rate=100)
     assert linger.seconds(now=0.0) == 0.01  # nothing seen: the floor
-    linger.saw(20, now=0.5)  # 20 events a second: a trickle
-    assert linger.seconds(now=0.9) == 0.01
-    linger.saw(180, now=0.9)  # 200 a second: half the cap
-    assert linger.seconds(now=1.0) == pytest.approx(0.05)
-    linger.saw(600, now=1.2)  # far above full_rate: the cap
-    assert linger.seconds(now=1.3) == 0.1
-    assert linger.seconds(now=2.3) == 0.01  # a second later the window is empty again
+    linger.saw(20, now=0.5)
+    linger.saw(80, now=0.9)  # 100 a second: still the floor
+    assert linger.seconds(now=1.0) == 0.01
+    linger.saw(150, now=1.2)  # 250 a second: half way from the floor to the cap
+    assert linger.seconds(now=1.3) == pytest.approx(0.055)
+    linger.saw(600, now=1.4)  # far above full_rate: the cap
+    assert linger.seconds(now=1.45) == 0.1
+    assert linger.seconds(now=2.5) == 0.01  # a second later the window is empty again
 
 
 def test_the_lingers_come_from_the_environment() -> None:
     env = {"DATABASE_URL": "postgresql://u@127.0.0.1:5432/booking"}
     defaults = load_settings("booking", env)
-    assert (defaults.relay_linger_ms, defaults.linger_max_ms, defaults.linger_full_rate) == (
-        10,
-        100,
-        400,
-    )
+    assert (defaults.relay_linger_ms, defaults.linger_max_ms) == (10, 150)
+    assert (defaults.linger_from_rate, defaults.linger_full_rate) == (120, 250)
     tuned = load_settings(
         "booking",
         {**env, "RELAY_LINGER_MS": "0", "KAFKA_LINGER_MAX_MS": "50", "KAFKA_LINGER_FULL_RATE": "9"},
