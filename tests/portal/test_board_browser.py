@@ -1,7 +1,7 @@
-"""The live capacity board and the public drone register in a real browser: the board says
+"""The live capacity board in a real browser: the board says
 "live" and its table follows a request made through the API and, within 5 s, its approval
-by the owner in another browser context, without a reload; the register opens without
-signing in; axe-core finds no serious violation."""
+by the owner in another browser context, without a reload; axe-core finds no serious
+violation. (The public drone register in a browser: tests/portal/test_public_pages.py.)"""
 
 from __future__ import annotations
 
@@ -76,23 +76,6 @@ def test_the_board_follows_a_request_and_its_approval_without_reload(
         assert page.evaluate("document.body.getAttribute('data-not-reloaded')") == "yes"
         expect(page.locator("#board-status")).to_have_text(re.compile("Live"))
         snapshot(page, "capacity-board")
-        axe_check(page)
-    finally:
-        context.close()
-
-
-def test_the_public_register_opens_without_signing_in(
-    browser: Browser, portal_stack: dict[str, str]
-) -> None:
-    context = new_context(browser)
-    page = context.new_page()
-    try:
-        page.goto(f"{portal_stack['portal']}/openbaar/drone-inzet")
-        expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Openbaar register van drone-inzet"
-        )
-        assert "/sign-in" not in page.url
-        snapshot(page, "public-drone-register")
         axe_check(page)
     finally:
         context.close()

@@ -10,10 +10,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import requests
+from playwright.sync_api import Browser, expect
 
 from shared.auth import OWNER, mint_token
 from shared.settings import DEV_JWT_SECRET
 from tests.integration.booking_support import backdate
+from tests.portal.browser_support import axe_check, new_context, snapshot
 from tests.portal.client import PortalClient, csrf_token, hidden_value
 from tests.portal.finance_support import completed_use as completed_helicopter_use
 from tests.portal.finance_support import new_unit
@@ -131,6 +133,25 @@ def test_the_register_page_shows_completed_drone_uses_without_signing_in(
         assert booking["id"] not in html
     assert PURPOSE not in html and CONTACT not in html and "planner-rotterdam" not in html
     assert 'type="application/atom+xml"' in html  # the feed is announced
+
+
+def test_a_browser_without_sign_in_sees_the_completed_use_and_nothing_before_its_end(
+    browser: Browser, portal_stack: dict[str, str], drone_uses: dict[str, Any]
+) -> None:
+    context = new_context(browser)
+    page = context.new_page()
+    try:
+        page.goto(f"{portal_stack['portal']}/openbaar/drone-inzet")
+        assert "/sign-in" not in page.url
+        row = page.locator(f'tr[data-deployment="{drone_uses["completed"]["id"]}"]')
+        expect(row).to_contain_text("Rotterdam-Rijnmond")
+        expect(row).to_contain_text("Zoekactie")
+        for booking in (*drone_uses["not_over"], drone_uses["helicopter"]):
+            expect(page.locator(f'tr[data-deployment="{booking["id"]}"]')).to_have_count(0)
+        snapshot(page, "public-drone-register")
+        axe_check(page)
+    finally:
+        context.close()
 
 
 def test_the_register_page_speaks_dutch_and_refuses_bad_filters_in_place(
