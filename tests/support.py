@@ -101,6 +101,37 @@ def eventually(
         time.sleep(every_s)
 
 
+# -- what an owner registers in catalog -----------------------------------------------------
+def tariff_body(**overrides: Any) -> dict[str, Any]:
+    """A catalog tariff as an owner registers it (illustrative NH90 rates)."""
+    body: dict[str, Any] = {
+        "unit": "flight_hour",
+        "full_cost_rate": "9800.00",
+        "marginal_cost_rate": "3900.00",
+        "mobilisation_fee": "1500.00",
+        "market_reference_price": "11000.00",
+        "valid_from": "2026-01-01",
+    }
+    body.update(overrides)
+    return body
+
+
+def asset_body(**overrides: Any) -> dict[str, Any]:
+    """An NH90 as an owner registers it in catalog (POST /api/v1/assets), under a registration
+    no other test uses; ``overrides`` replace whole fields."""
+    body: dict[str, Any] = {
+        "registration": unique("N"),
+        "name": "NH90 test",
+        "category": "helicopter",
+        "home_base": "Marinevliegkamp De Kooy",
+        "regions": ["VR10", "VR17"],
+        "readiness_notice": "PT2H",
+        "tariff": tariff_body(),
+    }
+    body.update(overrides)
+    return body
+
+
 def register_bookable_helicopter(
     catalog: FlaskClient, registration: str | None = None
 ) -> dict[str, Any]:
@@ -109,22 +140,7 @@ def register_bookable_helicopter(
     response = catalog.post(
         "/api/v1/assets",
         headers=auth("owner-dhc"),
-        json={
-            "registration": registration,
-            "name": f"NH90 {registration}",
-            "category": "helicopter",
-            "home_base": "Marinevliegkamp De Kooy",
-            "regions": ["VR10", "VR17"],
-            "readiness_notice": "PT2H",
-            "tariff": {
-                "unit": "flight_hour",
-                "full_cost_rate": "9800.00",
-                "marginal_cost_rate": "3900.00",
-                "mobilisation_fee": "1500.00",
-                "market_reference_price": "11000.00",
-                "valid_from": "2026-01-01",
-            },
-        },
+        json=asset_body(registration=registration, name=f"NH90 {registration}"),
     )
     assert response.status_code == 201, response.get_json()
     asset: dict[str, Any] = response.get_json()

@@ -24,7 +24,7 @@ from services.costsharing.models import Allocation
 from shared.auth import OWNER, PLANNER, mint_token
 from shared.db import make_engine, make_session_factory
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
-from tests.support import assert_problem, auth, nothing_written
+from tests.support import assert_problem, asset_body, auth, nothing_written
 
 pytestmark = pytest.mark.db
 
@@ -56,23 +56,6 @@ def unsigned(payload: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
-
-
-def asset_body() -> dict[str, Any]:
-    return {
-        "registration": f"N-{uuid.uuid4().hex[:10]}",
-        "name": "NH90 auth",
-        "category": "helicopter",
-        "home_base": "De Kooy",
-        "regions": ["VR10"],
-        "tariff": {
-            "unit": "flight_hour",
-            "full_cost_rate": "9800.00",
-            "marginal_cost_rate": "3900.00",
-            "market_reference_price": "11000.00",
-            "valid_from": "2026-01-01",
-        },
-    }
 
 
 def agreement_body() -> dict[str, Any]:

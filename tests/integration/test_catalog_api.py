@@ -34,6 +34,7 @@ from shared.db import UnitOfWork, make_engine, make_session_factory
 from shared.migrate import drop_database, ensure_database, upgrade
 from shared.runtime import database_url
 from shared.settings import DEV_JWT_SECRET, Settings, load_settings, sqlalchemy_url
+from tests import support
 from tests.support import (
     assert_problem,
     auth,
@@ -42,6 +43,7 @@ from tests.support import (
     row_counts,
     unique,
 )
+from tests.support import tariff_body as tariff
 
 pytestmark = pytest.mark.db
 
@@ -100,32 +102,9 @@ def events_of(engine: Engine, aggregate_id: str) -> list[str]:
         )
 
 
-def tariff(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "unit": "flight_hour",
-        "full_cost_rate": "9800.00",
-        "marginal_cost_rate": "3900.00",
-        "mobilisation_fee": "1500.00",
-        "market_reference_price": "11000.00",
-        "valid_from": "2026-01-01",
-    }
-    body.update(overrides)
-    return body
-
-
 def asset_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "registration": unique("N"),
-        "name": "NH90 test",
-        "category": "helicopter",
-        "home_base": "Marinevliegkamp De Kooy",
-        "regions": ["VR10", "VR17"],
-        "readiness_notice": "PT2H",
-        "attributes": {"type": "NH90 NFH"},
-        "tariff": tariff(),
-    }
-    body.update(overrides)
-    return body
+    """tests.support's NH90, with the attributes catalog's tests read back."""
+    return support.asset_body(**{"attributes": {"type": "NH90 NFH"}, **overrides})
 
 
 def register(

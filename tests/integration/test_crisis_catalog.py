@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from shared.events import validate_event
-from tests.support import assert_problem, auth, nothing_written
+from tests.support import assert_problem, asset_body, auth, nothing_written
 
 pytestmark = pytest.mark.db
 
@@ -23,24 +23,8 @@ GILZE_RIJEN = {"lat": 51.5674, "lon": 4.9318}
 
 def body(**overrides: Any) -> dict[str, Any]:
     registration = f"GEO-{uuid.uuid4().hex[:10]}"
-    made: dict[str, Any] = {
-        "registration": registration,
-        "name": f"NH90 {registration}",
-        "category": "helicopter",
-        "home_base": "Marinevliegkamp De Kooy",
-        "regions": ["VR10"],
-        "readiness_notice": "PT2H",
-        "tariff": {
-            "unit": "flight_hour",
-            "full_cost_rate": "9800.00",
-            "marginal_cost_rate": "3900.00",
-            "mobilisation_fee": "1500.00",
-            "market_reference_price": "11000.00",
-            "valid_from": "2026-01-01",
-        },
-    }
-    made.update(overrides)
-    return made
+    fields = {"registration": registration, "name": f"NH90 {registration}", "regions": ["VR10"]}
+    return asset_body(**{**fields, **overrides})
 
 
 def asset_events(engine: Engine, asset_id: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from shared.runtime import Broker
 from shared.settings import Settings
 from tests.integration.booking_support import BOOKINGS, booking_engine, events_of
 from tests.integration.reliability_support import read_topic
-from tests.support import auth, eventually
+from tests.support import asset_body, auth, eventually
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
 
@@ -53,23 +53,13 @@ def register(
     response = catalog.post(
         ASSETS,
         headers=auth("owner-dhc"),
-        json={
-            "registration": registration,
-            "name": f"NH90 {registration}",
-            "category": "helicopter",
-            "home_base": "Marinevliegkamp De Kooy",
-            "home_location": home_location,
-            "regions": regions,
-            "readiness_notice": "PT30M",
-            "tariff": {
-                "unit": "flight_hour",
-                "full_cost_rate": "9800.00",
-                "marginal_cost_rate": "3900.00",
-                "mobilisation_fee": "1500.00",
-                "market_reference_price": "11000.00",
-                "valid_from": "2026-01-01",
-            },
-        },
+        json=asset_body(
+            registration=registration,
+            name=f"NH90 {registration}",
+            home_location=home_location,
+            regions=regions,
+            readiness_notice="PT30M",
+        ),
     )
     assert response.status_code == 201, response.get_json()
     asset: dict[str, Any] = response.get_json()

@@ -24,7 +24,7 @@ from werkzeug.test import TestResponse
 
 from services.booking.readmodel import apply_asset_snapshot
 from shared.db import make_session_factory
-from tests.support import assert_problem, auth, nothing_written, unique, writes
+from tests.support import assert_problem, asset_body, auth, nothing_written, unique, writes
 
 pytestmark = pytest.mark.db
 
@@ -119,27 +119,6 @@ DEEPER_THAN_ANY_PARSER = "[" * 100_000 + "]" * 100_000  # well under 1 MiB
 
 # -- catalog: POST /api/v1/assets ------------------------------------------------------------------
 ASSETS = "/api/v1/assets"
-
-
-def asset_body(**overrides: Any) -> Body:
-    body: Body = {
-        "registration": unique("N"),
-        "name": "NH90 test",
-        "category": "helicopter",
-        "home_base": "De Kooy",
-        "regions": ["VR10", "VR17"],
-        "readiness_notice": "PT2H",
-        "tariff": {
-            "unit": "flight_hour",
-            "full_cost_rate": "9800.00",
-            "marginal_cost_rate": "3900.00",
-            "mobilisation_fee": "1500.00",
-            "market_reference_price": "11000.00",
-            "valid_from": "2026-01-01",
-        },
-    }
-    body.update(overrides)
-    return body
 
 
 BAD_ASSETS = [

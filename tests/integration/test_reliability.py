@@ -42,7 +42,7 @@ from tests.integration.reliability_support import (
     produce,
     read_topic,
 )
-from tests.support import auth, eventually
+from tests.support import asset_body, auth, eventually
 
 pytestmark = [pytest.mark.db, pytest.mark.broker]
 
@@ -89,22 +89,7 @@ def register_asset(catalog: FlaskClient, tag: str, i: int) -> str:
     response = catalog.post(
         "/api/v1/assets",
         headers=auth("owner-dhc"),
-        json={
-            "registration": f"R-{tag}-{i:05d}",
-            "name": f"{tag} #{i}",
-            "category": "helicopter",
-            "home_base": "De Kooy",
-            "regions": ["VR10"],
-            "readiness_notice": "PT2H",
-            "tariff": {
-                "unit": "flight_hour",
-                "full_cost_rate": "9800.00",
-                "marginal_cost_rate": "3900.00",
-                "mobilisation_fee": "1500.00",
-                "market_reference_price": "11000.00",
-                "valid_from": "2026-01-01",
-            },
-        },
+        json=asset_body(registration=f"R-{tag}-{i:05d}", name=f"{tag} #{i}", regions=["VR10"]),
     )
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["id"])
