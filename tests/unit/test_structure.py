@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
-# path -> lines, measured on 2026-12-05 (at 30231a5)
+# path -> lines, first measured on 2026-12-05 at 30231a5; lowered as modules were split
 LONG_MODULES = {
 }
 # "<service or kit folder>::<qualified name>" -> lines from `def` to its last line
 LONG_FUNCTIONS = {
-    "services/booking::drone_deployments": 73,
+    "services/booking::drone_deployments": 71,
 }
 # (domain module, what it imports) -> why it is tolerated for now. Neither is what
 # docs/architecture.md states: a domain module imports the standard library and shared.errors.
