@@ -55,7 +55,9 @@ def _register_action(
         def post(self, command: Any, booking_id: uuid.UUID) -> Any:
             return _act(booking_id, use_case, command)
 
-    _Action.post.__doc__ = summary
+        # In the class body: @blp.route reads the summary when it registers the view (set
+        # after it, as before, the actions had none in the OpenAPI document).
+        post.__doc__ = summary
 
 
 ACTIONS: tuple[tuple[Action, type, UseCase, str], ...] = (
