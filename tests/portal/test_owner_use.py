@@ -147,7 +147,7 @@ def test_an_owner_of_another_organisation_cannot_see_or_act_on_dhc_assets(
         headers=auth("owner-dhc"),
         timeout=30,
     ).json()
-    assert listed == []
+    assert listed == {"items": [], "next_cursor": None}
     still = requests.get(
         f"{portal_stack['booking']}/api/v1/bookings/{booking['id']}",
         headers=auth("owner-dhc"),
