@@ -132,6 +132,37 @@ def asset_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+# -- what catalog's events carry (the input of booking's and cost-sharing's read models) -------
+def one_off(start: datetime, end: datetime) -> dict[str, Any]:
+    """A one-off availability window as catalog's asset events carry it."""
+    return {
+        "window_id": str(uuid.uuid4()),
+        "kind": "one_off",
+        "start_at": start.isoformat(),
+        "end_at": end.isoformat(),
+        "weekdays": None,
+        "start_time": None,
+        "end_time": None,
+        "valid_from": None,
+        "valid_to": None,
+        "timezone": "Europe/Amsterdam",
+    }
+
+
+def blackout(start: datetime, end: datetime) -> dict[str, Any]:
+    """A blackout as catalog's asset events carry it."""
+    return {
+        "blackout_id": str(uuid.uuid4()),
+        "start_at": start.isoformat(),
+        "end_at": end.isoformat(),
+        "reason": "Eigen oefening Defensie",
+    }
+
+
+# Published availability that covers every window a test asks for.
+ALWAYS_AVAILABLE = one_off(datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
 def register_bookable_helicopter(
     catalog: FlaskClient, registration: str | None = None
 ) -> dict[str, Any]:

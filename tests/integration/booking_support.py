@@ -25,6 +25,8 @@ from shared.auth import mint_token
 from shared.db import make_engine, make_session_factory
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
 from tests.support import auth
+from tests.support import blackout as blackout  # re-exported: booking tests import it here
+from tests.support import one_off as one_off
 
 BOOKINGS = "/api/v1/bookings"
 AVAILABILITY = "/api/v1/availability"
@@ -124,30 +126,6 @@ def tariff(
         "currency": "EUR",
         "valid_from": "2026-01-01",
         "valid_to": None,
-    }
-
-
-def one_off(start: datetime, end: datetime) -> dict[str, Any]:
-    return {
-        "window_id": str(uuid.uuid4()),
-        "kind": "one_off",
-        "start_at": start.isoformat(),
-        "end_at": end.isoformat(),
-        "weekdays": None,
-        "start_time": None,
-        "end_time": None,
-        "valid_from": None,
-        "valid_to": None,
-        "timezone": "Europe/Amsterdam",
-    }
-
-
-def blackout(start: datetime, end: datetime) -> dict[str, Any]:
-    return {
-        "blackout_id": str(uuid.uuid4()),
-        "start_at": start.isoformat(),
-        "end_at": end.isoformat(),
-        "reason": "Eigen oefening Defensie",
     }
 
 

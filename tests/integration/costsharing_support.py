@@ -33,6 +33,8 @@ from shared.personas import PERSONAS
 from shared.settings import DEV_JWT_SECRET, Settings
 from shared.tariffs import DUTCH_ZONE
 from tests.support import auth, unique
+from tests.support import blackout as blackout  # re-exported: the tests import it here
+from tests.support import one_off as one_off
 
 D = Decimal
 
@@ -254,21 +256,6 @@ def asset_facts(
     }
 
 
-def one_off(start: datetime, end: datetime) -> dict[str, Any]:
-    return {
-        "window_id": str(uuid.uuid4()),
-        "kind": "one_off",
-        "start_at": start.isoformat(),
-        "end_at": end.isoformat(),
-        "weekdays": None,
-        "start_time": None,
-        "end_time": None,
-        "valid_from": None,
-        "valid_to": None,
-        "timezone": "Europe/Amsterdam",
-    }
-
-
 def weekly(
     weekdays: list[int], start_time: str, end_time: str, valid_from: str, valid_to: str
 ) -> dict[str, Any]:
@@ -283,15 +270,6 @@ def weekly(
         "valid_from": valid_from,
         "valid_to": valid_to,
         "timezone": "Europe/Amsterdam",
-    }
-
-
-def blackout(start: datetime, end: datetime) -> dict[str, Any]:
-    return {
-        "blackout_id": str(uuid.uuid4()),
-        "start_at": start.isoformat(),
-        "end_at": end.isoformat(),
-        "reason": "eigen gebruik Defensie",
     }
 
 

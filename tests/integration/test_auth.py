@@ -24,7 +24,7 @@ from services.costsharing.models import Allocation
 from shared.auth import OWNER, PLANNER, mint_token
 from shared.db import make_engine, make_session_factory
 from shared.settings import DEV_JWT_SECRET, sqlalchemy_url
-from tests.support import assert_problem, asset_body, auth, nothing_written
+from tests.support import ALWAYS_AVAILABLE, assert_problem, asset_body, auth, nothing_written
 
 pytestmark = pytest.mark.db
 
@@ -70,21 +70,6 @@ def agreement_body() -> dict[str, Any]:
         "price_basis": "full_cost",
         "requester_share_pct": "50.00",
     }
-
-
-# Published availability that covers every window these tests ask for.
-ALWAYS_AVAILABLE = {
-    "window_id": str(uuid.uuid4()),
-    "kind": "one_off",
-    "start_at": "2020-01-01T00:00:00+00:00",
-    "end_at": "2100-01-01T00:00:00+00:00",
-    "weekdays": None,
-    "start_time": None,
-    "end_time": None,
-    "valid_from": None,
-    "valid_to": None,
-    "timezone": "Europe/Amsterdam",
-}
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,15 @@ from werkzeug.test import TestResponse
 
 from services.booking.readmodel import apply_asset_snapshot
 from shared.db import make_session_factory
-from tests.support import assert_problem, asset_body, auth, nothing_written, unique, writes
+from tests.support import (
+    ALWAYS_AVAILABLE,
+    assert_problem,
+    asset_body,
+    auth,
+    nothing_written,
+    unique,
+    writes,
+)
 
 pytestmark = pytest.mark.db
 
@@ -448,20 +456,6 @@ TARIFF = {
     "valid_to": None,
 }
 
-
-# Published availability that covers every window these tests ask for.
-ALWAYS_AVAILABLE = {
-    "window_id": str(uuid.uuid4()),
-    "kind": "one_off",
-    "start_at": "2020-01-01T00:00:00+00:00",
-    "end_at": "2100-01-01T00:00:00+00:00",
-    "weekdays": None,
-    "start_time": None,
-    "end_time": None,
-    "valid_from": None,
-    "valid_to": None,
-    "timezone": "Europe/Amsterdam",
-}
 
 TEAM = {
     "owner_org": "defensie-duikgroep",
