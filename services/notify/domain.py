@@ -9,7 +9,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from shared.auth import FINANCE, OWNER, PLANNER
+from shared.roles import FINANCE, OWNER, PLANNER
 
 JOINT = "joint"  # the joint organisation: its financien role is the joint controller
 

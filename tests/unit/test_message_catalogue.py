@@ -25,7 +25,7 @@ def test_the_collection_finds_the_messages_of_the_code() -> None:
     # f-strings as templates and literals passed through a name.
     found = code_messages()
     assert len(found) > 150
-    assert found["Asset {} does not exist."].startswith("services/catalog/service.py")
+    assert found["Asset {} does not exist."].startswith("services/catalog/assets.py")
     assert "After start." in found  # a field message in errors={...}
     assert "Unknown region: {}" in found  # an f-string inside a comprehension
     assert "Text cannot contain a lone surrogate (\\ud800-\\udfff)." in found  # via a name

@@ -2,7 +2,8 @@
 
 - no module under services/ or shared/ over 400 lines (migrations aside; translations, templates
   and data files are not Python and are not read), no function over 60 lines;
-- domain modules import only the standard library and shared.errors; no service imports
+- domain modules import only the standard library and the kit's pure modules (PURE_KIT, which
+  themselves import only the standard library and each other); no service imports
   another (the composition root beside them, services/*.py, knows every service); the kit
   (shared/) imports no service.
 
@@ -25,19 +26,19 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 # path -> lines, first measured on 2026-12-05 at 30231a5; lowered as modules were split
-LONG_MODULES = {
-}
+LONG_MODULES = {}
 # "<service or kit folder>::<qualified name>" -> lines from `def` to its last line
 LONG_FUNCTIONS = {
     "services/booking::drone_deployments": 71,
 }
-# (domain module, what it imports) -> why it is tolerated for now. Neither is what
-# docs/architecture.md states: a domain module imports the standard library and shared.errors.
-DOMAIN_IMPORT_EXCEPTIONS = {
-    ("services/catalog/domain.py", "shared.durations"): "a pure kit module (stdlib only): the "
-    "one ISO-duration grammar; the docs or the rule should say pure kit modules are allowed",
-    ("services/notify/domain.py", "shared.auth"): "only the role names, but shared.auth "
-    "imports flask and jwt: the names belong in a pure module",
+# The kit's pure modules: rules every service applies alike, written with the standard library
+# only (held to that below), so a domain module may use them as it uses the standard library.
+PURE_KIT = {
+    "shared.errors",
+    "shared.roles",
+    "shared.durations",
+    "shared.timewindows",
+    "shared.tariffs",
 }
 
 
@@ -140,21 +141,35 @@ def test_the_size_rules_see_what_they_judge() -> None:
     assert dict(functions(tree)) == {"A.f": 3, "A.f.g": 2}
 
 
-def test_domain_modules_import_only_the_standard_library_and_shared_errors() -> None:
+def outside_imports(path: Path, allowed: set[str]) -> Iterator[str]:
+    """What ``path`` imports beyond the standard library and ``allowed``."""
+    for module in imported(path):
+        top = module.split(".")[0]
+        if top in sys.stdlib_module_names or top == "__future__" or module in allowed:
+            continue
+        yield module
+
+
+def test_domain_modules_import_only_the_standard_library_and_the_pure_kit() -> None:
     domain = [*ROOT.glob("services/*/domain.py"), *ROOT.glob("services/*/domain/**/*.py")]
     assert domain, "no domain module found"
-    found = set()
-    for path in domain:
-        for module in imported(path):
-            top = module.split(".")[0]
-            if top in sys.stdlib_module_names or top == "__future__" or module == "shared.errors":
-                continue
-            if module.startswith(f"services.{path.relative_to(ROOT).parts[1]}.domain"):
-                continue  # a domain package's own modules
-            found.add((rel(path), module))
-    for (path, module), why in sorted(DOMAIN_IMPORT_EXCEPTIONS.items()):
-        print(f"tolerated: {path} imports {module}: {why}")
-    assert found <= DOMAIN_IMPORT_EXCEPTIONS.keys(), sorted(found - DOMAIN_IMPORT_EXCEPTIONS.keys())
+    found = [
+        f"{rel(path)} imports {module}"
+        for path in domain
+        for module in outside_imports(path, PURE_KIT)
+        if not module.startswith(f"services.{path.relative_to(ROOT).parts[1]}.domain")
+    ]
+    assert not found, found
+
+
+def test_the_pure_kit_imports_only_the_standard_library_and_itself() -> None:
+    found = [
+        f"{name} imports {module}"
+        for name in sorted(PURE_KIT)
+        for module in outside_imports(ROOT / (name.replace(".", "/") + ".py"), PURE_KIT)
+    ]
+    assert not found, found
+    assert "flask" in set(outside_imports(ROOT / "shared/auth.py", PURE_KIT))  # the control
 
 
 def test_no_service_imports_another() -> None:
