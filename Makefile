@@ -19,12 +19,18 @@ run: install
 	$(BIN)/slagkracht run
 
 ## The whole suite on the embedded runtime; then the database tests once more against the
-## external server named by TEST_EXTERNAL_DATABASE_URL (CI names 127.0.0.1:5432).
+## external server named by TEST_EXTERNAL_DATABASE_URL (CI names 127.0.0.1:5432): every test
+## that needs PostgreSQL but not the broker (migrations, units of work, concurrency, roles, each
+## service's API), plus the walking skeleton for outbox -> broker -> consumer on that server.
+## The broker, portal and browser tests use the database no differently, so they run once.
 test: install
 	$(BIN)/pytest
 	@if [ -n "$$TEST_EXTERNAL_DATABASE_URL" ]; then \
 		echo "== database tests against the external server $$TEST_EXTERNAL_DATABASE_URL =="; \
-		TEST_DATABASE_URL="$$TEST_EXTERNAL_DATABASE_URL" $(BIN)/pytest -m "db and not slow" -q; \
+		TEST_DATABASE_URL="$$TEST_EXTERNAL_DATABASE_URL" $(BIN)/pytest -q \
+			-m "db and not slow and not broker" && \
+		TEST_DATABASE_URL="$$TEST_EXTERNAL_DATABASE_URL" $(BIN)/pytest -q \
+			tests/integration/test_walking_skeleton.py; \
 	fi
 
 lint: install
