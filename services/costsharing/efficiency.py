@@ -13,11 +13,18 @@ known: the asset's first region); a call-off under the ordering unit's home regi
 capacity under its asset's first (home) region. What has none of these is under "unknown".
 A period runs from Dutch midnight to Dutch midnight, as statements count it (an allocation
 falls on the Dutch date of its use).
+
+How: the database adds up (figures_sql.py): one query sums the booking facts and one the
+allocations (with their ledger corrections) per *cell* — category, owner, requesting unit
+and region at once — and each grouping folds those few hundred cells, so every grouping of a
+period costs one pair of queries, and several periods share them. Only published capacity is
+worked out here (weekly rules and blackouts per asset, a few dozen assets).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -25,15 +32,31 @@ from typing import Any
 from sqlalchemy import select
 
 from services.costsharing.domain import parse_period, to_cents
-from services.costsharing.models import Allocation, AssetFacts, BookingFacts
+from services.costsharing.figures_sql import allocation_cells, booking_cells
+from services.costsharing.models import AssetFacts
 from shared.tariffs import DUTCH_ZONE
-from shared.timewindows import available_from_payload, clip, hours
+from shared.timewindows import available_from_payload, hours
 from shared.units import home_region
 
 GROUPS = ("category", "region", "requester", "owner")
 FULFILLED = ("approved", "in_use", "completed")
 UNDECIDED = ("requested", "counter_offered")
 UNKNOWN_REGION = "unknown"  # the region group of what has no known region
+# What a cell sums (figures_sql.py's columns), all added as they are.
+SUMS = (
+    "booked_seconds",
+    "requests",
+    "fulfilled",
+    "decisions",
+    "decision_seconds",
+    "acute_decided",
+    "acute_decision_seconds",
+    "acute_escalated",
+    "joint_use_hours",
+    "avoided_cost",
+    "police_paid",
+    "procurement_savings",
+)
 
 
 def home_region_of(asset: AssetFacts | None) -> str | None:
@@ -41,156 +64,124 @@ def home_region_of(asset: AssetFacts | None) -> str | None:
     return asset.regions[0] if asset is not None and asset.regions else None
 
 
-def used_in(fact: BookingFacts, asset: AssetFacts | None) -> str | None:
-    """Where a booking's use counts: its region of use, else (facts kept before booking
-    facts had one) its asset's first region."""
-    return fact.region or home_region_of(asset)
-
-
 def published_hours(asset: AssetFacts, lo: datetime, hi: datetime) -> float:
     return hours(available_from_payload(asset.availability, asset.blackouts, lo=lo, hi=hi))
 
 
-def _empty() -> dict[str, Any]:
-    return {
-        "published_hours": 0.0,
-        "booked_hours": 0.0,
-        "joint_use_hours": Decimal(0),
-        "avoided_cost": Decimal(0),
-        "police_paid": Decimal(0),
-        "procurement_savings": Decimal(0),
-        "decision_hours": [],
-        "acute_decision_minutes": [],
-        "acute_escalated": 0,
-        "requests": 0,
-        "fulfilled": 0,
-    }
+def dutch_bounds(period: str) -> tuple[date, date, datetime, datetime]:
+    """A period's first day, the day after it, and the Dutch midnights around it in UTC."""
+    first, after = parse_period(period)
+    lo = datetime.combine(first, time(0), DUTCH_ZONE).astimezone(UTC)
+    hi = datetime.combine(after, time(0), DUTCH_ZONE).astimezone(UTC)
+    return first, after, lo, hi
 
 
-class _Grouping:
-    """The figures of one period, summed per group (category, region, requester or owner)."""
-
-    def __init__(self, group_by: str, first: date, after: date) -> None:
-        self.group_by = group_by
-        self.first, self.after = first, after
-        # Hours are counted between Dutch midnights, as the allocations' Dutch dates are.
-        self.lo = datetime.combine(first, time(0), DUTCH_ZONE).astimezone(UTC)
-        self.hi = datetime.combine(after, time(0), DUTCH_ZONE).astimezone(UTC)
-        self.groups: dict[str, dict[str, Any]] = defaultdict(_empty)
-
-    def group(
-        self, region: str | None, owner: str, category: str, requester: str
-    ) -> dict[str, Any]:
-        key = {
-            "category": category,
-            "owner": owner,
-            "requester": requester,
-            "region": region or UNKNOWN_REGION,
-        }[self.group_by]
-        return self.groups[key]
+def _key(group_by: str, cell: dict[str, Any]) -> str:
+    if group_by == "region":
+        region = home_region(cell["requester"]) if cell["call_off"] else cell["region"]
+        return region or UNKNOWN_REGION
+    return str(cell[group_by])
 
 
-def _add_published(grouping: _Grouping, assets: dict[Any, AssetFacts]) -> None:
-    if grouping.group_by == "requester":  # published capacity has no requester
-        return
-    for asset in assets.values():
+def _published(session: Any, lo: datetime, hi: datetime) -> list[dict[str, Any]]:
+    """Each asset's published unit-hours in [lo, hi), as a cell (no requester)."""
+    cells = []
+    for asset in session.scalars(select(AssetFacts)):
         if asset.category == "procurement_item":
             continue
-        g = grouping.group(home_region_of(asset), asset.owner_org, asset.category, "")
-        g["published_hours"] += published_hours(asset, grouping.lo, grouping.hi) * asset.capacity
-
-
-def _add_bookings(session: Any, grouping: _Grouping, assets: dict[Any, AssetFacts]) -> None:
-    lo, hi = grouping.lo, grouping.hi
-    for fact in session.scalars(
-        select(BookingFacts).where(BookingFacts.planned_start < hi, BookingFacts.planned_end > lo)
-    ):
-        region = used_in(fact, assets.get(fact.asset_id))
-        g = grouping.group(region, fact.owner_org, fact.category, fact.requester_org)
-        if fact.state in FULFILLED:
-            g["booked_hours"] += (
-                hours(clip([(fact.planned_start, fact.planned_end)], lo, hi)) * fact.quantity
-            )
-        if fact.state not in UNDECIDED:
-            g["requests"] += 1
-            g["fulfilled"] += fact.state in FULFILLED
-        if fact.decided_at is not None:
-            decision_s = (fact.decided_at - fact.requested_at).total_seconds()
-            g["decision_hours"].append(decision_s / 3600)
-            if fact.priority == 1:
-                g["acute_decision_minutes"].append(decision_s / 60)
-        g["acute_escalated"] += fact.escalated_at is not None
-
-
-def _add_allocations(session: Any, grouping: _Grouping, assets: dict[Any, AssetFacts]) -> None:
-    # Each allocation with its booking's facts in one query (a call-off's order has none):
-    # session.get per allocation was a query each, as the facts read before are not kept.
-    for allocation, fact in session.execute(
-        select(Allocation, BookingFacts)
-        .outerjoin(BookingFacts, BookingFacts.booking_id == Allocation.booking_id)
-        .where(Allocation.used_on >= grouping.first, Allocation.used_on < grouping.after)
-    ):
-        if allocation.kind == "procurement":  # a call-off: where the ordering unit is
-            region = home_region(allocation.requester_org)
-        else:
-            region = used_in(fact, assets.get(fact.asset_id)) if fact else None
-        g = grouping.group(
-            region, allocation.owner_org, allocation.category, allocation.requester_org
+        cells.append(
+            {
+                "category": asset.category,
+                "owner": asset.owner_org,
+                "requester": "",
+                "region": home_region_of(asset),
+                "call_off": False,
+                "published_hours": published_hours(asset, lo, hi) * asset.capacity,
+            }
         )
-        _add_money(g, allocation)
+    return cells
 
 
-def _add_money(g: dict[str, Any], allocation: Allocation) -> None:
-    police_pays = allocation.requester_org.startswith("politie-")
-    paid = (allocation.requester_amount or Decimal(0)) if police_pays else Decimal(0)
-    g["police_paid"] += paid
-    basis = allocation.basis
-    if allocation.kind == "usage":
-        # usage_quantity is in the tariff's unit (days, day-parts, ...); the hours of use
-        # are in the basis (allocations from before that distinction hold hours there).
-        g["joint_use_hours"] += Decimal(basis.get("hours") or allocation.usage_quantity)
-        market = (basis.get("tariff") or {}).get("market_reference_price")
-        if market is not None:
-            g["avoided_cost"] += Decimal(market) * allocation.usage_quantity - paid
-    elif allocation.kind == "procurement":
-        solo, joint = basis.get("solo_unit_price"), basis.get("unit_price")
-        if solo is not None and joint is not None:
-            g["procurement_savings"] += (Decimal(solo) - Decimal(joint)) * allocation.usage_quantity
+def _fold(group_by: str, cells: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"published_hours": 0.0})
+    for cell in cells:
+        if group_by == "requester" and "published_hours" in cell:
+            continue  # published capacity has no requester
+        g = groups[_key(group_by, cell)]
+        g["published_hours"] += cell.get("published_hours", 0.0)
+        for figure in SUMS:
+            if figure in cell:
+                g[figure] = g.get(figure, 0) + cell[figure]
+    return groups
+
+
+def _average(total: Any, count: int, per: int, digits: int) -> float | None:
+    return round(float(total) / per / count, digits) if count else None
 
 
 def _row(group_by: str, key: str, g: dict[str, Any]) -> dict[str, Any]:
-    decisions, acute = g["decision_hours"], g["acute_decision_minutes"]
-    published, booked = g["published_hours"], g["booked_hours"]
+    published = g["published_hours"]
+    booked = float(g.get("booked_seconds", 0)) / 3600
+    requests, decisions = g.get("requests", 0), g.get("decisions", 0)
+    acute = g.get("acute_decided", 0)
     return {
         group_by: key,
         "published_hours": round(published, 2),
         "booked_hours": round(booked, 2),
         "utilisation": round(booked / published, 4) if published else None,
-        "joint_use_hours": str(g["joint_use_hours"].quantize(Decimal("0.01"))),
-        "avoided_cost": str(to_cents(g["avoided_cost"])),
-        "police_paid": str(to_cents(g["police_paid"])),
-        "procurement_savings": str(to_cents(g["procurement_savings"])),
-        "avg_decision_hours": round(sum(decisions) / len(decisions), 2) if decisions else None,
-        "acute_decided": len(acute),
-        "avg_acute_decision_minutes": round(sum(acute) / len(acute), 1) if acute else None,
-        "acute_escalated": g["acute_escalated"],
-        "requests_decided": g["requests"],
-        "fulfilled_share": round(g["fulfilled"] / g["requests"], 4) if g["requests"] else None,
+        "joint_use_hours": str(Decimal(g.get("joint_use_hours", 0)).quantize(Decimal("0.01"))),
+        "avoided_cost": str(to_cents(Decimal(g.get("avoided_cost", 0)))),
+        "police_paid": str(to_cents(Decimal(g.get("police_paid", 0)))),
+        "procurement_savings": str(to_cents(Decimal(g.get("procurement_savings", 0)))),
+        "avg_decision_hours": _average(g.get("decision_seconds"), decisions, 3600, 2),
+        "acute_decided": acute,
+        "avg_acute_decision_minutes": _average(g.get("acute_decision_seconds"), acute, 60, 1),
+        "acute_escalated": g.get("acute_escalated", 0),
+        "requests_decided": requests,
+        "fulfilled_share": round(g.get("fulfilled", 0) / requests, 4) if requests else None,
     }
 
 
-def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
-    """The efficiency figures of ``period``, one row per group, groups in order."""
-    first, after = parse_period(period)
-    grouping = _Grouping(group_by, first, after)
-    assets = {a.asset_id: a for a in session.scalars(select(AssetFacts))}
-    _add_published(grouping, assets)
-    _add_bookings(session, grouping, assets)
-    _add_allocations(session, grouping, assets)
+def document(period: str, group_by: str, cells: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The answer of GET /efficiency: one row per group, groups in order."""
+    groups = _fold(group_by, cells)
     return {
         "period": period,
         "group_by": group_by,
         "currency": "EUR",
         "illustrative_prices": True,
-        "rows": [_row(group_by, key, grouping.groups[key]) for key in sorted(grouping.groups)],
+        "rows": [_row(group_by, key, groups[key]) for key in sorted(groups)],
     }
+
+
+def period_cells(
+    session: Any, periods: Sequence[str], *, published: bool = True, bookings: bool = True
+) -> dict[str, list[dict[str, Any]]]:
+    """Every cell of each period: published capacity (unless not asked), booking facts
+    overlapping it (unless not asked) and allocations used in it."""
+    bounds = {period: dutch_bounds(period) for period in periods}
+    cells: dict[str, list[dict[str, Any]]] = {period: [] for period in periods}
+    if bookings:
+        windows = {period: (lo, hi) for period, (_f, _a, lo, hi) in bounds.items()}
+        for period, cell in booking_cells(session, windows, FULFILLED, UNDECIDED):
+            cells[period].append(cell)
+    days = {period: (first, after) for period, (first, after, _l, _h) in bounds.items()}
+    for period, cell in allocation_cells(session, days):
+        cells[period].append(cell)
+    if published:
+        for period, (_first, _after, lo, hi) in bounds.items():
+            cells[period].extend(_published(session, lo, hi))
+    return cells
+
+
+def efficiencies(session: Any, asked: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """The efficiency figures of each (period, grouping) asked, in that order; the periods'
+    cells are read once however many groupings ask for them."""
+    periods = list(dict.fromkeys(period for period, _group_by in asked))
+    cells = period_cells(session, periods)
+    return [document(period, group_by, cells[period]) for period, group_by in asked]
+
+
+def efficiency(session: Any, *, period: str, group_by: str) -> dict[str, Any]:
+    """The efficiency figures of ``period``, one row per group, groups in order."""
+    return efficiencies(session, [(period, group_by)])[0]

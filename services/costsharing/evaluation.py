@@ -29,18 +29,23 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections import defaultdict
-from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 
 from services.costsharing.domain import parse_period
-from services.costsharing.efficiency import FULFILLED, UNDECIDED, UNKNOWN_REGION, efficiency
-from services.costsharing.models import AssetFacts, BookingFacts
+from services.costsharing.efficiency import (
+    FULFILLED,
+    UNDECIDED,
+    UNKNOWN_REGION,
+    document,
+    dutch_bounds,
+    period_cells,
+)
+from services.costsharing.figures_sql import request_figures
+from services.costsharing.models import AssetFacts
 from shared.errors import Invalid
-from shared.tariffs import DUTCH_ZONE
 
 # The 25 Dutch safety regions (veiligheidsregio's), as catalog seeds them (its migration
 # 0001): tests/integration/test_evaluation_api.py fails when the two lists differ.
@@ -97,44 +102,28 @@ def percentile(values: list[float], share: float) -> float | None:
     return ordered[max(math.ceil(share * len(ordered)), 1) - 1]
 
 
-def _request_figures(session: Any, period: str, region_of: dict[Any, str]) -> dict[str, Any]:
-    """Requests, decisions and decision times per region for requests made in ``period``."""
-    first, after = parse_period(period)
-    lo = datetime.combine(first, time(0), DUTCH_ZONE).astimezone(UTC)
-    hi = datetime.combine(after, time(0), DUTCH_ZONE).astimezone(UTC)
-    groups: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"requests": 0, "decided": 0, "fulfilled": 0, "minutes": []}
-    )
-    # The five columns it needs, not whole facts: a year holds tens of thousands of requests.
-    for state, requested_at, decided_at, region, asset_id in session.execute(
-        select(
-            BookingFacts.state,
-            BookingFacts.requested_at,
-            BookingFacts.decided_at,
-            BookingFacts.region,
-            BookingFacts.asset_id,
-        ).where(BookingFacts.requested_at >= lo, BookingFacts.requested_at < hi)
-    ):
-        used_in = region or region_of.get(asset_id) or UNATTRIBUTED
-        minutes = None
-        if decided_at is not None:
-            minutes = (decided_at - requested_at).total_seconds() / 60
-        for key in (used_in, "national"):
-            g = groups[key]
-            g["requests"] += 1
-            if state not in UNDECIDED:
-                g["decided"] += 1
-                g["fulfilled"] += state in FULFILLED
-            if minutes is not None:
-                g["minutes"].append(minutes)
+def _request_figures(session: Any, periods: list[str]) -> dict[str, dict[str, Any]]:
+    """Requests, decisions and decision times per region (and "national") for the requests
+    made in each period, added up by the database."""
+    windows = {period: dutch_bounds(period)[2:] for period in periods}
+    groups: dict[str, dict[str, Any]] = {period: {} for period in periods}
+    for period, row in request_figures(session, windows, FULFILLED, UNDECIDED):
+        key = "national" if row["national"] else row["region"] or UNATTRIBUTED
+        groups[period][key] = row
     return groups
 
 
-NO_REQUESTS: dict[str, Any] = {"requests": 0, "decided": 0, "fulfilled": 0, "minutes": []}
+NO_REQUESTS: dict[str, Any] = {
+    "requests": 0,
+    "decided": 0,
+    "fulfilled": 0,
+    "median": None,
+    "p90": None,
+}
 
 
 def _figures(r: dict[str, Any], hours: Decimal, amounts: dict[str, Decimal]) -> dict[str, Any]:
-    median, p90 = percentile(r["minutes"], 0.5), percentile(r["minutes"], 0.9)
+    median, p90 = r["median"], r["p90"]
     return {
         "requests": r["requests"],
         "requests_decided": r["decided"],
@@ -152,15 +141,19 @@ def _figures(r: dict[str, Any], hours: Decimal, amounts: dict[str, Decimal]) -> 
 NOTHING = _figures(NO_REQUESTS, Decimal(0), dict.fromkeys(MONEY, Decimal(0)))
 
 
-def _period_figures(session: Any, period: str, region_of: dict[Any, str]) -> dict[str, Any]:
-    """Every figure of ``period`` per region key (the regions, UNATTRIBUTED, "national")."""
-    requests = _request_figures(session, period, region_of)
-    money = {r["region"]: r for r in efficiency(session, period=period, group_by="region")["rows"]}
-    # "national" sums every group, the unattributed one too.
+def _money(cells: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The allocations' figures per region as the efficiency figures group them, and
+    "national" (every group, the unattributed one too)."""
+    money = {r["region"]: r for r in document("", "region", cells)["rows"]}
     money["national"] = {
         f: str(sum((Decimal(m[f]) for m in money.values()), Decimal(0)))
         for f in ("joint_use_hours", *MONEY)
     }
+    return money
+
+
+def _period_figures(requests: dict[str, Any], money: dict[str, Any]) -> dict[str, Any]:
+    """Every figure of a period per region key (the regions, UNATTRIBUTED, "national")."""
     return {
         key: _figures(
             requests.get(key, NO_REQUESTS),
@@ -173,15 +166,15 @@ def _period_figures(session: Any, period: str, region_of: dict[Any, str]) -> dic
 
 def evaluation(session: Any, *, baseline: str, period: str) -> dict[str, Any]:
     comparable_periods(baseline, period)
-    region_of = {}  # each asset's first region: where its older facts count
     known = set(SAFETY_REGIONS)
-    for asset_id, regions in session.execute(select(AssetFacts.asset_id, AssetFacts.regions)):
-        if regions:
-            region_of[asset_id] = regions[0]
+    for (regions,) in session.execute(select(AssetFacts.regions)):
+        if regions:  # each asset's first region: where its older facts count
             known.add(regions[0])
+    requests = _request_figures(session, [baseline, period])
+    cells = period_cells(session, [baseline, period], published=False, bookings=False)
     sides = {
-        "baseline": _period_figures(session, baseline, region_of),
-        "period": _period_figures(session, period, region_of),
+        side: _period_figures(requests[name], _money(cells[name]))
+        for side, name in (("baseline", baseline), ("period", period))
     }
     for figures in sides.values():  # a region of use no asset names has a row too
         known.update(set(figures) - {UNATTRIBUTED, "national"})

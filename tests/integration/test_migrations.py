@@ -67,7 +67,11 @@ MIGRATION_ONLY_INDEXES: dict[str, set[tuple[str, str]]] = {
         ("bookings", "ix_bookings_public_register"),  # 0009, partial (completed uses)
         ("asset_windows", "ix_asset_windows_asset_upper"),  # 0010, expression with INCLUDE
     },
-    "costsharing": set(),
+    "costsharing": {
+        ("allocations", "ix_allocations_used_on"),  # 0008 (the national figures)
+        ("booking_facts", "ix_booking_facts_requested_at"),  # 0008
+        ("ledger_entries", "ix_ledger_entries_corrections"),  # 0008, partial
+    },
     "notify": set(),
 }
 
