@@ -6,6 +6,7 @@ without a token, in Dutch and in English."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -105,6 +106,21 @@ def test_the_dashboard_reads_each_grouping_once_for_every_reader(
     assert other.status_code == 200
     # Another year: its own figures (its fourth quarter is read once for both tables).
     assert len(calls(fake_api, "/efficiency")) == 2 * len(asked)
+
+
+def test_the_dashboard_fetches_the_figures_it_lacks_at_the_same_time(
+    app: Flask, fake_api: FakeApi
+) -> None:
+    """A dashboard without shared copies waits for its seven answers at once (four at a
+    time), not one after the other: 0.5 s each would be 3.5 s in a row."""
+    fake_api.answer("GET", "/efficiency", 200, {"rows": []}, delay_s=0.5)
+    controller = signed_in(app, "controller")
+    began = time.monotonic()
+    page = controller.get("/national/efficiency", query_string={"period": "2026-Q4"})
+    took = time.monotonic() - began
+    assert page.status_code == 200
+    assert len(calls(fake_api, "/efficiency")) == 7
+    assert took < 3.0, f"the dashboard took {took:.2f} s for seven answers of 0.5 s"
 
 
 def test_the_evaluation_is_read_once_per_pair_of_periods(app: Flask, fake_api: FakeApi) -> None:

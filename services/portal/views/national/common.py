@@ -7,12 +7,13 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 from flask_babel import format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
 
@@ -56,6 +57,27 @@ def efficiency_rows(period: str, group_by: str) -> list[dict[str, Any]]:
     return list(answer["rows"])
 
 
+# At most this many of cost-sharing's efficiency answers are awaited at once: a dashboard
+# whose shared copies have expired asks for eight (its API runs two workers per process).
+FETCHED_AT_ONCE = 4
+
+
+def efficiency_tables(
+    asked: Sequence[tuple[str, str]],
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The rows of each (period, grouping) asked, shared as efficiency_rows shares them; the
+    ones this process does not hold are fetched at the same time rather than one by one."""
+    cache, client = shared_cache(), apis().costsharing  # the request's, read on its thread
+
+    def rows(key: tuple[str, str]) -> list[dict[str, Any]]:
+        answer = cache.get_or_load(("efficiency", *key), partial(client.efficiency, *key))
+        return list(answer["rows"])
+
+    wanted = list(dict.fromkeys(asked))
+    with ThreadPoolExecutor(max_workers=FETCHED_AT_ONCE) as pool:
+        return dict(zip(wanted, pool.map(rows, wanted), strict=True))
+
+
 def evaluation_report(baseline: str, period: str) -> dict[str, Any]:
     """Cost-sharing's evaluation of ``period`` against ``baseline``, shared as the efficiency
     figures are (a refused pair of periods is a problem, and nothing is stored)."""
@@ -67,16 +89,21 @@ def evaluation_report(baseline: str, period: str) -> dict[str, Any]:
 
 
 def region_names() -> dict[str, str]:
-    return {
-        r["code"]: r["name"] for r in shared_cache().get_or_load("regions", apis().catalog.regions)
-    }
+    """Catalog's region names, read once per page (a label per row asks for them)."""
+    if "national_region_names" not in g:
+        regions = shared_cache().get_or_load("regions", apis().catalog.regions)
+        g.national_region_names = {r["code"]: r["name"] for r in regions}
+    names: dict[str, str] = g.national_region_names
+    return names
 
 
 def organisation_names() -> dict[str, str]:
-    return {
-        o["id"]: o["name"]
-        for o in shared_cache().get_or_load("organisations", apis().catalog.organisations)
-    }
+    """Catalog's organisation names, read once per page."""
+    if "national_organisation_names" not in g:
+        organisations = shared_cache().get_or_load("organisations", apis().catalog.organisations)
+        g.national_organisation_names = {o["id"]: o["name"] for o in organisations}
+    names: dict[str, str] = g.national_organisation_names
+    return names
 
 
 def group_label(group_by: str, key: str) -> str:

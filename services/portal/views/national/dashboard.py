@@ -19,6 +19,7 @@ from services.portal.views.national.common import (
     csv_response,
     current_quarter,
     efficiency_rows,
+    efficiency_tables,
     group_label,
     is_period,
     quarters_of_year,
@@ -59,10 +60,11 @@ def _period() -> str:
     return value if is_period(value) else current_quarter()
 
 
-def quarter_totals(period: str) -> dict[str, Any]:
-    """A whole period's figures: its category rows summed (utilisation and the share
-    fulfilled from the summed hours and counts, not averaged)."""
-    rows = efficiency_rows(period, "category")
+def quarter_totals(period: str, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A whole period's figures: its category rows (given, else fetched) summed (utilisation
+    and the share fulfilled from the summed hours and counts, not averaged)."""
+    if rows is None:
+        rows = efficiency_rows(period, "category")
     totals = {f: sum((Decimal(str(r[f])) for r in rows), Decimal(0)) for f in SUMMED}
     decided = sum(r["requests_decided"] for r in rows)
     fulfilled = sum(round((r["fulfilled_share"] or 0) * r["requests_decided"]) for r in rows)
@@ -95,8 +97,13 @@ def _table(group_by: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def efficiency() -> str:
     period = _period()
     figure = _chosen("figure", FIGURES, "joint_use_hours")
-    tables = {group_by: _table(group_by, efficiency_rows(period, group_by)) for group_by in GROUPS}
-    by_quarter = _table("quarter", [quarter_totals(q) for q in quarters_of_year(period)])
+    quarters = quarters_of_year(period)
+    # The period's four groupings and its year's quarters (by category), fetched together.
+    fetched = efficiency_tables(
+        [*((period, g) for g in GROUPS), *((q, "category") for q in quarters)]
+    )
+    tables = {group_by: _table(group_by, fetched[period, group_by]) for group_by in GROUPS}
+    by_quarter = _table("quarter", [quarter_totals(q, fetched[q, "category"]) for q in quarters])
     return render_template(
         "national/efficiency.html",
         period=period,
