@@ -14,18 +14,17 @@ the drone's first home region ("asset").
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Row, Select, case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from services.booking.domain import State
 from services.booking.models import AssetView, Booking
 from shared.errors import Invalid
+from shared.paging import decode_cursor, page_of
 from shared.tariffs import DUTCH_ZONE
 from shared.units import HOME_REGIONS
 
@@ -35,30 +34,6 @@ PUBLIC_CATEGORY = "drone"
 _requested_region = func.coalesce(Booking.region, case(HOME_REGIONS, value=Booking.requester_org))
 _region_of_use = func.coalesce(_requested_region, AssetView.regions[1])
 _region_source = case((_requested_region.is_not(None), literal("request")), else_=literal("asset"))
-
-
-def encode_cursor(actual_end: datetime, booking_id: uuid.UUID) -> str:
-    raw = json.dumps([actual_end.isoformat(), str(booking_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(decoded, list) and len(decoded) == 2):
-            raise TypeError("cursor is not a pair")
-        ended, booking_id = decoded
-        if not (isinstance(ended, str) and isinstance(booking_id, str)):
-            raise TypeError("cursor members are not text")
-        moment = datetime.fromisoformat(ended)
-        if moment.tzinfo is None:
-            raise ValueError("cursor time has no offset")
-        return moment, uuid.UUID(booking_id)
-    except (ValueError, TypeError) as exc:  # JSONDecodeError and binascii.Error are ValueErrors
-        raise Invalid(
-            "The cursor is not one this list gave out (or the sort changed).",
-            errors={"cursor": ["Invalid cursor."]},
-        ) from exc
 
 
 def _start_of(day: date) -> datetime:
@@ -80,8 +55,23 @@ def drone_deployments(
     ``day_from``/``day_to`` (inclusive, Dutch dates) bound the day the use started."""
     if day_from and day_to and day_to < day_from:
         raise Invalid("'to' must be after 'from'.", errors={"to": ["Must be after from."]})
-    now = now or datetime.now(UTC)
-    query = (
+    query = _ended_drone_uses(now or datetime.now(UTC)).limit(limit + 1)
+    if day_from:
+        query = query.where(Booking.actual_start >= _start_of(day_from))
+    if day_to:
+        query = query.where(Booking.actual_start < _start_of(day_to + timedelta(days=1)))
+    if region:
+        query = query.where(_region_of_use == region)
+    if cursor:
+        ended, last_id = decode_cursor(cursor, datetime, uuid.UUID)
+        query = query.where(tuple_(Booking.actual_end, Booking.id) < tuple_(ended, last_id))
+    page = page_of(session.execute(query).all(), limit=limit, key=lambda r: (r.actual_end, r.id))
+    return {"items": [_published(row) for row in page.items], "next_cursor": page.next_cursor}
+
+
+def _ended_drone_uses(now: datetime) -> Select[Any]:
+    """The columns the register may show, of every drone use that has ended, newest first."""
+    return (
         select(
             Booking.id,
             Booking.actual_start,
@@ -99,40 +89,17 @@ def drone_deployments(
             Booking.actual_end < now,  # published only once the use has ended
         )
         .order_by(Booking.actual_end.desc(), Booking.id.desc())
-        .limit(limit + 1)
     )
-    if day_from:
-        query = query.where(Booking.actual_start >= _start_of(day_from))
-    if day_to:
-        query = query.where(Booking.actual_start < _start_of(day_to + timedelta(days=1)))
-    if region:
-        query = query.where(_region_of_use == region)
-    if cursor:
-        ended, last_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Booking.actual_end < ended,
-                and_(Booking.actual_end == ended, Booking.id < last_id),
-            )
-        )
-    rows = session.execute(query).all()
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor(page[-1].actual_end, page[-1].id) if len(rows) > limit and page else None
-    )
+
+
+def _published(row: Row[Any]) -> dict[str, Any]:
     return {
-        "items": [
-            {
-                "id": str(row.id),
-                "date": row.actual_start.astimezone(DUTCH_ZONE).date(),
-                "category": PUBLIC_CATEGORY,
-                "region": row.region,
-                "region_source": row.region_source,
-                "purpose_class": row.purpose_class,
-                "legal_basis": row.legal_basis,
-                "operator_org": row.owner_org,
-            }
-            for row in page
-        ],
-        "next_cursor": next_cursor,
+        "id": str(row.id),
+        "date": row.actual_start.astimezone(DUTCH_ZONE).date(),
+        "category": PUBLIC_CATEGORY,
+        "region": row.region,
+        "region_source": row.region_source,
+        "purpose_class": row.purpose_class,
+        "legal_basis": row.legal_basis,
+        "operator_org": row.owner_org,
     }

@@ -26,11 +26,9 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 # path -> lines, first measured on 2026-12-05 at 30231a5; lowered as modules were split
-LONG_MODULES = {}
+LONG_MODULES: dict[str, int] = {}
 # "<service or kit folder>::<qualified name>" -> lines from `def` to its last line
-LONG_FUNCTIONS = {
-    "services/booking::drone_deployments": 71,
-}
+LONG_FUNCTIONS: dict[str, int] = {}
 # The kit's pure modules: rules every service applies alike, written with the standard library
 # only (held to that below), so a domain module may use them as it uses the standard library.
 PURE_KIT = {
@@ -126,13 +124,16 @@ def test_no_new_long_module_or_function_and_none_grows() -> None:
 
 
 def test_the_size_rules_see_what_they_judge() -> None:
-    """The measure itself: it finds today's longest function, and a new or grown offender is
-    reported as one."""
-    _, funcs = sizes()
-    assert funcs, "no function over the limit found at all: is the walk broken?"
-    key, size = max(funcs.items(), key=lambda item: item[1])
-    assert judged({key: size + 1}, {key: size}, "function") == [
-        f"{key} grew: {size + 1} lines (allowlisted at {size})"
+    """The measure itself: the walk sees the code's long functions (the longest is near the
+    limit, not absent), and a new or grown offender is reported as one."""
+    longest = max(
+        length
+        for path in python_files("services", "shared")
+        for _, length in functions(ast.parse(path.read_text(encoding="utf-8")))
+    )
+    assert longest >= 40, f"the longest function has {longest} lines: is the walk broken?"
+    assert judged({"shared::old": 62}, {"shared::old": 61}, "function") == [
+        "shared::old grew: 62 lines (allowlisted at 61)"
     ]
     assert judged({"shared::new": 61}, {}, "function") == [
         "new function over the limit: shared::new (61 lines)"
