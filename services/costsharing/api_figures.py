@@ -10,14 +10,19 @@ from flask.views import MethodView
 from services.costsharing import commands, estimates, evaluation, figures
 from services.costsharing.api_statements import csv_attachment, wants_csv
 from services.costsharing.blueprint import blp
-from services.costsharing.commands import EfficiencyOf, EstimateUse, EvaluationOf
+from services.costsharing.commands import (
+    EfficiencyBatchOf,
+    EfficiencyOf,
+    EstimateUse,
+    EvaluationOf,
+)
 from services.costsharing.estimate_schemas import (
     EstimateBatchIn,
     EstimateBatchRead,
     EstimateIn,
     EstimateRead,
 )
-from services.costsharing.schemas import EfficiencyQuery, EvaluationQuery
+from services.costsharing.schemas import EfficiencyBatchIn, EfficiencyQuery, EvaluationQuery
 from shared.auth import ADMIN, FINANCE, current_principal, require_roles
 from shared.web import json_response, localized_problem, request_uow, with_content_language
 
@@ -67,6 +72,24 @@ class Efficiency(MethodView):
     def get(self, query: EfficiencyOf) -> Any:
         """Utilisation, joint use, avoided cost, procurement savings, response — per group"""
         return figures.efficiency_figures(request_uow(), query_in=query)
+
+
+@blp.route("/efficiency/batch")
+class EfficiencyBatch(MethodView):
+    @require_roles(FINANCE, ADMIN)
+    @blp.arguments(EfficiencyBatchIn)
+    @blp.response(200)
+    def post(self, query: EfficiencyBatchOf) -> Any:
+        """Several efficiency answers in one call, e.g. every table of a dashboard
+
+        Up to 20 items, each the query of `GET /efficiency` (`period`, `group_by`); the
+        answer's `items` are those answers in the same order. A period's figures are added up
+        once however many of its groupings are asked, so the groupings of one period cost
+        about what one does. A malformed item refuses the whole batch: a 422 whose `errors`
+        name the item and field, e.g. `items.2.period`. Permissions are those of
+        `/efficiency`; nothing is written.
+        """
+        return figures.efficiency_batch(request_uow(), query_in=query)
 
 
 @blp.route("/evaluation")

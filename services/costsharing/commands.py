@@ -174,6 +174,13 @@ class EfficiencyOf:
 
 
 @dataclass(frozen=True)
+class EfficiencyBatchOf:
+    """Several (period, grouping) pairs at once, e.g. what one dashboard shows."""
+
+    items: tuple[EfficiencyOf, ...]
+
+
+@dataclass(frozen=True)
 class EvaluationOf:
     baseline: str
     period: str

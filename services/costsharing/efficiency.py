@@ -14,11 +14,12 @@ capacity under its asset's first (home) region. What has none of these is under 
 A period runs from Dutch midnight to Dutch midnight, as statements count it (an allocation
 falls on the Dutch date of its use).
 
-How: the database adds up (figures_sql.py): one query sums the booking facts and one the
-allocations (with their ledger corrections) per *cell* — category, owner, requesting unit
-and region at once — and each grouping folds those few hundred cells, so every grouping of a
-period costs one pair of queries, and several periods share them. Only published capacity is
-worked out here (weekly rules and blackouts per asset, a few dozen assets).
+How: the database adds up (figures_sql.py): per period, one query sums the booking facts
+and one the allocations (with their ledger corrections) per *cell* — category, owner,
+requesting unit and region at once — and each grouping folds those few hundred cells, so
+all groupings of a period cost about what one does (POST /efficiency/batch asks for several
+at once). Only the grouping by region joins allocations with their booking facts. Published
+capacity alone is worked out here (weekly rules and blackouts per asset, a few dozen).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ GROUPS = ("category", "region", "requester", "owner")
 FULFILLED = ("approved", "in_use", "completed")
 UNDECIDED = ("requested", "counter_offered")
 UNKNOWN_REGION = "unknown"  # the region group of what has no known region
+_STATES = (FULFILLED, UNDECIDED)
 # What a cell sums (figures_sql.py's columns), all added as they are.
 SUMS = (
     "booked_seconds",
@@ -155,30 +157,35 @@ def document(period: str, group_by: str, cells: Iterable[dict[str, Any]]) -> dic
 
 
 def period_cells(
-    session: Any, periods: Sequence[str], *, published: bool = True, bookings: bool = True
+    session: Any,
+    periods: Iterable[str],
+    *,
+    by_region: Iterable[str] = (),
+    published: bool = True,
+    bookings: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Every cell of each period: published capacity (unless not asked), booking facts
-    overlapping it (unless not asked) and allocations used in it."""
-    bounds = {period: dutch_bounds(period) for period in periods}
-    cells: dict[str, list[dict[str, Any]]] = {period: [] for period in periods}
-    if bookings:
-        windows = {period: (lo, hi) for period, (_f, _a, lo, hi) in bounds.items()}
-        for period, cell in booking_cells(session, windows, FULFILLED, UNDECIDED):
-            cells[period].append(cell)
-    days = {period: (first, after) for period, (first, after, _l, _h) in bounds.items()}
-    for period, cell in allocation_cells(session, days):
-        cells[period].append(cell)
-    if published:
-        for period, (_first, _after, lo, hi) in bounds.items():
-            cells[period].extend(_published(session, lo, hi))
+    overlapping it (unless not asked) and allocations used in it, those of the periods in
+    ``by_region`` with their region (the others' allocations have none). A period at a time:
+    each query then reads only its period's rows by the indexes."""
+    cells: dict[str, list[dict[str, Any]]] = {}
+    for period in dict.fromkeys(periods):
+        first, after, lo, hi = dutch_bounds(period)
+        found = cells[period] = []
+        if bookings:
+            found.extend(c for _p, c in booking_cells(session, {period: (lo, hi)}, *_STATES))
+        days = {period: (first, after)}
+        found.extend(c for _p, c in allocation_cells(session, days, by_region=period in by_region))
+        if published:
+            found.extend(_published(session, lo, hi))
     return cells
 
 
 def efficiencies(session: Any, asked: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
-    """The efficiency figures of each (period, grouping) asked, in that order; the periods'
-    cells are read once however many groupings ask for them."""
-    periods = list(dict.fromkeys(period for period, _group_by in asked))
-    cells = period_cells(session, periods)
+    """The efficiency figures of each (period, grouping) asked, in that order; a period's
+    cells are read once however many of its groupings are asked."""
+    by_region = {period for period, group_by in asked if group_by == "region"}
+    cells = period_cells(session, (period for period, _g in asked), by_region=by_region)
     return [document(period, group_by, cells[period]) for period, group_by in asked]
 
 

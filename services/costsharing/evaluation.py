@@ -171,7 +171,9 @@ def evaluation(session: Any, *, baseline: str, period: str) -> dict[str, Any]:
         if regions:  # each asset's first region: where its older facts count
             known.add(regions[0])
     requests = _request_figures(session, [baseline, period])
-    cells = period_cells(session, [baseline, period], published=False, bookings=False)
+    cells = period_cells(
+        session, [baseline, period], by_region=[baseline, period], published=False, bookings=False
+    )
     sides = {
         side: _period_figures(requests[name], _money(cells[name]))
         for side, name in (("baseline", baseline), ("period", period))

@@ -7,11 +7,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from services.costsharing.commands import (
     AllocationFilter,
     CloseStatement,
+    EfficiencyBatchOf,
     EfficiencyOf,
     EvaluationOf,
     ExportLedger,
@@ -21,6 +22,7 @@ from services.costsharing.commands import (
     StatementOf,
 )
 from services.costsharing.domain import State
+from shared.errors import dotted_field_errors
 from shared.paging import cursor_field, limit_field, page_schema
 
 LEGAL_BASES = [
@@ -249,6 +251,29 @@ class EfficiencyQuery(Schema):
     @post_load
     def _query(self, data: dict[str, Any], **kwargs: Any) -> EfficiencyOf:
         return EfficiencyOf(**data)
+
+
+MAX_EFFICIENCIES_PER_BATCH = 20
+
+
+class EfficiencyBatchIn(Schema):
+    items = fields.List(
+        fields.Nested(EfficiencyQuery),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_EFFICIENCIES_PER_BATCH),
+        metadata={
+            "description": f"1 to {MAX_EFFICIENCIES_PER_BATCH} pairs of period and group_by, "
+            "each as the query of GET /efficiency"
+        },
+    )
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        # A bad field of the fourth item is "items.3.period", as /estimates/batch names it.
+        raise ValidationError(dotted_field_errors(error.messages)) from error
+
+    @post_load
+    def _query(self, data: dict[str, Any], **kwargs: Any) -> EfficiencyBatchOf:
+        return EfficiencyBatchOf(items=tuple(data["items"]))
 
 
 class EvaluationQuery(Schema):

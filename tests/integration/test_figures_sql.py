@@ -34,6 +34,7 @@ from tests.integration.costsharing_support import (
     weekly,
 )
 from tests.integration.figures_reference import reference_efficiency, reference_requests
+from tests.support import assert_problem, auth
 
 pytestmark = pytest.mark.db
 
@@ -179,3 +180,41 @@ def test_the_evaluation_is_the_row_by_row_figure(db: CostsharingDB, year_2052: N
             assert national["police_paid"] == str(
                 sum((Decimal(r["police_paid"]) for r in money.values()), Decimal(0))
             )
+
+
+def test_a_batch_answers_as_each_query_would(cs: FlaskClient, year_2052: None) -> None:
+    asked = [("2052-Q1", g) for g in GROUPS] + [("2052-Q2", "category"), ("2052-02", "region")]
+    body = {"items": [{"period": p, "group_by": g} for p, g in asked]}
+    batch = cs.post("/api/v1/efficiency/batch", json=body, headers=auth("controller"))
+    assert batch.status_code == 200, batch.get_json()
+    singles = [
+        cs.get(
+            "/api/v1/efficiency",
+            query_string={"period": p, "group_by": g},
+            headers=auth("finance-defensie"),
+        ).get_json()
+        for p, g in asked
+    ]
+    assert batch.get_json() == {"items": singles}
+
+
+@pytest.mark.parametrize(
+    ("items", "field"),
+    [
+        ([{"period": "2052-Q1"}, {"period": "2052-Q5", "group_by": "owner"}], "items.1.period"),
+        ([{"period": "2052-Q1", "group_by": "colour"}], "items.0.group_by"),
+        ([], "items"),
+        ([{"period": "2052-Q1"}] * 21, "items"),
+    ],
+)
+def test_a_malformed_batch_is_refused_naming_the_item(
+    cs: FlaskClient, items: list[dict[str, str]], field: str
+) -> None:
+    answer = cs.post("/api/v1/efficiency/batch", json={"items": items}, headers=auth("controller"))
+    assert field in assert_problem(answer, 422)["errors"]
+
+
+def test_a_batch_is_read_by_finance_and_administrators_only(cs: FlaskClient) -> None:
+    body = {"items": [{"period": "2052-Q1", "group_by": "owner"}]}
+    answer = cs.post("/api/v1/efficiency/batch", json=body, headers=auth("planner-rotterdam"))
+    assert_problem(answer, 403)

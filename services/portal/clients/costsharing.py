@@ -82,6 +82,11 @@ class CostsharingClient(ApiClient):
     def efficiency(self, period: str, group_by: str) -> dict[str, Any]:
         return dict(self.get("/efficiency", period=period, group_by=group_by))
 
+    def efficiency_batch(self, asked: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """Several (period, grouping) answers of /efficiency in one call, in that order."""
+        items = [{"period": period, "group_by": group_by} for period, group_by in asked]
+        return list(self.post("/efficiency/batch", {"items": items})["items"])
+
     def evaluation(self, baseline: str, period: str) -> dict[str, Any]:
         return dict(self.get("/evaluation", baseline=baseline, period=period))
 

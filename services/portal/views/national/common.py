@@ -6,8 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -57,25 +56,34 @@ def efficiency_rows(period: str, group_by: str) -> list[dict[str, Any]]:
     return list(answer["rows"])
 
 
-# At most this many of cost-sharing's efficiency answers are awaited at once: a dashboard
-# whose shared copies have expired asks for eight (its API runs two workers per process).
-FETCHED_AT_ONCE = 4
+class _NotHeld(Exception):
+    """This process holds no copy (a load that raises stores nothing)."""
+
+
+def _held(key: tuple[str, ...]) -> Any:
+    def not_held() -> Any:
+        raise _NotHeld
+
+    try:
+        return shared_cache().get_or_load(key, not_held)
+    except _NotHeld:
+        return None
 
 
 def efficiency_tables(
     asked: Sequence[tuple[str, str]],
 ) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """The rows of each (period, grouping) asked, shared as efficiency_rows shares them; the
-    ones this process does not hold are fetched at the same time rather than one by one."""
-    cache, client = shared_cache(), apis().costsharing  # the request's, read on its thread
-
-    def rows(key: tuple[str, str]) -> list[dict[str, Any]]:
-        answer = cache.get_or_load(("efficiency", *key), partial(client.efficiency, *key))
-        return list(answer["rows"])
-
-    wanted = list(dict.fromkeys(asked))
-    with ThreadPoolExecutor(max_workers=FETCHED_AT_ONCE) as pool:
-        return dict(zip(wanted, pool.map(rows, wanted), strict=True))
+    ones this process does not hold come in one call (cost-sharing adds each period up once
+    for all its groupings) rather than one call each."""
+    answers = {key: _held(("efficiency", *key)) for key in dict.fromkeys(asked)}
+    missing = [key for key, answer in answers.items() if answer is None]
+    if missing:
+        fetched = apis().costsharing.efficiency_batch(missing)
+        for key, answer in zip(missing, fetched, strict=True):
+            keep: Callable[[], Any] = partial(dict, answer)  # stored, as a load would be
+            answers[key] = shared_cache().get_or_load(("efficiency", *key), keep)
+    return {key: list(answer["rows"]) for key, answer in answers.items()}
 
 
 def evaluation_report(baseline: str, period: str) -> dict[str, Any]:
