@@ -24,6 +24,7 @@ from _common import embedded_postgres, log  # noqa: E402 - bench/ is on the path
 from booking import load_bookings, percentile, seed_assets  # noqa: E402 - bench/booking.py
 
 from services.booking.board import _BOOKED, _FREE, HORIZON, capacity_board  # noqa: E402
+from services.booking.commands import ReadBoard  # noqa: E402
 from shared.db import make_engine, make_session_factory  # noqa: E402
 from shared.migrate import ensure_database, upgrade  # noqa: E402
 from shared.runtime import database_url  # noqa: E402
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(max(1, args.runs)):
                 with sessions() as session:
                     started = time.perf_counter()
-                    board = capacity_board(session, at=datetime.now(UTC))
+                    board = capacity_board(session, ReadBoard(at=datetime.now(UTC)))
                     timings.append((time.perf_counter() - started) * 1000)
                 parts.append(query_timings(sessions))
             engine.dispose()

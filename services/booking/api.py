@@ -26,8 +26,11 @@ from services.booking import (
 from services.booking.action_views import register_actions
 from services.booking.commands import (
     ListBookings,
+    ListDroneDeployments,
     PageRequest,
     PlaceOrder,
+    ReadBoard,
+    ReadCalendarFeed,
     RequestBooking,
     RequestSeries,
     SearchAvailability,
@@ -113,12 +116,11 @@ class CapacityBoard(MethodView):
     @require_roles()
     @blp.arguments(BoardQuery, location="query")
     @blp.response(200, BoardRead)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: ReadBoard) -> Any:
         """The national capacity board (any signed-in role): per safety region and category,
         assets free now and in the next 24 hours, bookings requested and in use — counts only"""
-        at = query["at"] or datetime.now(UTC)
         with request_uow() as uow:
-            return board.capacity_board(uow.session, at=at)
+            return board.capacity_board(uow.session, query)
 
 
 @blp.route("/bookings")
@@ -299,14 +301,11 @@ class CalendarIcs(MethodView):
     @blp.arguments(FeedQuery, location="query")
     @blp.response(200, content_type="text/calendar")
     @blp.doc(security=[])
-    def get(self, query: dict[str, Any], org: str) -> Any:
+    def get(self, query: ReadCalendarFeed, org: str) -> Any:
         """The organisation's bookings as iCalendar (authorised by the secret key in the URL)"""
-        calendar.check_key(
-            current_app.config["SLAGKRACHT_SETTINGS"].calendar_feed_secret, org, query["key"]
-        )
-        now = datetime.now(UTC)
+        secret = current_app.config["SLAGKRACHT_SETTINGS"].calendar_feed_secret
         with service_context().uow() as uow:
-            body = calendar.render_ics(org, calendar.bookings_for_feed(uow, org, now), now)
+            body = calendar.feed_ics(uow, query, org=org, secret=secret, now=datetime.now(UTC))
         return Response(body, mimetype="text/calendar")
 
 
@@ -318,10 +317,10 @@ class PublicDroneDeployments(MethodView):
     @blp.arguments(PublicDeploymentQuery, location="query")
     @blp.response(200, PublicDeploymentPage)
     @blp.doc(security=[])
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: ListDroneDeployments) -> Any:
         """The public register of drone deployments: every completed use of a Defence drone
         for the police, once it has ended (date, safety region, purpose class, legal basis,
         operator); no token, newest first, cursor paging"""
         with service_context().uow() as uow:
-            page = public.drone_deployments(uow.session, **query)
+            page = public.drone_deployments(uow.session, query)
         return page, 200, {"Cache-Control": "public, max-age=60"}

@@ -19,12 +19,13 @@ What the counts mean (docs/architecture.md, "The live capacity board"):
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from services.booking.commands import ReadBoard
 from services.booking.domain import ACTIVE_STATES, State, check_in_range
 from services.booking.models import RegionSeat
 from shared.errors import Invalid
@@ -98,9 +99,11 @@ _BOOKED = text(
 )
 
 
-def capacity_board(session: Session, *, at: datetime) -> dict[str, Any]:
-    """``{at, until, rows}``: a row for every safety region and category, regions in code order
-    and categories in BOARD_CATEGORIES order, each with its four counts (zeros included)."""
+def capacity_board(session: Session, query: ReadBoard) -> dict[str, Any]:
+    """``{at, until, rows}`` at ``query.at`` (None: now): a row for every safety region and
+    category, regions in code order and categories in BOARD_CATEGORIES order, each with its four
+    counts (zeros included)."""
+    at = query.at or datetime.now(UTC)
     try:
         until = at + HORIZON
     except OverflowError:

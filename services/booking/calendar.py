@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, Timezone
 from sqlalchemy import or_, select
 
+from services.booking.commands import ReadCalendarFeed
 from services.booking.domain import ACTIVE_STATES
 from services.booking.models import AssetView, Booking
 from shared.db import UnitOfWork
@@ -38,6 +39,14 @@ def check_key(secret: str, org: str, key: str) -> None:
     given = (key or "").encode("utf-8", "surrogatepass")
     if not hmac.compare_digest(feed_key(secret, org).encode(), given):
         raise NotFound("No such calendar feed.")  # a wrong key reveals nothing
+
+
+def feed_ics(
+    uow: UnitOfWork, asked: ReadCalendarFeed, *, org: str, secret: str, now: datetime
+) -> str:
+    """The organisation's feed as iCalendar text, if ``asked.key`` is its key (else NotFound)."""
+    check_key(secret, org, asked.key)
+    return render_ics(org, bookings_for_feed(uow, org, now), now)
 
 
 def bookings_for_feed(uow: UnitOfWork, org: str, now: datetime) -> Sequence[tuple[Booking, str]]:

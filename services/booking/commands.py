@@ -122,3 +122,27 @@ class ListBookings(PageRequest):
     organisation: str | None = None
     period_start: datetime | None = None
     period_end: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadBoard:
+    """The national capacity board at the moment ``at`` (None: now)."""
+
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListDroneDeployments(PageRequest):
+    """Which page of the public drone register: uses started from ``day_from`` to ``day_to``
+    (inclusive Dutch dates, each optional), optionally in one safety region."""
+
+    day_from: date | None = None
+    day_to: date | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadCalendarFeed:
+    """An organisation's iCalendar feed, opened with its secret ``key`` (no login)."""
+
+    key: str

@@ -3,8 +3,11 @@ of drone deployments (services/booking/board.py and public.py say what they hold
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, fields, post_load, validate
+
+from services.booking.commands import ListDroneDeployments, ReadBoard
 from services.booking.domain import LegalBasis, PurposeClass
 from shared.web import WholeMatch
 
@@ -18,6 +21,10 @@ class PublicDeploymentQuery(Schema):
     )
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> ListDroneDeployments:
+        return ListDroneDeployments(**data)
 
 
 class PublicDeploymentRead(Schema):
@@ -47,6 +54,10 @@ class BoardQuery(Schema):
     at = fields.AwareDateTime(
         load_default=None, metadata={"description": "The moment the board is for; default now"}
     )
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> ReadBoard:
+        return ReadBoard(**data)
 
 
 class BoardRowRead(Schema):

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Row, Select, case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
+from services.booking.commands import ListDroneDeployments
 from services.booking.domain import State
 from services.booking.models import AssetView, Booking
 from shared.errors import Invalid
@@ -41,31 +42,26 @@ def _start_of(day: date) -> datetime:
 
 
 def drone_deployments(
-    session: Session,
-    *,
-    day_from: date | None = None,
-    day_to: date | None = None,
-    region: str | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-    now: datetime | None = None,
+    session: Session, asked: ListDroneDeployments, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """One page of the register, newest use first: ``{items, next_cursor}``.
 
     ``day_from``/``day_to`` (inclusive, Dutch dates) bound the day the use started."""
+    day_from, day_to = asked.day_from, asked.day_to
     if day_from and day_to and day_to < day_from:
         raise Invalid("'to' must be after 'from'.", errors={"to": ["Must be after from."]})
-    query = _ended_drone_uses(now or datetime.now(UTC)).limit(limit + 1)
+    query = _ended_drone_uses(now or datetime.now(UTC)).limit(asked.limit + 1)
     if day_from:
         query = query.where(Booking.actual_start >= _start_of(day_from))
     if day_to:
         query = query.where(Booking.actual_start < _start_of(day_to + timedelta(days=1)))
-    if region:
-        query = query.where(_region_of_use == region)
-    if cursor:
-        ended, last_id = decode_cursor(cursor, datetime, uuid.UUID)
+    if asked.region:
+        query = query.where(_region_of_use == asked.region)
+    if asked.cursor:
+        ended, last_id = decode_cursor(asked.cursor, datetime, uuid.UUID)
         query = query.where(tuple_(Booking.actual_end, Booking.id) < tuple_(ended, last_id))
-    page = page_of(session.execute(query).all(), limit=limit, key=lambda r: (r.actual_end, r.id))
+    rows = session.execute(query).all()
+    page = page_of(rows, limit=asked.limit, key=lambda r: (r.actual_end, r.id))
     return {"items": [_published(row) for row in page.items], "next_cursor": page.next_cursor}
 
 

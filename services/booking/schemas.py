@@ -14,6 +14,7 @@ from services.booking.commands import (
     PageRequest,
     PlaceOrder,
     Preempt,
+    ReadCalendarFeed,
     RequestBooking,
     RequestSeries,
     SearchAvailability,
@@ -350,6 +351,10 @@ class FeedRead(Schema):
 
 class FeedQuery(Schema):
     key = fields.String(required=True, validate=validate.Length(max=64))
+
+    @post_load
+    def command(self, data: dict[str, Any], **_: Any) -> ReadCalendarFeed:
+        return ReadCalendarFeed(**data)
 
 
 class DecisionTimeRead(Schema):
