@@ -14,6 +14,6 @@ def apply_booking_events(batch: EventBatch) -> None:
 
 # Every event that moves a booking's state, holds too (a hold occupies the alternative it was
 # placed on until confirmed, released or lapsed). Not an escalation (the state is unchanged)
-# nor a call-off on a framework contract (no asset is committed).
+# nor an order on a framework contract (no asset is committed).
 BOOKING_EVENTS = event_types_except("booking.bookings", "booking.escalated", "booking.order.placed")
 BOOKING_BATCH = BatchHandler(event_types=BOOKING_EVENTS, apply=apply_booking_events)

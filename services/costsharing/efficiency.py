@@ -9,7 +9,7 @@ were fulfilled; for acute (priority 1) requests also minutes from request to dec
 many escalated (were not decided within their category's decision time).
 Region grouping counts a use where it was used: its booking's region of use (the region the
 request named, else the requesting unit's home region; booking facts kept before that was
-known: the asset's first region); a call-off under the ordering unit's home region; published
+known: the asset's first region); an order under the ordering unit's home region; published
 capacity under its asset's first (home) region. What has none of these is under "unknown".
 A period runs from Dutch midnight to Dutch midnight, as statements count it (an allocation
 falls on the Dutch date of its use).

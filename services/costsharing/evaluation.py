@@ -15,11 +15,11 @@ Per region and period:
 
 A booking counts where it was used, as efficiency groups it: its region of use (the region
 the request named, else the requesting unit's home region; facts kept before that was known:
-its asset's first region); a call-off in the ordering unit's home region. Every one of the 25
+its asset's first region); an order in the ordering unit's home region. Every one of the 25
 safety regions has a row (zeros when nothing happened there): cost-sharing carries the codes
 itself (SAFETY_REGIONS; a test holds them equal to catalog's migration) plus any other region
 code its facts name (a region an administrator added later). What has no known region (a
-call-off by an organisation without a home region, a use of an asset without one) is under
+order by an organisation without a home region, a use of an asset without one) is under
 ``unattributed``; ``national`` is everything. A period runs from Dutch midnight to Dutch
 midnight.
 """

@@ -91,7 +91,7 @@ _ALLOCATION_PARAMS = (
     bindparam("afters", type_=ARRAY(Date)),
 )
 # With each use's region (a booking's region of use, else its asset's first region; a
-# call-off's is its requester's, which efficiency.py looks up) and without: the join with the
+# order's is its requester's, which efficiency.py looks up) and without: the join with the
 # booking facts is half the query, and only the grouping by region needs it.
 _ALLOCATIONS_BY_REGION = text(
     _ALLOCATIONS.format(

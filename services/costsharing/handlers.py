@@ -11,7 +11,7 @@ from shared.topics import event_types_except
 
 # The facts of a booking: every state it passes through, and for the crisis fast path when an
 # acute request escalated. A confirmed hold is a request; one that was placed, lapsed or was
-# released never was, so those are not kept; a call-off is priced, not a booking's state.
+# released never was, so those are not kept; an order is priced, not a booking's state.
 BOOKING_STATE_EVENTS = event_types_except(
     "booking.bookings",
     "booking.held",

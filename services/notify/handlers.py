@@ -13,7 +13,7 @@ def apply_events(batch: EventBatch) -> None:
         notifications.record_event(batch.session, event)
 
 
-# Every booking event but a call-off: the ones not notified (started, completed, a released
+# Every booking event but an order: the ones not notified (started, completed, a released
 # hold) still move a booking's state, which tells an acceptance from an approval.
 BOOKING_EVENTS = event_types_except("booking.bookings", "booking.order.placed")
 BOOKING_BATCH = BatchHandler(event_types=BOOKING_EVENTS, apply=apply_events)
