@@ -152,13 +152,8 @@ class OutboxRelay:
                 if time.monotonic() - self._last_prune > 600:
                     self.prune()
                     self._last_prune = time.monotonic()
-                if published < self.batch_size:
-                    # Nothing left: sleep until a commit notifies us (or the safety-net poll).
-                    woken = False
-                    for _ in listener.notifies(timeout=self.idle_poll_s, stop_after=1):
-                        woken = True
-                    if woken:
-                        stop.wait(self.linger.seconds(time.monotonic()))
+                if published < self.batch_size and self._await_commit(listener, stop):
+                    stop.wait(self.linger.seconds(time.monotonic()))
             except (KafkaError, psycopg.Error, OSError) as exc:
                 log.warning("relay: %s; retrying in %.1fs", exc, backoff)
                 self._drop_producer()
@@ -173,6 +168,18 @@ class OutboxRelay:
         self._drop_producer()
         if listener is not None:
             listener.close()
+
+    # How long one wait for a NOTIFY may last before ``stop`` is looked at again: a stopping
+    # worker (SIGTERM, a test's teardown) must not sit out the whole safety-net poll.
+    STOP_CHECK_S = 0.5
+
+    def _await_commit(self, listener: psycopg.Connection, stop: threading.Event) -> bool:
+        """Sleep until a commit NOTIFYs (True), the safety-net poll is due or ``stop`` is set."""
+        deadline = time.monotonic() + self.idle_poll_s
+        while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+            for _ in listener.notifies(timeout=min(left, self.STOP_CHECK_S), stop_after=1):
+                return True
+        return False
 
 
 def replay(engine: Engine, *, since: datetime | None = None, until: datetime | None = None) -> int:
