@@ -38,7 +38,7 @@ ratio to the static page's p95 says what the API calls cost.
 After the start it writes a year of generated use into the product's own databases
 (bench/year.py says exactly what and how: ``--bookings`` bookings over 365 days in booking's
 database, their facts, allocations and ledger lines through cost-sharing's own consumer
-handler, ``--orders`` call-offs), signs ``--users`` sessions in as the joint controller (the
+handler, ``--orders`` orders), signs ``--users`` sessions in as the joint controller (the
 finance role that reads the national figures) and measures, the same way:
 
   static      the sign-in page, signed out (the baseline);
@@ -500,7 +500,7 @@ def cold_portal(product: RunningProduct, log_path: Path) -> Iterator[str]:
 def run_national(args: argparse.Namespace, report: Report, product: RunningProduct) -> None:
     wait_until("booking and cost-sharing hold the demo assets",
                lambda: read_models_hold_the_catalog(product), 180, product)  # fmt: skip
-    log(f"writing a year: {args.bookings} bookings, {args.orders} call-offs ...")
+    log(f"writing a year: {args.bookings} bookings, {args.orders} orders ...")
     written = write_year(
         product_database_url(product, "booking"),
         product_database_url(product, "costsharing"),
@@ -551,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pending", type=int, default=12, help="requests in the owner's queue")
     parser.add_argument("--part", choices=("pages", "national"), default="pages")
     parser.add_argument("--bookings", type=int, default=50_000, help="national: the year's")
-    parser.add_argument("--orders", type=int, default=600, help="national: the year's call-offs")
+    parser.add_argument("--orders", type=int, default=600, help="national: the year's orders")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     report = run(args)

@@ -17,7 +17,7 @@ What is written, and how:
   booking's events carry a booking (``make_event`` validates each against its contract), applied
   through cost-sharing's own consumer handler (``handlers.apply_booking_events``: booking
   facts, allocations priced by the demo agreements, ledger lines with their hash chain) in
-  batches as its worker applies a polled batch; plus ``--orders`` call-offs
+  batches as its worker applies a polled batch; plus ``--orders`` orders
   (``booking.order.placed``) of the demo's framework items. Their outbox rows (the
   ``costsharing.allocation.proposed`` events) are marked published in the same transaction:
   a year's notifications were delivered long ago, and relaying them now would load the
@@ -280,7 +280,7 @@ def booking_event(b: dict[str, Any]) -> dict[str, Any]:
 
 
 def order_events(rng: random.Random, count: int, lo: datetime, hi: datetime) -> list[dict]:
-    """Call-offs of the demo's framework items by the police units, spread over the year."""
+    """Orders of the demo's framework items by the police units, spread over the year."""
     items = [("189.00", "245.00"), ("1450.00", "1890.00"), ("780.00", "990.00"),
              ("120.00", "165.00")]  # fmt: skip
     span_s = (hi - lo).total_seconds()

@@ -68,7 +68,7 @@ def tariff_on(tariffs: Iterable[Mapping[str, Any]], day: date) -> Mapping[str, A
 
 
 def tier_price(tiers: Iterable[Mapping[str, Any]], quantity: int) -> Decimal:
-    """The unit price a call-off of ``quantity`` pays under a contract's volume tiers (as
+    """The unit price an order of ``quantity`` pays under a contract's volume tiers (as
     ``catalog.contract.published`` carries them: ``min_quantity``, ``unit_price`` as text):
     the price of the highest tier whose threshold it reaches (the first tier starts at 1)."""
     ordered = sorted(tiers, key=lambda tier: int(tier["min_quantity"]))

@@ -2,9 +2,9 @@
 
 A police unit (eenheid) covers several safety regions; its home region is the one holding the
 unit's seat (headquarters). Booking shows it as a request's region of use and cost-sharing
-counts uses and call-offs under it, both from this one table, so the two always agree.
+counts uses and orders under it, both from this one table, so the two always agree.
 Organisations not listed (Defence, the finance office, an organisation an administrator added
-later) have no home region: their uses count under the asset's first region, their call-offs
+later) have no home region: their uses count under the asset's first region, their orders
 under none.
 """
 

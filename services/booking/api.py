@@ -253,7 +253,7 @@ class Orders(MethodView):
     @blp.arguments(OrderQuery, location="query")
     @blp.response(200, OrderPage)
     def get(self, query: PageRequest) -> Any:
-        """Call-offs you may see, newest first; paged by `next_cursor`"""
+        """Orders you may see, newest first; paged by `next_cursor`"""
         with request_uow() as uow:
             return orders.list_orders(uow, principal=current_principal(), page_in=query)
 
@@ -262,7 +262,7 @@ class Orders(MethodView):
     @blp.response(201, OrderRead)
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, command: PlaceOrder) -> Any:
-        """Call off items against a framework contract (police planner)"""
+        """Order items against a framework contract (police planner)"""
         principal = current_principal()
 
         def use_case(uow: UnitOfWork) -> dict[str, Any]:
@@ -277,7 +277,7 @@ class OrderById(MethodView):
     @require_roles()
     @blp.response(200, OrderRead)
     def get(self, order_id: uuid.UUID) -> Any:
-        """One call-off"""
+        """One order"""
         principal = current_principal()
         with request_uow() as uow:
             order = orders.get_order(uow, principal=principal, order_id=order_id)

@@ -66,7 +66,7 @@ def check_bookable(asset: Any, *, field: str = "asset_id") -> None:
         )
     if asset.booking_mode == "quantity":
         raise Invalid(
-            "Procurement items are ordered as call-offs (POST /orders), not booked.",
+            "Procurement items are ordered (POST /orders), not booked.",
             errors={field: ["Not a bookable asset."]},
         )
 

@@ -78,7 +78,7 @@ class Preempt:
 
 @dataclass(frozen=True, kw_only=True)
 class PlaceOrder:
-    """A police unit calls off items against a framework contract."""
+    """A police unit orders items against a framework contract."""
 
     contract_id: uuid.UUID
     item_id: uuid.UUID

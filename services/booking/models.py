@@ -174,7 +174,7 @@ class Series(Base):
 
 
 class Order(Base):
-    """A call-off against a framework contract."""
+    """An order against a framework contract's remaining volume."""
 
     __tablename__ = "orders"
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)

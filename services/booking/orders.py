@@ -1,4 +1,4 @@
-"""Procurement call-offs against framework contracts: remaining volume falls atomically."""
+"""Procurement orders against framework contracts: remaining volume falls atomically."""
 
 from __future__ import annotations
 
@@ -25,16 +25,16 @@ from shared.tariffs import tier_price
 def place_order(
     uow: UnitOfWork, *, principal: Principal, command: PlaceOrder, now: datetime | None = None
 ) -> Order:
-    """A police planner calls off items; over-ordering is refused, nothing is reserved twice.
+    """A police planner orders items; over-ordering is refused, nothing is reserved twice.
     Runs in the unit of work of the request's Idempotency-Key, which commits it with the key's
     answer (shared/idempotency.run_idempotent)."""
     if not principal.has_role(PLANNER):
-        raise Forbidden("Only a police planner (politie-planner) places call-offs.")
+        raise Forbidden("Only a police planner (politie-planner) places orders.")
     now = now or datetime.now(UTC)
     session = uow.session
     contract = _contract_for(session, command, now)
     remaining, total = _take_volume(session, contract, command.quantity)
-    combined = total - remaining  # police + Defence volume called off so far, this one included
+    combined = total - remaining  # police + Defence volume ordered so far, this one included
     own_before = (
         session.scalar(
             select(func.coalesce(func.sum(Order.quantity), 0)).where(
@@ -74,7 +74,7 @@ def place_order(
 
 
 def _contract_for(session: Any, command: PlaceOrder, now: datetime) -> ContractView:
-    """The contract called off, once it covers the item and the delivery date."""
+    """The contract ordered from, once it covers the item and the delivery date."""
     contract = session.get(ContractView, command.contract_id)
     if contract is None:
         raise Invalid("Unknown framework contract.", errors={"contract_id": ["No such contract."]})
@@ -96,7 +96,7 @@ def _contract_for(session: Any, command: PlaceOrder, now: datetime) -> ContractV
 
 def _take_volume(session: Any, contract: ContractView, quantity: int) -> tuple[int, int]:
     """Lower the contract's remaining volume by ``quantity``: (remaining, total) after it.
-    The guarded UPDATE is the atomic part: two call-offs can never both take the last units."""
+    The guarded UPDATE is the atomic part: two orders can never both take the last units."""
     taken = session.execute(
         update(ContractView)
         .where(
@@ -144,7 +144,7 @@ def _visible_orders(principal: Principal) -> Any:
 
 
 def list_orders(uow: UnitOfWork, *, principal: Principal, page_in: PageRequest) -> Page[Any]:
-    """A page of the call-offs the caller may see, newest first (then by id)."""
+    """A page of the orders the caller may see, newest first (then by id)."""
     query = select(Order).where(_visible_orders(principal))
     limit = page_in.limit
     if page_in.cursor:

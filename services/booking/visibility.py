@@ -58,7 +58,7 @@ def may_see(principal: Principal, booking: Parties) -> bool:
 
 def can_see_purpose(principal: Principal, booking: Parties) -> bool:
     """A police unit never sees another unit's purpose; the owner (of the asset, or of the
-    contract called off) and joint roles do. Finance of either side reads the rest, not this."""
+    contract ordered from) and joint roles do. Finance of either side reads the rest, not this."""
     return principal.org in (booking.requester_org, booking.owner_org) or principal.is_joint
 
 
@@ -83,7 +83,7 @@ _PRIVATE = {"purpose": None, "contact": None}
 
 
 def order_seen_by(principal: Principal, order: Order) -> Any:
-    """A call-off as its reader may see it: finance reads all, but no other unit's purpose."""
+    """An order as its reader may see it: finance reads all, but no other unit's purpose."""
     return order if can_see_purpose(principal, order) else Seen(order, {"purpose": None})
 
 

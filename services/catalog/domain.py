@@ -16,7 +16,7 @@ from shared.errors import Invalid
 class BookingMode(StrEnum):
     SLOT = "slot"  # one booking at a time
     CAPACITY = "capacity"  # N parallel units
-    QUANTITY = "quantity"  # call-offs against a contract
+    QUANTITY = "quantity"  # ordered against a contract
 
 
 class Category(StrEnum):

@@ -322,7 +322,7 @@ def price_late_cancellation(uow: UnitOfWork, *, event: dict[str, Any]) -> Priced
 
 
 def price_order(uow: UnitOfWork, *, event: dict[str, Any]) -> PricedAllocation:
-    """booking.order.placed → the call-off at the joint tier price."""
+    """booking.order.placed → the order at the joint tier price."""
     data = event["data"]
     ordered_on = tariff_day(datetime.fromisoformat(data["ordered_at"]))
     agreement = applicable(

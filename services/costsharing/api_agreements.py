@@ -73,7 +73,7 @@ class AgreementPreview(MethodView):
     def post(self, preview: PreviewAgreement) -> Any:
         """What an agreement would cover, before it is saved (administrator); writes nothing
 
-        The uses already allocated (past uses, late cancellations, call-offs) and the coming
+        The uses already allocated (past uses, late cancellations, orders) and the coming
         bookings (requested, counter-offered, approved or in use, not yet ended) in the
         agreement's legal basis, scope and dates; for each, whether these terms would price it
         or a more specific agreement would win (`won_by`), and which agreement prices it now

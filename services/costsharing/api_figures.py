@@ -108,7 +108,7 @@ class Evaluation(MethodView):
         `avoided_cost`, `procurement_savings`, `police_paid` (as the efficiency figures) and
         `barely_involved`: fewer than `barely_involved_below_fulfilled` (3) requests fulfilled.
         A booking counts in its region of use (the region its request named, else the
-        requesting unit's home region), a call-off in the ordering unit's home region; what
+        requesting unit's home region), an order in the ordering unit's home region; what
         has no known region is under `unattributed`; `national` is everything. Both periods
         are quarters or both months, the baseline first (else 422). A national aggregate
         without purposes: every finance role and the administrators read it. CSV: one line per

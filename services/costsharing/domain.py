@@ -301,7 +301,7 @@ def cancellation_split(
 
 
 def procurement_split(*, quantity: int, unit_price: Decimal, terms: AgreementTerms | None) -> Split:
-    """A call-off: the quantity at the joint tier price; by default the caller pays it all."""
+    """An order: the quantity at the joint tier price; by default the caller pays it all."""
     total = to_cents(unit_price * quantity)
     share = terms.requester_share_pct if terms is not None else Decimal(100)
     requester = to_cents(total * share / Decimal(100))

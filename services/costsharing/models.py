@@ -112,7 +112,7 @@ class Allocation(Base):
     __tablename__ = "allocations"
     __table_args__ = (UniqueConstraint("booking_id", "kind", name="uq_allocation_booking_kind"),)
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
-    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # the order id for call-offs
+    booking_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # or, for an order, its id
     kind: Mapped[str] = mapped_column(Text)  # usage | cancellation | procurement
     source_event_id: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(Text)

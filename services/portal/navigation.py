@@ -38,7 +38,7 @@ NAV_ITEMS: dict[str, tuple[NavItem, ...]] = {
         NavItem("planner.search", _l("Search")),
         NavItem("planner.bookings", _l("My unit's bookings")),
         NavItem("planner.series", _l("Recurring requests")),
-        NavItem("planner.contracts", _l("Call-offs")),
+        NavItem("planner.contracts", _l("Orders")),
         NavItem("planner.calendar", _l("Calendar")),
         BOARD,
     ),

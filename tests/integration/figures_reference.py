@@ -114,14 +114,14 @@ def _add_bookings(session: Any, grouping: _Grouping, assets: dict[Any, AssetFact
 
 
 def _add_allocations(session: Any, grouping: _Grouping, assets: dict[Any, AssetFacts]) -> None:
-    # Each allocation with its booking's facts in one query (a call-off's order has none):
+    # Each allocation with its booking's facts in one query (an order has none):
     # session.get per allocation was a query each, as the facts read before are not kept.
     for allocation, fact in session.execute(
         select(Allocation, BookingFacts)
         .outerjoin(BookingFacts, BookingFacts.booking_id == Allocation.booking_id)
         .where(Allocation.used_on >= grouping.first, Allocation.used_on < grouping.after)
     ):
-        if allocation.kind == "procurement":  # a call-off: where the ordering unit is
+        if allocation.kind == "procurement":  # an order: where the ordering unit is
             region = home_region(allocation.requester_org)
         else:
             region = used_in(fact, assets.get(fact.asset_id)) if fact else None

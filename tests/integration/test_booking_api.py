@@ -1,5 +1,5 @@
 """Booking API against the real PostgreSQL: search by time first, the booking lifecycle with its
-audit trail and events, lists and the owner's queue, series, call-offs, the calendar feed, the
+audit trail and events, lists and the owner's queue, series, orders, the calendar feed, the
 expiry sweep, and every "bad input" of the issue as its own test.
 
 Assets and contracts go straight into booking's read model (tests/integration/booking_support);
@@ -1030,7 +1030,7 @@ def test_a_weekly_series_creates_what_fits_and_reports_the_conflict(
         assert again.status_code == 201 and again.get_json()["series_id"] == result["series_id"]
 
 
-# -- call-offs -----------------------------------------------------------------------------------
+# -- orders --------------------------------------------------------------------------------------
 def test_a_call_off_lowers_the_remaining_volume_and_over_ordering_is_409(
     clients: dict[str, FlaskClient], db_urls: dict[str, str]
 ) -> None:
@@ -1063,7 +1063,7 @@ def test_a_call_off_lowers_the_remaining_volume_and_over_ordering_is_409(
     got = client.get(f"{ORDERS}/{order['id']}", headers=auth("planner-rotterdam"))
     assert got.status_code == 200 and got.get_json()["id"] == order["id"]
     assert got.get_json()["purpose"] == order["purpose"]
-    # Finance and the joint controller read every call-off, but not a police unit's purpose.
+    # Finance and the joint controller read every order, but not a police unit's purpose.
     for persona in ("finance-politie", "finance-defensie"):
         one = client.get(f"{ORDERS}/{order['id']}", headers=auth(persona))
         assert one.status_code == 200 and one.get_json()["purpose"] is None, persona

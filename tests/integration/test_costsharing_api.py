@@ -693,7 +693,7 @@ def test_a_use_falls_on_its_dutch_date_whatever_offset_the_event_carries(
     cs: FlaskClient, db: CostsharingDB
 ) -> None:
     """23:30 UTC on 31 December 2026 is 00:30 on 1 January 2027 in Amsterdam: a use starting
-    then, a late cancellation of it and a call-off placed then fall in 2027-Q1 and under an
+    then, a late cancellation of it and an order placed then fall in 2027-Q1 and under an
     agreement valid from 1 January 2027; an estimate takes that day's tariff and agreement."""
     unit, owner = scoped_orgs()
     new_year = {"valid_from": "2027-01-01", "valid_to": "2027-07-01"}
@@ -819,7 +819,7 @@ def test_an_order_is_charged_at_the_joint_tier_price(cs: FlaskClient, db: Costsh
     outbox = db.rows("SELECT payload FROM outbox WHERE aggregate_id = :a", a=allocation["id"])
     assert [o["payload"]["type"] for o in outbox] == ["costsharing.allocation.proposed"]
 
-    # Without an agreement the unit that calls off pays all of it.
+    # Without an agreement the unit that orders pays all of it.
     alone = order_placed(
         requester_org=unit,
         owner_org=owner,
@@ -1140,7 +1140,7 @@ def test_a_statement_matches_the_ledger_as_json_and_as_csv_and_closes_after_revi
         return {"debit": str(debit), "credit": str(credit), "net": str(credit - debit)}
 
     police = statement(unit, persona="finance-politie")
-    # 60 % of 9300 (2 h) = 5580; of 800 (order: no share agreed for call-offs → all) = 800;
+    # 60 % of 9300 (2 h) = 5580; of 800 (order: no share agreed for orders → all) = 800;
     # of 4275 (25 % of the 17100 estimate) = 2565; of 6375 (1.25 h) = 3825.
     assert [(x["date"], x["kind"], x["debit"], x["credit"]) for x in police["lines"]] == [
         ("2026-10-05", "usage", "5580.00", "0.00"),
@@ -1383,7 +1383,7 @@ EFFICIENCY_PERIOD = "2031-Q2"  # no other test has assets, bookings or allocatio
 
 @pytest.fixture(scope="module")
 def efficiency_data(cs: FlaskClient, db: CostsharingDB) -> dict[str, str]:
-    """A known quarter: two assets, seven bookings, one call-off (figures in the test)."""
+    """A known quarter: two assets, seven bookings, one order (figures in the test)."""
     unit_a, owner = scoped_orgs()
     unit_b, _ = scoped_orgs()
     heli_tariff = tariff()  # 9800 / 3900 / 1500, market 11000 per flight hour
@@ -1566,7 +1566,7 @@ def test_efficiency_per_owner_on_a_known_quarter(
     assert row["utilisation"] == round(12 / 302, 4)
     # Joint use: 3.5 + 2 teams × 2 h + 3 = 10.5 hours of Defence capacity used by the police.
     assert row["joint_use_hours"] == "10.50"
-    # Paid by the police: 15150 + 1050 + 4275 + 13200 + 800 (the call-off).
+    # Paid by the police: 15150 + 1050 + 4275 + 13200 + 800 (the order).
     assert row["police_paid"] == "34475.00"
     # Avoided: market × use − paid, per use: B1 11000 × 3.5 − 15150 = 23350;
     # B2 600 × 4 − 1050 = 1350; B7 11000 × 3 − 13200 = 19800.
@@ -1635,7 +1635,7 @@ def test_efficiency_per_category_and_region(
         None,
     )
 
-    # Region: an asset's home (first) region; call-offs have none.
+    # Region: an asset's home (first) region; orders have none.
     by_region = efficiency(cs, "region")
     assert by_region["VR10"]["published_hours"] == 240.0
     assert by_region["VR10"]["avoided_cost"] == "43150.00"
@@ -1667,7 +1667,7 @@ def test_a_year_and_a_month_are_periods_too(
         "1850.00",
         "150.00",
         "4.00",
-    )  # B2 1050 and the call-off 800
+    )  # B2 1050 and the order 800
 
 
 # == bad input: refused, and nothing written =====================================================

@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.db]
 
 def scenario(unit: str, owner: str) -> list[dict[str, Any]]:
     """A use (sent twice: a re-sent fact has a new event id), a late and an early
-    cancellation, a call-off, and the first event delivered again within the batch."""
+    cancellation, an order, and the first event delivered again within the batch."""
     start = at("2026-11-20T08:00")
     use = completed(requester_org=unit, owner_org=owner, start=start, usage="3.50")
     resent = {**use, "id": str(uuid.uuid4())}

@@ -252,7 +252,7 @@ def test_replaying_the_topic_twice_leaves_the_ledger_unchanged(
         )
         assert processed == len(events)
 
-        # The effects, once: 70 % for the police unit, 100 % of its call-offs.
+        # The effects, once: 70 % for the police unit, 100 % of its orders.
         expected = {
             (source_id(u1), "usage"): ("9300.00", "6510.00"),  # 2 × 3900 + 1500
             (source_id(u2), "usage"): ("7350.00", "5145.00"),  # 1.5 × 3900 + 1500

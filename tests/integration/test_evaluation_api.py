@@ -54,8 +54,8 @@ def decided(
 
 @pytest.fixture(scope="module")
 def report_data(cs: FlaskClient, db: CostsharingDB) -> None:
-    """Twente (VR05) active in both quarters, Zeeland (VR19) with one approval in Q4, and a
-    call-off in Q4 (no region). Helicopter: 3900 marginal per flight hour + 1500 fee, police
+    """Twente (VR05) active in both quarters, Zeeland (VR19) with one approval in Q4, and an
+    order in Q4 (no region). Helicopter: 3900 marginal per flight hour + 1500 fee, police
     pays 100 %, market 11000 per flight hour."""
     unit, owner = scoped_orgs()
     heli_tariff = tariff()
@@ -98,7 +98,7 @@ def report_data(cs: FlaskClient, db: CostsharingDB) -> None:
             asset_id=zeeland["asset_id"],
             category="drone",
         ),
-        # A call-off: 10 × (95.00 − 80.00) = 150.00 saved, no region.
+        # An order: 10 × (95.00 − 80.00) = 150.00 saved, no region.
         order_placed(
             requester_org=unit,
             owner_org=owner,

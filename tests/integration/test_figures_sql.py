@@ -1,7 +1,7 @@
 """The national figures added up by the database (services/costsharing/figures_sql.py) are
 the figures cost-sharing worked out row by row in Python before (figures_reference.py, the
 old code): generated booking facts, allocations (with a dispute resolved, so reversal and
-correction lines count) and call-offs in 2052, every grouping of several periods and the
+correction lines count) and orders in 2052, every grouping of several periods and the
 evaluation compared figure by figure."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def _extras(state: str, start: Any) -> dict[str, Any]:
 
 
 def _generated(rng: random.Random, owner: str, assets: list[dict[str, Any]]) -> list[Any]:
-    """200 bookings in the first half of 2052 (completed ones priced), 20 call-offs."""
+    """200 bookings in the first half of 2052 (completed ones priced), 20 orders."""
     units = [*sorted(HOME_REGIONS), scoped_orgs()[0]]  # the last has no home region
     events = []
     for _ in range(200):

@@ -1,6 +1,6 @@
 """A use counts where it was used (issue 14): efficiency by region and the evaluation count a
 booking under its region of use (the region its request named, else the requesting unit's
-home region) and a call-off under the ordering unit's home region, no longer under the
+home region) and an order under the ordering unit's home region, no longer under the
 asset's first listed region or 'unknown'. Events go through the consumer's handlers into the
 real PostgreSQL; booking's read of a request shows the region its use counts in."""
 
@@ -44,7 +44,7 @@ def uses(cs: FlaskClient, db: CostsharingDB) -> None:
     - a flight of 1 h whose request named no region, by Eenheid Limburg (home VR24);
     - a flight of 3 h with no region of use (a unit without a home region named none; facts
       kept before migration 0007 have none either): under the asset's first region, VR01;
-    - a call-off by Eenheid Amsterdam (home VR13): 10 × (95.00 − 80.00) = 150.00 saved."""
+    - an order by Eenheid Amsterdam (home VR13): 10 × (95.00 − 80.00) = 150.00 saved."""
     unit, owner = scoped_orgs()
     heli_tariff = tariff()
     published = one_off(at("2048-05-01T06:00"), at("2048-05-01T16:00"))
@@ -110,7 +110,7 @@ def test_efficiency_counts_a_use_where_it_was_used(cs: FlaskClient, uses: None) 
     assert named["published_hours"] == 0.0  # capacity counts where the asset is based
     # No region named: the requesting unit's home region.
     assert rows["VR24"]["joint_use_hours"] == "1.00"
-    # The call-off: the ordering unit's home region, not 'unknown'.
+    # The order: the ordering unit's home region, not 'unknown'.
     assert rows["VR13"]["procurement_savings"] == "150.00"
     assert "unknown" not in rows
     # The asset's first region keeps its published capacity and the fact without a region.

@@ -1,6 +1,6 @@
 """What a planner does with a booking after requesting it, through the real portal process:
 accept or decline a counter-offer, cancel, request an alternative after a preemption;
-recurring series, call-offs, the calendar; CSRF and the language switch over HTTP."""
+recurring series, orders, the calendar; CSRF and the language switch over HTTP."""
 
 from __future__ import annotations
 

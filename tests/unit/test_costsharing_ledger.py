@@ -64,7 +64,7 @@ def terms(share: Decimal = Decimal(100), **overrides: object) -> AgreementTerms:
 
 @st.composite
 def splits(draw: st.DrawFn) -> Split:
-    """Any split the domain can produce: a use, a late cancellation or a call-off."""
+    """Any split the domain can produce: a use, a late cancellation or an order."""
     share = draw(shares)
     kind = draw(st.sampled_from(["use", "cancellation", "order"]))
     if kind == "use":
@@ -244,7 +244,7 @@ def test_a_call_off_splits_exactly_at_the_tier_price(
     assert all(
         cents(a) and a >= 0 for a in (split.total, split.requester_amount, split.owner_amount)
     )
-    if share is None:  # no agreement: the unit that calls off pays it all
+    if share is None:  # no agreement: the unit that orders pays it all
         assert (split.requester_amount, split.owner_amount) == (split.total, 0)
     else:
         assert abs(split.requester_amount - split.total * share / 100) <= Decimal("0.005")

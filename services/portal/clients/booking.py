@@ -1,4 +1,4 @@
-"""The booking API: search by time, bookings and their lifecycle, series, call-offs."""
+"""The booking API: search by time, bookings and their lifecycle, series, orders."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class BookingClient(ApiClient):
         return dict(self.get("/contracts", **params))
 
     def orders(self, **params: Any) -> dict[str, Any]:
-        """A page of call-offs, newest first: ``{items, next_cursor}``."""
+        """A page of orders, newest first: ``{items, next_cursor}``."""
         return dict(self.get("/orders", **params))
 
     def place_order(self, body: dict[str, Any], idempotency_key: str) -> Any:

@@ -1,4 +1,4 @@
-"""Booking: materialised availability for search, series, call-off orders.
+"""Booking: materialised availability for search, series, orders.
 
 Revision ID: 0003
 """

@@ -112,7 +112,7 @@ def _page(chosen: dict[str, Any], trail: list[str]) -> dict[str, Any]:
 
 
 def _booking_of(allocation: dict[str, Any]) -> dict[str, Any] | None:
-    """The booking an allocation came from (a call-off's order has none in booking's list)."""
+    """The booking an allocation came from (an order has none in booking's list)."""
     if allocation["kind"] == "procurement":
         return None
     try:

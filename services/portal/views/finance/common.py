@@ -36,7 +36,7 @@ AWAITING_REVIEW = ("proposed", "disputed", "needs_agreement")
 ALLOCATION_KINDS: dict[str, Any] = {
     "usage": _l("Use"),
     "cancellation": _l("Late cancellation"),
-    "procurement": _l("Call-off"),
+    "procurement": _l("Order"),
 }
 REVIEW_ACTIONS: dict[str, Any] = {
     "approve": _l("Approved"),

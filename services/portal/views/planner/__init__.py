@@ -1,5 +1,5 @@
 """The police planner's pages (politie-planner): search by time first, request, follow the
-unit's bookings, recurring requests, call-offs on framework contracts, the calendar feed."""
+unit's bookings, recurring requests, orders on framework contracts, the calendar feed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Recurring requests (series), call-offs on framework contracts, the calendar feed."""
+"""Recurring requests (series), orders on framework contracts, the calendar feed."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def place_order() -> Response | tuple[str, int]:
         if exc.status not in (400, 409, 422):
             raise
         return _contracts_page(exc.errors, exc.message, values), exc.status
-    flash(_("Your call-off has been placed."), "ok")
+    flash(_("Your order has been placed."), "ok")
     return redirect(url_for("planner.contracts") + "#orders")
 
 
