@@ -158,24 +158,25 @@ def document(period: str, group_by: str, cells: Iterable[dict[str, Any]]) -> dic
 
 def period_cells(
     session: Any,
-    periods: Iterable[str],
+    asked: Iterable[tuple[str, str]],
     *,
-    by_region: Iterable[str] = (),
     published: bool = True,
     bookings: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every cell of each period: published capacity (unless not asked), booking facts
-    overlapping it (unless not asked) and allocations used in it, those of the periods in
-    ``by_region`` with their region (the others' allocations have none). A period at a time:
-    each query then reads only its period's rows by the indexes."""
+    """Every cell of each period asked, by the groupings asked of it: published capacity
+    (unless not asked), booking facts overlapping it (unless not asked) and allocations used
+    in it. A period at a time: each query then reads only its period's rows by the indexes."""
+    dims: dict[str, set[str]] = defaultdict(set)
+    for period, group_by in asked:
+        dims[period].add(group_by)
     cells: dict[str, list[dict[str, Any]]] = {}
-    for period in dict.fromkeys(periods):
+    for period, groupings in dims.items():
         first, after, lo, hi = dutch_bounds(period)
+        needed = frozenset(groupings)
         found = cells[period] = []
         if bookings:
-            found.extend(c for _p, c in booking_cells(session, {period: (lo, hi)}, *_STATES))
-        days = {period: (first, after)}
-        found.extend(c for _p, c in allocation_cells(session, days, by_region=period in by_region))
+            found.extend(c for _p, c in booking_cells(session, {period: (lo, hi)}, _STATES, needed))
+        found.extend(c for _p, c in allocation_cells(session, {period: (first, after)}, needed))
         if published:
             found.extend(_published(session, lo, hi))
     return cells
@@ -184,8 +185,7 @@ def period_cells(
 def efficiencies(session: Any, asked: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     """The efficiency figures of each (period, grouping) asked, in that order; a period's
     cells are read once however many of its groupings are asked."""
-    by_region = {period for period, group_by in asked if group_by == "region"}
-    cells = period_cells(session, (period for period, _g in asked), by_region=by_region)
+    cells = period_cells(session, asked)
     return [document(period, group_by, cells[period]) for period, group_by in asked]
 
 

@@ -171,9 +171,8 @@ def evaluation(session: Any, *, baseline: str, period: str) -> dict[str, Any]:
         if regions:  # each asset's first region: where its older facts count
             known.add(regions[0])
     requests = _request_figures(session, [baseline, period])
-    cells = period_cells(
-        session, [baseline, period], by_region=[baseline, period], published=False, bookings=False
-    )
+    asked = [(baseline, "region"), (period, "region")]
+    cells = period_cells(session, asked, published=False, bookings=False)
     sides = {
         side: _period_figures(requests[name], _money(cells[name]))
         for side, name in (("baseline", baseline), ("period", period))

@@ -11,6 +11,7 @@ else its asset's first region (an empty one counting as none).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -25,30 +26,51 @@ _USED_IN = "COALESCE(NULLIF(f.region, ''), NULLIF(a.regions[1], ''))"
 # times slower to add up over a year's rows.
 _SECONDS = "(date_part('epoch', f.decided_at) - date_part('epoch', f.requested_at))"
 
-_BOOKINGS = text(f"""
-    SELECT p.period, f.category, f.owner_org AS owner, f.requester_org AS requester,
-           {_USED_IN} AS region,
+_BOOKINGS = """
+    SELECT p.period, {category} AS category, {owner} AS owner, {requester} AS requester,
+           {region} AS region,
            COALESCE(SUM((date_part('epoch', LEAST(f.planned_end, p.hi))
                           - date_part('epoch', GREATEST(f.planned_start, p.lo))) * f.quantity)
                     FILTER (WHERE f.state = ANY(:fulfilled)), 0) AS booked_seconds,
            COUNT(*) FILTER (WHERE NOT f.state = ANY(:undecided)) AS requests,
            COUNT(*) FILTER (WHERE f.state = ANY(:fulfilled)) AS fulfilled,
            COUNT(f.decided_at) AS decisions,
-           COALESCE(SUM({_SECONDS}), 0) AS decision_seconds,
+           COALESCE(SUM({seconds}), 0) AS decision_seconds,
            COUNT(f.decided_at) FILTER (WHERE f.priority = 1) AS acute_decided,
-           COALESCE(SUM({_SECONDS}) FILTER (WHERE f.priority = 1), 0) AS acute_decision_seconds,
+           COALESCE(SUM({seconds}) FILTER (WHERE f.priority = 1), 0) AS acute_decision_seconds,
            COUNT(f.escalated_at) AS acute_escalated
       FROM unnest(:periods, :los, :his) AS p(period, lo, hi)
       JOIN booking_facts f ON f.planned_start < p.hi AND f.planned_end > p.lo
-      LEFT JOIN asset_facts a ON a.asset_id = f.asset_id
+      {joins}
      GROUP BY 1, 2, 3, 4, 5
-""").bindparams(
+"""
+_BOOKING_PARAMS = (
     bindparam("periods", type_=ARRAY(Text)),
     bindparam("los", type_=ARRAY(DateTime(timezone=True))),
     bindparam("his", type_=ARRAY(DateTime(timezone=True))),
     bindparam("fulfilled", type_=ARRAY(Text)),
     bindparam("undecided", type_=ARRAY(Text)),
 )
+_ASSET_JOIN = "LEFT JOIN asset_facts a ON a.asset_id = f.asset_id"
+_NONE = "NULL::text"
+
+
+@functools.cache
+def _bookings(dims: frozenset[str]) -> Any:
+    """The bookings' query grouped by the dimensions a period's groupings need (the others
+    are NULL: fewer, bigger cells are cheaper to add up)."""
+    by_region = "region" in dims
+    return text(
+        _BOOKINGS.format(
+            category="f.category" if "category" in dims else _NONE,
+            owner="f.owner_org" if "owner" in dims else _NONE,
+            requester="f.requester_org" if "requester" in dims else _NONE,
+            region=_USED_IN if by_region else _NONE,
+            seconds=_SECONDS,
+            joins=_ASSET_JOIN if by_region else "",
+        )
+    ).bindparams(*_BOOKING_PARAMS)
+
 
 # An allocation's current requester amount: as priced plus its reversal and correction
 # lines (models._current); the police pay it when the requester is a police organisation.
@@ -64,8 +86,8 @@ _ALLOCATIONS = """
          WHERE e.entry <> 'original' AND e.kind = 'requester_share'
          GROUP BY e.allocation_id
     ), used AS (
-        SELECT p.period, l.category, l.owner_org AS owner, l.requester_org AS requester,
-               l.kind = 'procurement' AS call_off, {region} AS region,
+        SELECT p.period, {category} AS category, {owner} AS owner, {requester} AS requester,
+               {call_off} AS call_off, {region} AS region,
                l.kind, l.usage_quantity, l.basis, {paid} AS paid
           FROM unnest(:periods, :firsts, :afters) AS p(period, first, after)
           JOIN allocations l ON l.used_on >= p.first AND l.used_on < p.after
@@ -90,20 +112,30 @@ _ALLOCATION_PARAMS = (
     bindparam("firsts", type_=ARRAY(Date)),
     bindparam("afters", type_=ARRAY(Date)),
 )
-# With each use's region (a booking's region of use, else its asset's first region; a
-# order's is its requester's, which efficiency.py looks up) and without: the join with the
-# booking facts is half the query, and only the grouping by region needs it.
-_ALLOCATIONS_BY_REGION = text(
-    _ALLOCATIONS.format(
-        region=f"CASE WHEN l.kind <> 'procurement' THEN {_USED_IN} END",
-        paid=_PAID,
-        joins="""LEFT JOIN booking_facts f ON f.booking_id = l.booking_id
-          LEFT JOIN asset_facts a ON a.asset_id = f.asset_id""",
-    )
-).bindparams(*_ALLOCATION_PARAMS)
-_ALLOCATIONS_ANYWHERE = text(
-    _ALLOCATIONS.format(region="NULL::text", paid=_PAID, joins="")
-).bindparams(*_ALLOCATION_PARAMS)
+
+
+@functools.cache
+def _allocations(dims: frozenset[str]) -> Any:
+    """The allocations' query grouped by the dimensions a period's groupings need. By region:
+    each use's region (a booking's region of use, else its asset's first region; a call-off's
+    is its requester's, which efficiency.py looks up), the one grouping that needs the join
+    with the booking facts (half the query)."""
+    by_region = "region" in dims
+    return text(
+        _ALLOCATIONS.format(
+            category="l.category" if "category" in dims else _NONE,
+            owner="l.owner_org" if "owner" in dims else _NONE,
+            requester="l.requester_org" if dims & {"requester", "region"} else _NONE,
+            call_off="l.kind = 'procurement'" if by_region else "false",
+            region=f"CASE WHEN l.kind <> 'procurement' THEN {_USED_IN} END" if by_region else _NONE,
+            paid=_PAID,
+            joins="""LEFT JOIN booking_facts f ON f.booking_id = l.booking_id
+          LEFT JOIN asset_facts a ON a.asset_id = f.asset_id"""
+            if by_region
+            else "",
+        )
+    ).bindparams(*_ALLOCATION_PARAMS)
+
 
 _REQUESTS = text(f"""
     SELECT p.period, GROUPING({_USED_IN}) = 1 AS national, {_USED_IN} AS region,
@@ -133,14 +165,15 @@ def _rows(session: Any, query: Any, **params: Any) -> Iterator[dict[str, Any]]:
 def booking_cells(
     session: Any,
     windows: Mapping[str, tuple[datetime, datetime]],
-    fulfilled: Sequence[str],
-    undecided: Sequence[str],
+    states: tuple[Sequence[str], Sequence[str]],
+    dims: frozenset[str],
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(period, cell) for the booking facts whose planned time overlaps each window."""
-    periods = list(windows)
+    """(period, cell) for the booking facts whose planned time overlaps each window, cells
+    by the groupings ``dims`` (states: the fulfilled ones and the undecided ones)."""
+    periods, (fulfilled, undecided) = list(windows), states
     for row in _rows(
         session,
-        _BOOKINGS,
+        _bookings(dims),
         periods=periods,
         los=[windows[p][0] for p in periods],
         his=[windows[p][1] for p in periods],
@@ -151,14 +184,14 @@ def booking_cells(
 
 
 def allocation_cells(
-    session: Any, days: Mapping[str, tuple[date, date]], *, by_region: bool
+    session: Any, days: Mapping[str, tuple[date, date]], dims: frozenset[str]
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(period, cell) for the allocations used on the days [first, after) of each period;
-    without ``by_region`` every cell's region is None."""
+    """(period, cell) for the allocations used on the days [first, after) of each period,
+    cells by the groupings ``dims``."""
     periods = list(days)
     for row in _rows(
         session,
-        _ALLOCATIONS_BY_REGION if by_region else _ALLOCATIONS_ANYWHERE,
+        _allocations(dims),
         periods=periods,
         firsts=[days[p][0] for p in periods],
         afters=[days[p][1] for p in periods],

@@ -72,7 +72,7 @@ def _generated(rng: random.Random, owner: str, assets: list[dict[str, Any]]) -> 
             "owner_org": owner,
             "asset_id": asset["asset_id"],
             "category": asset["category"],
-            "region": rng.choice([None, "VR05", "VR19", "VR99"]),
+            "region": rng.choice([None, "VR05", "VR19", "VR99"]),  # VR99: a region added later
             "priority": rng.choice([1, 2, 2]),
             "escalated_at": rng.choice([None, None, decided.isoformat()]),
             "quantity": rng.choice([1, 1, 2]),
@@ -118,7 +118,6 @@ def year_2052(cs: FlaskClient, db: CostsharingDB) -> None:
                     availability=[published], capacity=2),
         asset_facts(owner_org=owner, category="drone", regions=["VR19"], tariffs=[heli],
                     availability=[published]),
-        asset_facts(owner_org=owner, category="drone", regions=[], tariffs=[heli]),
     ]  # fmt: skip
     for asset in assets:
         db.put_asset(asset)
