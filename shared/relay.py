@@ -171,7 +171,7 @@ class OutboxRelay:
 
     # How long one wait for a NOTIFY may last before ``stop`` is looked at again: a stopping
     # worker (SIGTERM, a test's teardown) must not sit out the whole safety-net poll.
-    STOP_CHECK_S = 0.5
+    STOP_CHECK_S = 1.0
 
     def _await_commit(self, listener: psycopg.Connection, stop: threading.Event) -> bool:
         """Sleep until a commit NOTIFYs (True), the safety-net poll is due or ``stop`` is set."""
