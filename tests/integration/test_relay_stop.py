@@ -43,7 +43,7 @@ def _running(relay: OutboxRelay) -> tuple[threading.Thread, threading.Event]:
     return thread, stop
 
 
-def test_a_relay_waiting_for_a_notify_stops_within_about_a_second(booking_settings: Settings) -> None:
+def test_a_relay_waiting_for_a_notify_stops_promptly(booking_settings: Settings) -> None:
     engine = make_engine(booking_settings.database_url, pool_size=1)
     relay = _QuietRelay(engine, booking_settings, idle_poll_s=30.0)
     try:
