@@ -5,7 +5,7 @@ commits, recorded with actor, time and reason (services/booking/steps.py)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from services.booking.capacity import bookable_asset, check_fits, overlapping
@@ -29,14 +29,7 @@ def approve(
 ) -> Booking:
     """The asset owner approves a request (an acute one that overlaps others only once they
     are preempted)."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.APPROVE,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.APPROVE, command.reason, now)
     check_not_lapsed(step)
     check_not_retired(uow, step)
     booking = step.booking
@@ -57,7 +50,7 @@ def approve(
             )
         booking.holds_slot, booking.needs_preemption = True, False
     booking.decided_at = step.now
-    finish(uow, principal, step, command.reason)
+    finish(uow, step)
     uow.commit()
     return booking
 
@@ -71,16 +64,9 @@ def reject(
     now: datetime | None = None,
 ) -> Booking:
     """The asset owner rejects a request, with a reason; its capacity is free again."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.REJECT,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.REJECT, command.reason, now)
     step.booking.decided_at = step.now
-    finish(uow, principal, step, command.reason)
+    finish(uow, step)
     uow.commit()
     return step.booking
 
@@ -95,20 +81,11 @@ def cancel(
 ) -> Booking:
     """The requesting unit cancels, with a reason (a request, a counter-offered request or an
     approved booking)."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.CANCEL,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.CANCEL, command.reason, now)
     hours_before_start = (step.booking.planned_start - step.now).total_seconds() / 3600
     finish(
         uow,
-        principal,
         step,
-        command.reason,
         hours_before_start=round(hours_before_start, 2),
         # Cost-sharing charges a late cancellation only of what was promised (approved).
         cancelled_from=step.current.value,
@@ -127,17 +104,10 @@ def counter_offer(
 ) -> Booking:
     """The asset owner offers another window and/or asset of its own; it must itself be
     free. The request keeps holding what it asked for until the unit answers."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.COUNTER_OFFER,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.COUNTER_OFFER, command.reason, now)
     offer = _offer(uow, principal, step, command)
     step.booking.decided_at = step.now
-    finish(uow, principal, step, command.reason, counter_offer=offer)
+    finish(uow, step, counter_offer=offer)
     uow.commit()
     return step.booking
 
@@ -197,14 +167,7 @@ def accept_counter_offer(
     now: datetime | None = None,
 ) -> Booking:
     """The requesting unit accepts: the booking moves to the offered window/asset, approved."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.ACCEPT_COUNTER_OFFER,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.ACCEPT_COUNTER_OFFER, command.reason, now)
     check_not_lapsed(step)
     booking = step.booking
     assert booking.counter_start and booking.counter_end and booking.counter_asset_id
@@ -226,6 +189,6 @@ def accept_counter_offer(
     # The offered window was judged free for it: nothing is left to preempt.
     booking.needs_preemption = False
     booking.tariff = tariff_at(asset.tariffs, booking.planned_start)
-    finish(uow, principal, step, command.reason)
+    finish(uow, step)
     uow.commit()
     return booking

@@ -7,7 +7,7 @@ per action, each one unit of work that it commits."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from services.booking import crisis
@@ -44,14 +44,7 @@ def preempt(
 ) -> Booking:
     """Displace this approved booking for the acute request ``command.by_booking_id``.
     ``hold_minutes``: how long the best alternative is held for the displaced unit."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.PREEMPT,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.PREEMPT, command.reason, now)
     displaced = step.booking
     acute = _acute_request(uow, principal, step, command.by_booking_id)
     alternatives = _alternatives(uow, displaced, step.now)
@@ -63,9 +56,7 @@ def preempt(
     hold = crisis.place_hold(uow, displaced, alternatives, now=step.now, minutes=hold_minutes)
     finish(
         uow,
-        principal,
         step,
-        command.reason,
         preempted_by=str(acute.id),
         alternatives=alternatives,
         charge_displaced=False,
@@ -160,14 +151,7 @@ def confirm_hold(
 ) -> Booking:
     """The displaced unit confirms the hold: it becomes a request the owner decides, and the
     request (and the owner's clock for deciding it) starts now, not when the hold was placed."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.CONFIRM_HOLD,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.CONFIRM_HOLD, command.reason, now)
     booking = step.booking
     assert booking.hold_expires_at is not None
     if booking.hold_expires_at <= step.now:
@@ -180,7 +164,7 @@ def confirm_hold(
         requested_at=step.now, start=booking.planned_start, priority=Priority(booking.priority)
     )
     check_not_retired(uow, step)
-    finish(uow, principal, step, command.reason)
+    finish(uow, step)
     uow.commit()
     return booking
 
@@ -194,14 +178,7 @@ def release_hold(
     now: datetime | None = None,
 ) -> Booking:
     """The displaced unit releases the hold, freeing the alternative's capacity."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.RELEASE_HOLD,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
-    finish(uow, principal, step, command.reason)
+    step = begin(uow, principal, booking_id, Action.RELEASE_HOLD, command.reason, now)
+    finish(uow, step)
     uow.commit()
     return step.booking

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -32,9 +32,12 @@ from shared.errors import Conflict, Forbidden, Invalid
 
 @dataclass(frozen=True)
 class Step:
-    """An action under way: the booking (locked), its state now and the state it moves to."""
+    """An action under way: who takes it and why, the booking (locked), its state now and the
+    state it moves to."""
 
+    principal: Principal
     action: Action
+    reason: str | None
     booking: Booking
     current: State
     target: State
@@ -57,21 +60,21 @@ def _check_party(principal: Principal, booking: Booking, action: Action) -> None
 
 def begin(
     uow: UnitOfWork,
-    *,
     principal: Principal,
     booking_id: uuid.UUID,
     action: Action,
     reason: str | None,
-    now: datetime,
+    now: datetime | None = None,
 ) -> Step:
-    """The booking, locked, once the caller may take ``action`` on it in its state."""
+    """The booking, locked, once the caller may take ``action`` on it in its state (at
+    ``now``, the present when not given)."""
     booking = get_booking(uow, principal=principal, booking_id=booking_id, for_update=True)
     _check_party(principal, booking, action)
     current = State(booking.state)
     target = next_state(current, action)
     if action in REASON_REQUIRED and not reason:
         raise Invalid(f"To {action.value} needs a reason.", errors={"reason": ["Required."]})
-    return Step(action, booking, current, target, now)
+    return Step(principal, action, reason, booking, current, target, now or datetime.now(UTC))
 
 
 def check_not_lapsed(step: Step) -> None:
@@ -96,9 +99,7 @@ def check_not_retired(uow: UnitOfWork, step: Step) -> None:
         )
 
 
-def finish(
-    uow: UnitOfWork, principal: Principal, step: Step, reason: str | None, **extra: Any
-) -> Booking:
+def finish(uow: UnitOfWork, step: Step, **extra: Any) -> Booking:
     """Move the booking to the step's target state and record the step with its event."""
     booking, session = step.booking, uow.session
     booking.state = step.target.value
@@ -113,8 +114,8 @@ def finish(
         booking,
         step.action.value,
         step.current,
-        principal,
-        reason,
+        step.principal,
+        step.reason,
         event=EVENT_OF[step.action],
         **extra,
     )

@@ -5,7 +5,7 @@ function per action, each one unit of work that it commits."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.booking.commands import Act, Complete
 from services.booking.domain import Action, reported_usage
@@ -24,17 +24,10 @@ def start(
     now: datetime | None = None,
 ) -> Booking:
     """The asset owner registers the start of use, now."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.START,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.START, command.reason, now)
     check_not_retired(uow, step)
     step.booking.actual_start = step.now
-    finish(uow, principal, step, command.reason)
+    finish(uow, step)
     uow.commit()
     return step.booking
 
@@ -49,14 +42,7 @@ def complete(
 ) -> Booking:
     """The asset owner completes the use with its actual start and end (which have passed)
     and, optionally, the hours used (e.g. flight hours logged)."""
-    step = begin(
-        uow,
-        principal=principal,
-        booking_id=booking_id,
-        action=Action.COMPLETE,
-        reason=command.reason,
-        now=now or datetime.now(UTC),
-    )
+    step = begin(uow, principal, booking_id, Action.COMPLETE, command.reason, now)
     booking = step.booking
     booking.usage_quantity = reported_usage(
         command.actual_start,
@@ -66,6 +52,6 @@ def complete(
         now=step.now,
     )
     booking.actual_start, booking.actual_end = command.actual_start, command.actual_end
-    finish(uow, principal, step, command.reason)
+    finish(uow, step)
     uow.commit()
     return booking
