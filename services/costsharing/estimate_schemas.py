@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from services.costsharing.commands import EstimateBatch, EstimateUse
-from services.costsharing.schemas import LEGAL_BASES
-from shared.errors import dotted_field_errors
+from services.costsharing.schemas import LEGAL_BASES, BatchIn
 
 
 class EstimateIn(Schema):
@@ -28,7 +27,7 @@ class EstimateIn(Schema):
 MAX_ESTIMATES_PER_BATCH = 100
 
 
-class EstimateBatchIn(Schema):
+class EstimateBatchIn(BatchIn):
     items = fields.List(
         fields.Nested(EstimateIn),
         required=True,
@@ -37,10 +36,6 @@ class EstimateBatchIn(Schema):
             "description": f"1 to {MAX_ESTIMATES_PER_BATCH} estimates, each as for /estimates"
         },
     )
-
-    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
-        # A bad field of the fourth item is "items.3.end", not {"items": {3: {"end": …}}}.
-        raise ValidationError(dotted_field_errors(error.messages)) from error
 
     @post_load
     def _command(self, data: dict[str, Any], **kwargs: Any) -> EstimateBatch:

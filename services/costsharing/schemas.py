@@ -256,7 +256,15 @@ class EfficiencyQuery(Schema):
 MAX_EFFICIENCIES_PER_BATCH = 20
 
 
-class EfficiencyBatchIn(Schema):
+class BatchIn(Schema):
+    """A batch of ``items``: a bad field of the fourth item is "items.3.end" in the problem, not
+    {"items": {3: {"end": …}}} (as the batch endpoints document it)."""
+
+    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
+        raise ValidationError(dotted_field_errors(error.messages)) from error
+
+
+class EfficiencyBatchIn(BatchIn):
     items = fields.List(
         fields.Nested(EfficiencyQuery),
         required=True,
@@ -266,10 +274,6 @@ class EfficiencyBatchIn(Schema):
             "each as the query of GET /efficiency"
         },
     )
-
-    def handle_error(self, error: ValidationError, data: Any, **kwargs: Any) -> None:
-        # A bad field of the fourth item is "items.3.period", as /estimates/batch names it.
-        raise ValidationError(dotted_field_errors(error.messages)) from error
 
     @post_load
     def _query(self, data: dict[str, Any], **kwargs: Any) -> EfficiencyBatchOf:
