@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, tuple_
 
@@ -16,6 +16,9 @@ from shared.auth import FINANCE, OWNER, PLANNER, Principal
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 from shared.paging import Page, decode_cursor, page_of
+
+# What an allocation writes in order: its ledger lines and its review steps.
+Row = TypeVar("Row", LedgerEntry, AllocationReview)
 
 
 def visible(principal: Principal) -> Any:
@@ -84,27 +87,30 @@ def allocation_ledger(
     uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, page_in: PageRequest
 ) -> Page[LedgerEntry]:
     """The ledger lines an allocation wrote (originals, reversals, corrections), in order."""
-    rows = select(LedgerEntry).where(LedgerEntry.allocation_id == allocation_id)
-    if page_in.cursor is not None:
-        (last_id,) = decode_cursor(page_in.cursor, int)
-        rows = rows.where(LedgerEntry.id > last_id)
-    with uow:
-        visible_allocation(uow, principal=principal, allocation_id=allocation_id)
-        found = uow.session.scalars(rows.order_by(LedgerEntry.id).limit(page_in.limit + 1)).all()
-    return page_of(found, limit=page_in.limit, key=lambda line: (line.id,))
+    return _written_for(uow, principal, allocation_id, page_in, LedgerEntry)
 
 
 def allocation_reviews(
     uow: UnitOfWork, *, principal: Principal, allocation_id: uuid.UUID, page_in: PageRequest
 ) -> Page[AllocationReview]:
     """Who reviewed the allocation, how and why, in order."""
-    rows = select(AllocationReview).where(AllocationReview.allocation_id == allocation_id)
+    return _written_for(uow, principal, allocation_id, page_in, AllocationReview)
+
+
+def _written_for(
+    uow: UnitOfWork,
+    principal: Principal,
+    allocation_id: uuid.UUID,
+    page_in: PageRequest,
+    model: type[Row],
+) -> Page[Row]:
+    """One page, in the order written, of the ``model`` rows of an allocation the caller may
+    see (its ledger lines or its review steps)."""
+    rows = select(model).where(model.allocation_id == allocation_id)
     if page_in.cursor is not None:
         (last_id,) = decode_cursor(page_in.cursor, int)
-        rows = rows.where(AllocationReview.id > last_id)
+        rows = rows.where(model.id > last_id)
     with uow:
         visible_allocation(uow, principal=principal, allocation_id=allocation_id)
-        found = uow.session.scalars(
-            rows.order_by(AllocationReview.id).limit(page_in.limit + 1)
-        ).all()
-    return page_of(found, limit=page_in.limit, key=lambda step: (step.id,))
+        found = uow.session.scalars(rows.order_by(model.id).limit(page_in.limit + 1)).all()
+    return page_of(found, limit=page_in.limit, key=lambda row: (row.id,))
