@@ -75,10 +75,11 @@ from services.catalog.commands import RegisterAsset  # noqa: E402
 from services.catalog.domain import Category, Tariff, TariffUnit  # noqa: E402
 from shared.auth import OWNER, Principal  # noqa: E402
 from shared.db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
-from shared.kafka import TOPICS, create_topics, make_producer  # noqa: E402
+from shared.kafka import create_topics, make_producer  # noqa: E402
 from shared.migrate import ensure_database, upgrade  # noqa: E402
 from shared.runtime import Broker, database_url, start_broker, start_embedded_postgres  # noqa: E402
 from shared.settings import Settings, load_settings  # noqa: E402
+from shared.topics import TOPICS  # noqa: E402
 
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")  # platformdirs, via embedded-postgres
 
