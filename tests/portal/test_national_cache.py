@@ -15,15 +15,11 @@ from flask.testing import FlaskClient
 
 from services.costsharing.evaluation import NOTHING
 from services.portal.app import create_app
-from services.portal.clients.base import ApiClient
 from services.portal.config import load_config
 from tests.portal.client import csrf_token
 from tests.portal.fake_api import FakeApi, running_fake_api
 
 REGIONS = {"items": [{"code": "VR17", "name": "Rotterdam-Rijnmond"}], "next_cursor": None}
-# catalog's signed-in lists are turning into pages ({items, next_cursor}) as the public list
-# is one: /regions answers the way this portal's catalog client reads it.
-SIGNED_IN_REGIONS = REGIONS if hasattr(ApiClient, "every") else REGIONS["items"]
 DEPLOYMENT = {
     "id": "0b7d7c2e-5a1f-4b8e-9c3d-2f6a1e4b5c6d",
     "date": "2026-11-20",
@@ -49,7 +45,7 @@ EVALUATION = {
 @pytest.fixture
 def fake_api() -> Iterator[FakeApi]:
     with running_fake_api() as fake:
-        fake.answer("GET", "/regions", 200, SIGNED_IN_REGIONS)
+        fake.answer("GET", "/regions", 200, REGIONS)
         fake.answer("GET", "/efficiency", 200, {"rows": []})
         fake.answer("POST", "/efficiency/batch", 200, {"items": [{"rows": []}] * 7})
         fake.answer("GET", "/evaluation", 200, EVALUATION)
