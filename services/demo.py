@@ -27,6 +27,7 @@ from services.catalog.domain import AssetStatus
 from services.catalog.models import Asset, AvailabilityWindow, FrameworkContract
 from services.catalog.schemas import AssetCreate, ContractCreate, WindowIn
 from services.costsharing import agreements as costsharing
+from services.costsharing.commands import RecordAgreement
 from services.costsharing.models import Agreement
 from services.demo_data import (
     DEMO_NOTE,
@@ -240,7 +241,7 @@ def load_costsharing_demo(settings: Settings) -> int:
             named = select(Agreement.id).where(Agreement.name == agreement_in["name"])
             if uow.session.scalar(named) is None:
                 costsharing.create_agreement(
-                    uow, principal=ADMIN_PRINCIPAL, agreement_in=agreement_in
+                    uow, principal=ADMIN_PRINCIPAL, command=RecordAgreement(**agreement_in)
                 )
                 uow.commit()
                 added += 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -85,17 +84,14 @@ def create_agreement(
     uow: UnitOfWork,
     *,
     principal: Principal,
-    agreement_in: RecordAgreement | Mapping[str, Any],
+    command: RecordAgreement,
 ) -> Agreement:
     """An administrator records a cost-sharing agreement (convenant), in the caller's unit of
-    work (the API's is the idempotent one: a retried request gets the first answer). The demo
-    loader and the benchmark hand in the terms as their data file has them (a mapping)."""
+    work (the API's is the idempotent one: a retried request gets the first answer)."""
     if not principal.has_role(ADMIN):
         raise Forbidden("Only an administrator (beheerder-functioneel) records agreements.")
-    if not isinstance(agreement_in, RecordAgreement):
-        agreement_in = RecordAgreement(**agreement_in)
     uow.session.info.pop(_CACHE, None)
-    row = Agreement(id=uuid.uuid4(), created_by=principal.sub, version=1, **agreement_in.columns())
+    row = Agreement(id=uuid.uuid4(), created_by=principal.sub, version=1, **command.columns())
     check_terms(terms_of(row))
     _refuse_ties(uow, row)
     uow.session.add(row)

@@ -54,7 +54,7 @@ class Agreements(MethodView):
         principal = current_principal()
 
         def action(uow: UnitOfWork) -> dict[str, Any]:
-            row = agreements.create_agreement(uow, principal=principal, agreement_in=agreement_in)
+            row = agreements.create_agreement(uow, principal=principal, command=agreement_in)
             return dict(AgreementRead().dump(row))
 
         # Served as stored: a retried request (same Idempotency-Key) gets the first answer's
