@@ -27,7 +27,7 @@ from shared.auth import ADMIN, FINANCE
 NATIONAL_ROLES = (FINANCE, ADMIN)
 QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-NO_REGION = _l("No region (call-offs)")
+NO_REGION = _l("No region (orders)")
 
 
 def current_quarter() -> str:
